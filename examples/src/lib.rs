@@ -1,0 +1,2 @@
+//! Runnable examples for `tuf-core`; see the `examples/` binaries.
+#![forbid(unsafe_code)]

@@ -1,0 +1,1 @@
+//! Cargo index model (being written).
