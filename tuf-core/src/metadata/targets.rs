@@ -1,0 +1,542 @@
+//! The targets role and delegations (TUF §4.5), with TAP 15 succinct hashed bins.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::root::check_keyids;
+use super::{Expires, Hashes, KeyId, Length, Role, RoleName, RoleType, SpecVersion, TargetPath};
+use super::{Threshold, Version};
+use crate::crypto::PublicKey;
+use crate::error::{Error, SchemaKind};
+use crate::hash;
+use crate::limits::Limits;
+
+/// The `signed` part of `targets.json` or of a delegated targets role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Targets {
+    #[serde(rename = "_type")]
+    type_tag: String,
+    /// Spec version.
+    pub spec_version: SpecVersion,
+    /// Metadata version.
+    pub version: Version,
+    /// Expiry.
+    pub expires: Expires,
+    /// Target path → length, hashes and custom data.
+    pub targets: BTreeMap<TargetPath, TargetFile>,
+    /// Roles this role delegates to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegations: Option<Delegations>,
+    /// Unknown fields.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// What targets metadata says of one target file (TUF §4.5 "TARGETS").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetFile {
+    /// Length in bytes.
+    pub length: Length,
+    /// Hashes; at least one.
+    pub hashes: Hashes,
+    /// Opaque application data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Value>,
+    /// Unknown fields.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl TargetFile {
+    /// A target of `bytes`, with its length and SHA-256.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        Self::from_parts(
+            u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+            hash::sha256(bytes),
+        )
+    }
+
+    /// A target from a length and a SHA-256 digest computed elsewhere.
+    pub fn from_parts(length: u64, sha256: [u8; 32]) -> Self {
+        Self {
+            length: Length::new(length),
+            hashes: BTreeMap::from([("sha256".to_owned(), super::HexDigest::new(sha256.to_vec()))]),
+            custom: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// The SHA-256 digest, when listed and 32 bytes long.
+    pub fn sha256(&self) -> Option<[u8; 32]> {
+        self.hashes
+            .get("sha256")
+            .and_then(|h| <[u8; 32]>::try_from(h.as_bytes()).ok())
+    }
+}
+
+/// `delegations` (TUF §4.5): keys, and either explicit `roles` or TAP 15 `succinct_roles`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delegations {
+    /// Keys the delegated roles use.
+    pub keys: BTreeMap<KeyId, PublicKey>,
+    /// Explicit delegated roles, searched in this order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<DelegatedRole>>,
+    /// TAP 15 hashed bins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succinct_roles: Option<SuccinctRoles>,
+    /// Unknown fields.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// One explicitly delegated role (TUF §4.5 "DELEGATIONS").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegatedRole {
+    /// Role name.
+    pub name: RoleName,
+    /// Key ids allowed to sign it.
+    pub keyids: Vec<KeyId>,
+    /// Distinct keys needed.
+    pub threshold: Threshold,
+    /// Whether a search stops here when this role matches the path (TUF §5.6.7.2.1).
+    #[serde(default)]
+    pub terminating: bool,
+    /// Shell-style path patterns this role is trusted for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths: Option<Vec<PathPattern>>,
+    /// Hex prefixes of SHA-256(target path) this role is trusted for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_hash_prefixes: Option<Vec<String>>,
+    /// Unknown fields.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl DelegatedRole {
+    /// Whether this role is trusted for `path`: a pattern of `paths` matches it, or the
+    /// hex SHA-256 of the path starts with one of `path_hash_prefixes` (TUF §5.6.7.2).
+    pub fn is_delegated_path(&self, path: &str) -> bool {
+        if let Some(patterns) = &self.paths {
+            return patterns.iter().any(|p| p.matches(path));
+        }
+        if let Some(prefixes) = &self.path_hash_prefixes {
+            let digest = hex::encode(hash::sha256(path.as_bytes()));
+            return prefixes.iter().any(|p| digest.starts_with(p.as_str()));
+        }
+        false
+    }
+}
+
+/// A shell-style path pattern (TUF §4.5 "PATHPATTERN"), matched as python-tuf does: the
+/// pattern and the path are split on `/`, must have the same number of segments, and
+/// each segment matches by `fnmatch` rules (`*` any run, `?` one character, `[seq]`,
+/// `[!seq]`), case-sensitively. So `*` and `?` never cross a `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PathPattern(String);
+
+impl PathPattern {
+    /// Wrap a pattern.
+    pub fn new(pattern: &str) -> Self {
+        Self(pattern.to_owned())
+    }
+
+    /// The pattern text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `path` matches.
+    pub fn matches(&self, path: &str) -> bool {
+        let pattern_segments: Vec<&str> = self.0.split('/').collect();
+        let path_segments: Vec<&str> = path.split('/').collect();
+        pattern_segments.len() == path_segments.len()
+            && pattern_segments
+                .iter()
+                .zip(&path_segments)
+                .all(|(p, s)| fnmatch_segment(p, s))
+    }
+}
+
+/// `fnmatch.fnmatchcase` for one segment. Iterative with one backtrack point, so the cost
+/// is O(pattern × text) at worst, whatever the pattern.
+fn fnmatch_segment(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        let step = match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, t));
+                p += 1;
+                continue;
+            }
+            Some('?') => Some(1),
+            Some('[') => match match_class(&pattern, p, text.get(t).copied()) {
+                ClassMatch::Matched(len) => Some(len),
+                ClassMatch::NotMatched => None,
+                // An unclosed `[` is a literal `[`, as in fnmatch.
+                ClassMatch::NotAClass => (text.get(t) == Some(&'[')).then_some(1),
+            },
+            Some(c) => (text.get(t) == Some(c)).then_some(1),
+            None => None,
+        };
+        match step {
+            Some(len) => {
+                p += len;
+                t += 1;
+            }
+            None => match star {
+                Some((star_p, star_t)) => {
+                    p = star_p + 1;
+                    t = star_t + 1;
+                    star = Some((star_p, star_t + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern
+        .get(p..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+enum ClassMatch {
+    /// The class matched; it spans this many pattern characters.
+    Matched(usize),
+    NotMatched,
+    NotAClass,
+}
+
+fn match_class(pattern: &[char], start: usize, c: Option<char>) -> ClassMatch {
+    let mut i = start + 1;
+    let negate = matches!(pattern.get(i), Some('!'));
+    if negate {
+        i += 1;
+    }
+    // A `]` right after `[` or `[!` is a member, not the end.
+    let first = i;
+    let mut matched = false;
+    loop {
+        match pattern.get(i) {
+            None => return ClassMatch::NotAClass,
+            Some(']') if i > first => break,
+            Some(&lo) => {
+                if pattern.get(i + 1) == Some(&'-') && pattern.get(i + 2).is_some_and(|h| *h != ']')
+                {
+                    let hi = pattern.get(i + 2).copied().unwrap_or(lo);
+                    if c.is_some_and(|c| lo <= c && c <= hi) {
+                        matched = true;
+                    }
+                    i += 3;
+                } else {
+                    if c == Some(lo) {
+                        matched = true;
+                    }
+                    i += 1;
+                }
+            }
+        }
+    }
+    match c {
+        Some(_) if matched != negate => ClassMatch::Matched(i + 1 - start),
+        _ => ClassMatch::NotMatched,
+    }
+}
+
+/// TAP 15 succinct hashed bins: `2^bit_length` roles named `{name_prefix}-{bin}` (bin in
+/// lowercase hex, zero-padded to the width of the largest bin), sharing keys and
+/// threshold. A target's bin is the top `bit_length` bits of SHA-256(path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuccinctRoles {
+    /// Key ids of every bin.
+    pub keyids: Vec<KeyId>,
+    /// Threshold of every bin.
+    pub threshold: Threshold,
+    /// Number of hash bits that pick a bin (1..=32).
+    pub bit_length: u8,
+    /// Prefix of the bin names.
+    pub name_prefix: String,
+    /// Unknown fields.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl SuccinctRoles {
+    /// Bins with the given layout.
+    pub fn new(
+        keyids: Vec<KeyId>,
+        threshold: Threshold,
+        bit_length: u8,
+        name_prefix: &str,
+    ) -> Self {
+        Self {
+            keyids,
+            threshold,
+            bit_length,
+            name_prefix: name_prefix.to_owned(),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// Number of bins, `2^bit_length`.
+    pub fn bin_count(&self) -> u64 {
+        1u64 << u32::from(self.bit_length.clamp(1, 32))
+    }
+
+    fn suffix_len(&self) -> usize {
+        // Width of the largest bin number in hex, as python-tuf computes it.
+        format!("{:x}", self.bin_count().saturating_sub(1)).len()
+    }
+
+    /// The bin number of `path`: the top `bit_length` bits of SHA-256(path).
+    pub fn bin_of(&self, path: &str) -> u32 {
+        let digest = hash::sha256(path.as_bytes());
+        let top = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+        let shift = 32 - u32::from(self.bit_length.clamp(1, 32));
+        top.checked_shr(shift).unwrap_or(0)
+    }
+
+    /// The name of bin number `bin`.
+    pub fn bin_name(&self, bin: u32) -> String {
+        format!(
+            "{}-{:0width$x}",
+            self.name_prefix,
+            bin,
+            width = self.suffix_len()
+        )
+    }
+
+    /// The name of the bin `path` belongs to.
+    pub fn role_for(&self, path: &str) -> String {
+        self.bin_name(self.bin_of(path))
+    }
+
+    /// Every bin name, in bin order.
+    pub fn bin_names(&self) -> impl Iterator<Item = String> + '_ {
+        (0..self.bin_count()).map(|bin| self.bin_name(u32::try_from(bin).unwrap_or(u32::MAX)))
+    }
+
+    /// The bin number `name` stands for, if it is one of these bins.
+    pub fn bin_number(&self, name: &str) -> Option<u32> {
+        let suffix = name.strip_prefix(&self.name_prefix)?.strip_prefix('-')?;
+        if suffix.len() != self.suffix_len()
+            || !suffix
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return None;
+        }
+        let bin = u32::from_str_radix(suffix, 16).ok()?;
+        (u64::from(bin) < self.bin_count()).then_some(bin)
+    }
+}
+
+impl Targets {
+    /// Empty targets metadata.
+    pub fn new(version: Version, expires: Expires) -> Self {
+        Self {
+            type_tag: RoleType::Targets.as_str().to_owned(),
+            spec_version: SpecVersion::current(),
+            version,
+            expires,
+            targets: BTreeMap::new(),
+            delegations: None,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+impl Role for Targets {
+    const TYPE: RoleType = RoleType::Targets;
+
+    fn version(&self) -> Version {
+        self.version
+    }
+
+    fn expires(&self) -> &Expires {
+        &self.expires
+    }
+
+    fn check(&self, role_name: &str, limits: &Limits) -> Result<(), Error> {
+        let bad = |detail: String| Error::Schema {
+            role: role_name.to_owned(),
+            kind: SchemaKind::BadDelegation,
+            detail,
+        };
+        for (path, target) in &self.targets {
+            if target.hashes.is_empty() {
+                return Err(Error::Schema {
+                    role: role_name.to_owned(),
+                    kind: SchemaKind::BadHash,
+                    detail: format!("target {path} lists no hashes"),
+                });
+            }
+        }
+        let Some(delegations) = &self.delegations else {
+            return Ok(());
+        };
+        if delegations.keys.len() > limits.max_keys {
+            return Err(Error::TooMany {
+                role: role_name.to_owned(),
+                what: "delegation keys",
+                found: delegations.keys.len(),
+                limit: limits.max_keys,
+            });
+        }
+        match (&delegations.roles, &delegations.succinct_roles) {
+            (Some(_), Some(_)) => Err(bad(
+                "delegations has both roles and succinct_roles (TAP 15: one or the other)".into(),
+            )),
+            (None, None) => Err(bad(
+                "delegations has neither roles nor succinct_roles".into()
+            )),
+            (Some(roles), None) => {
+                if roles.len() > limits.max_delegated_roles {
+                    return Err(Error::TooMany {
+                        role: role_name.to_owned(),
+                        what: "delegated roles",
+                        found: roles.len(),
+                        limit: limits.max_delegated_roles,
+                    });
+                }
+                let mut names = BTreeSet::new();
+                for role in roles {
+                    if role.name.is_top_level() {
+                        return Err(bad(format!(
+                            "delegated role is named {}, a top-level role name",
+                            role.name
+                        )));
+                    }
+                    if !names.insert(role.name.as_str()) {
+                        return Err(bad(format!("delegated role {} is listed twice", role.name)));
+                    }
+                    if role.paths.is_some() == role.path_hash_prefixes.is_some() {
+                        return Err(bad(format!(
+                            "delegated role {} must have exactly one of paths and path_hash_prefixes",
+                            role.name
+                        )));
+                    }
+                    check_keyids(role_name, &role.keyids, limits)?;
+                }
+                Ok(())
+            }
+            (None, Some(succinct)) => {
+                let max = limits.max_succinct_bit_length.min(32);
+                if succinct.bit_length == 0 || succinct.bit_length > max {
+                    return Err(bad(format!(
+                        "succinct_roles bit_length must be 1..={max}, found {}",
+                        succinct.bit_length
+                    )));
+                }
+                if RoleName::parse(&succinct.bin_name(0)).is_err() {
+                    return Err(bad(format!(
+                        "succinct_roles name_prefix {:?} does not make valid role names",
+                        succinct.name_prefix
+                    )));
+                }
+                check_keyids(role_name, &succinct.keyids, limits)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnmatch_segments() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "serde", true),
+            ("*", "", true),
+            ("se*", "serde", true),
+            ("se*", "Serde", false),
+            ("s?rde", "serde", true),
+            ("s?rde", "srde", false),
+            ("*.json", "config.json", true),
+            ("[a-c]x", "bx", true),
+            ("[a-c]x", "dx", false),
+            ("[!a-c]x", "dx", true),
+            ("[!a-c]x", "ax", false),
+            ("[]]", "]", true),
+            ("[!]]", "a", true),
+            ("[", "[", true),
+            ("[ab", "[ab", true),
+            ("a*b*c", "aXbYc", true),
+            ("a*b*c", "aXbY", false),
+            ("**", "anything", true),
+            ("", "", true),
+            ("", "a", false),
+        ];
+        for (pattern, text, want) in cases {
+            assert_eq!(
+                fnmatch_segment(pattern, text),
+                *want,
+                "{pattern:?} vs {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_patterns_never_cross_slash() {
+        let p = PathPattern::new("se/*/serde");
+        assert!(p.matches("se/rd/serde"));
+        assert!(!p.matches("se/rd/x/serde"));
+        assert!(!PathPattern::new("*").matches("se/rd/serde"));
+        assert!(PathPattern::new("*/*/*").matches("se/rd/serde"));
+        assert!(!PathPattern::new("se/rd/*").matches("se/rd"));
+        assert!(!PathPattern::new("?").matches("/"));
+    }
+
+    #[test]
+    fn succinct_bins_follow_tap15() {
+        let keyid = KeyId::parse(&"a".repeat(64)).unwrap();
+        let bins = SuccinctRoles::new(vec![keyid], Threshold::new(1).unwrap(), 12, "crates-bin");
+        assert_eq!(bins.bin_count(), 4096);
+        assert_eq!(bins.bin_name(0), "crates-bin-000");
+        assert_eq!(bins.bin_name(0xa3f), "crates-bin-a3f");
+        assert_eq!(bins.bin_names().count(), 4096);
+        assert_eq!(bins.bin_number("crates-bin-a3f"), Some(0xa3f));
+        assert_eq!(bins.bin_number("crates-bin-A3F"), None);
+        assert_eq!(bins.bin_number("crates-bin-0a3f"), None);
+        assert_eq!(bins.bin_number("other-a3f"), None);
+        // The bin is the top 12 bits of SHA-256 of the path.
+        let digest = hash::sha256(b"se/rd/serde");
+        let expected = (u32::from(digest[0]) << 4) | (u32::from(digest[1]) >> 4);
+        assert_eq!(bins.bin_of("se/rd/serde"), expected);
+        let one = SuccinctRoles::new(vec![], Threshold::new(1).unwrap(), 1, "b");
+        assert_eq!(one.bin_names().collect::<Vec<_>>(), ["b-0", "b-1"]);
+        let odd = SuccinctRoles::new(vec![], Threshold::new(1).unwrap(), 13, "b");
+        assert_eq!(odd.bin_name(0), "b-0000");
+        let full = SuccinctRoles::new(vec![], Threshold::new(1).unwrap(), 32, "b");
+        assert_eq!(
+            full.bin_of("x"),
+            u32::from_be_bytes(hash::sha256(b"x")[..4].try_into().unwrap())
+        );
+    }
+
+    #[test]
+    fn hash_prefix_delegation() {
+        let digest = hex::encode(hash::sha256(b"3/a/abc"));
+        let role = DelegatedRole {
+            name: RoleName::parse("bin").unwrap(),
+            keyids: vec![],
+            threshold: Threshold::new(1).unwrap(),
+            terminating: false,
+            paths: None,
+            path_hash_prefixes: Some(vec![digest[..2].to_owned()]),
+            extra: BTreeMap::new(),
+        };
+        assert!(role.is_delegated_path("3/a/abc"));
+        let other = (0..1000)
+            .map(|i| format!("x{i}"))
+            .find(|p| !hex::encode(hash::sha256(p.as_bytes())).starts_with(&digest[..2]))
+            .unwrap();
+        assert!(!role.is_delegated_path(&other));
+    }
+}
