@@ -263,6 +263,7 @@ fn missing(field: &'static str, expected: &'static str) -> IndexError {
 
 fn bad_field(field: &'static str, expected: &'static str, found: &Value) -> IndexError {
     let found = match found {
+        Value::Null => "null".to_owned(),
         Value::Array(_) | Value::Object(_) => format!("an {}", json_type(found)),
         scalar => format!("the {} {}", json_type(scalar), excerpt(&scalar.to_string())),
     };
@@ -587,6 +588,14 @@ mod tests {
             let err = parse_index_line(&with(field, value.clone())).unwrap_err();
             assert_eq!(err.code(), "line-bad-field", "{field} = {value}");
         }
+        assert_eq!(
+            parse_index_line(&with("yanked", json!(null))).unwrap_err(),
+            IndexError::LineBadField {
+                field: "yanked",
+                expected: "true or false",
+                found: "null".into()
+            }
+        );
         assert_eq!(
             parse_index_line(&with("yanked", json!("no"))).unwrap_err(),
             IndexError::LineBadField {
