@@ -27,8 +27,8 @@ impl Default for IndexLimits {
             // crates.io's largest index files are a few MiB; 16 MiB leaves
             // several-fold headroom while bounding the memory one parse holds.
             max_file_bytes: 16 * 1024 * 1024,
-            // One line per published version; crates.io's most-published crates
-            // have thousands of versions, far below this.
+            // One line per published version (blank lines count too); 100k lines
+            // of a minimal ~160-byte line already fill `max_file_bytes`.
             max_lines: 100_000,
             // Feature-heavy crates (e.g. `windows`) have the longest lines, well
             // below 1 MiB; crates.io also caps features per version.
