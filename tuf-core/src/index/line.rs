@@ -1,0 +1,780 @@
+//! One line of an index file: one published version of a crate.
+
+use std::cell::Cell;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Number, Value};
+
+use super::error::{excerpt, IndexError};
+use super::name::CrateName;
+
+/// The fields [`IndexLine`] types; every other field stays in [`IndexLine::extra`].
+const TYPED_FIELDS: [&str; 5] = ["name", "vers", "cksum", "yanked", "v"];
+
+/// One line of an index file, describing one published version.
+///
+/// `name`, `vers`, `cksum`, `yanked` and `v` are typed and checked; every other
+/// field (`deps`, `features`, `features2`, `links`, `rust_version`, `pubtime`, and
+/// any a future cargo adds) is kept as received in [`extra`](IndexLine::extra), so
+/// serializing a parsed line gives back JSON equal to the input (key order and
+/// whitespace aside). A missing `yanked` serializes as `"yanked": false`.
+///
+/// Source: cargo's `IndexPackage` (`crates/cargo-util-schemas/src/index.rs`) and
+/// the cargo book, "Registry Index".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexLine {
+    /// The crate, as spelled in the line (cargo matches it case-insensitively).
+    pub name: CrateName,
+    /// The version, parsed as SemVer 2.0.0 with the `semver` crate, as cargo does.
+    pub vers: semver::Version,
+    /// SHA-256 of the version's `.crate` file.
+    pub cksum: Cksum,
+    /// Whether the version is yanked; `false` when the field is absent.
+    pub yanked: bool,
+    /// The line's schema version as written; `None` means 1. Cargo 1.51+ skips
+    /// lines whose `v` is above what it knows; this model keeps them.
+    pub v: Option<u32>,
+    /// Every other field, as received. Keys equal to a typed field's name are
+    /// never produced by parsing, and are skipped when serializing.
+    pub extra: Map<String, Value>,
+}
+
+impl IndexLine {
+    /// A line with no dependencies or features listed, not yanked, schema 1.
+    pub fn new(name: CrateName, vers: semver::Version, cksum: Cksum) -> Self {
+        IndexLine {
+            name,
+            vers,
+            cksum,
+            yanked: false,
+            v: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Checks an already-parsed JSON value as an index line.
+    ///
+    /// Prefer [`parse_index_line`] for text: a `Value` cannot tell whether its
+    /// source repeated a key.
+    pub fn from_value(value: Value) -> Result<Self, IndexError> {
+        let mut fields = match value {
+            Value::Object(map) => map,
+            other => {
+                return Err(IndexError::LineNotObject {
+                    found: json_type(&other),
+                })
+            }
+        };
+
+        let name = match fields.remove("name") {
+            Some(Value::String(s)) => CrateName::parse(&s)?,
+            Some(other) => return Err(bad_field("name", "a string", &other)),
+            None => return Err(missing("name", "a crate name")),
+        };
+        let vers = match fields.remove("vers") {
+            Some(Value::String(s)) => {
+                semver::Version::parse(&s).map_err(|e| IndexError::LineBadVers {
+                    found: excerpt(&s),
+                    reason: e.to_string(),
+                })?
+            }
+            Some(other) => return Err(bad_field("vers", "a string", &other)),
+            None => return Err(missing("vers", "a SemVer version")),
+        };
+        let cksum = match fields.remove("cksum") {
+            Some(Value::String(s)) => Cksum::parse(&s)?,
+            Some(other) => return Err(bad_field("cksum", "a string", &other)),
+            None => return Err(missing("cksum", "64 lowercase hex digits")),
+        };
+        let yanked = match fields.remove("yanked") {
+            Some(Value::Bool(b)) => b,
+            Some(other) => return Err(bad_field("yanked", "true or false", &other)),
+            None => false,
+        };
+        let v = match fields.remove("v") {
+            None => None,
+            Some(Value::Number(n)) => match n.as_u64().map(u32::try_from) {
+                Some(Ok(v)) => Some(v),
+                _ => return Err(bad_field("v", V_EXPECTED, &Value::Number(n))),
+            },
+            Some(other) => return Err(bad_field("v", V_EXPECTED, &other)),
+        };
+
+        Ok(IndexLine {
+            name,
+            vers,
+            cksum,
+            yanked,
+            v,
+            extra: fields,
+        })
+    }
+
+    /// The line as a JSON object: the typed fields and every field of `extra`
+    /// except those named like a typed field.
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.to_json_map())
+    }
+
+    /// The schema version the line declares: `v`, or 1 when absent.
+    pub fn schema_version(&self) -> u32 {
+        self.v.unwrap_or(1)
+    }
+
+    /// The `deps` field as received, if present.
+    pub fn deps(&self) -> Option<&Value> {
+        self.extra.get("deps")
+    }
+
+    /// The `features` field as received, if present.
+    pub fn features(&self) -> Option<&Value> {
+        self.extra.get("features")
+    }
+
+    /// The `features2` field (schema 2) as received, if present.
+    pub fn features2(&self) -> Option<&Value> {
+        self.extra.get("features2")
+    }
+
+    fn to_json_map(&self) -> Map<String, Value> {
+        let mut map: Map<String, Value> = self
+            .extra
+            .iter()
+            .filter(|(key, _)| !TYPED_FIELDS.contains(&key.as_str()))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        map.insert("name".into(), Value::String(self.name.as_str().into()));
+        map.insert("vers".into(), Value::String(self.vers.to_string()));
+        map.insert("cksum".into(), Value::String(self.cksum.to_hex()));
+        map.insert("yanked".into(), Value::Bool(self.yanked));
+        if let Some(v) = self.v {
+            map.insert("v".into(), Value::Number(Number::from(v)));
+        }
+        map
+    }
+}
+
+/// Parses one index line (without its `\n`): a JSON object, with no key
+/// repeated at any depth, whose typed fields pass their checks.
+///
+/// Surrounding JSON whitespace (including a trailing `\r`) is allowed. Nothing
+/// here knows which crate the line should name; [`parse_index_file`](super::parse_index_file)
+/// checks that.
+pub fn parse_index_line(line: &str) -> Result<IndexLine, IndexError> {
+    IndexLine::from_value(parse_strict_json(line)?)
+}
+
+impl Serialize for IndexLine {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json_map().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for IndexLine {
+    /// Same checks as [`parse_index_line`], repeated keys included.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let duplicate = Cell::new(None);
+        let value = StrictValue {
+            duplicate: &duplicate,
+        }
+        .deserialize(deserializer)?;
+        IndexLine::from_value(value).map_err(de::Error::custom)
+    }
+}
+
+/// The SHA-256 of a `.crate` file, written as 64 lowercase hex digits.
+///
+/// Cargo checks a download by comparing this string with the lowercase hex
+/// SHA-256 of the bytes, so any other spelling could never match; it is refused.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cksum([u8; 32]);
+
+impl Cksum {
+    /// Parses exactly 64 lowercase hex digits.
+    pub fn parse(s: &str) -> Result<Self, IndexError> {
+        let bad = || IndexError::LineBadCksum { found: excerpt(s) };
+        if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(bad());
+        }
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(s, &mut digest).map_err(|_| bad())?;
+        Ok(Cksum(digest))
+    }
+
+    /// The checksum of a digest computed elsewhere.
+    pub fn from_bytes(digest: [u8; 32]) -> Self {
+        Cksum(digest)
+    }
+
+    /// The raw digest.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The digest as 64 lowercase hex digits, as written in the index.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Debug for Cksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Cksum({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Cksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl FromStr for Cksum {
+    type Err = IndexError;
+
+    fn from_str(s: &str) -> Result<Self, IndexError> {
+        Cksum::parse(s)
+    }
+}
+
+impl TryFrom<String> for Cksum {
+    type Error = IndexError;
+
+    fn try_from(s: String) -> Result<Self, IndexError> {
+        Cksum::parse(&s)
+    }
+}
+
+impl From<Cksum> for String {
+    fn from(c: Cksum) -> String {
+        c.to_hex()
+    }
+}
+
+const V_EXPECTED: &str = "an integer from 0 to 4294967295";
+
+fn missing(field: &'static str, expected: &'static str) -> IndexError {
+    IndexError::LineMissingField { field, expected }
+}
+
+fn bad_field(field: &'static str, expected: &'static str, found: &Value) -> IndexError {
+    let found = match found {
+        Value::Null => "null".to_owned(),
+        Value::Array(_) | Value::Object(_) => format!("an {}", json_type(found)),
+        scalar => format!("the {} {}", json_type(scalar), excerpt(&scalar.to_string())),
+    };
+    IndexError::LineBadField {
+        field,
+        expected,
+        found,
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Parses JSON text like `serde_json::from_str::<Value>`, but refuses a key
+/// repeated within any object (serde_json would silently keep the last).
+fn parse_strict_json(text: &str) -> Result<Value, IndexError> {
+    let duplicate = Cell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let parsed = StrictValue {
+        duplicate: &duplicate,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|value| deserializer.end().map(|()| value));
+    parsed.map_err(|e| match duplicate.take() {
+        Some(key) => IndexError::LineDuplicateKey { key },
+        None => IndexError::LineNotJson {
+            reason: e.to_string(),
+        },
+    })
+}
+
+/// A `serde_json::Value` builder that fails on a repeated object key, recording
+/// the key in `duplicate` so the caller can report it as such. serde_json's own
+/// recursion limit still bounds the depth.
+#[derive(Clone, Copy)]
+struct StrictValue<'a> {
+    duplicate: &'a Cell<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for StrictValue<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        // serde_json never yields a non-finite number from text; refuse rather
+        // than invent a value if another deserializer does.
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("non-finite number"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if map.contains_key(&key) {
+                let key = excerpt(&key);
+                let message = format!("duplicate key `{key}`");
+                self.duplicate.set(Some(key));
+                return Err(de::Error::custom(message));
+            }
+            let value = access.next_value_seed(self)?;
+            map.insert(key, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const CKSUM: &str = "d867001db0e2b6e0496f9fac96930e2d42233ecd3ca0413e0753d4c7695d289c";
+
+    fn line_json() -> Value {
+        json!({
+            "name": "foo",
+            "vers": "0.1.0",
+            "deps": [{
+                "name": "rand", "req": "^0.6", "features": ["i128_support"],
+                "optional": false, "default_features": true, "target": null,
+                "kind": "normal", "registry": null, "package": null
+            }],
+            "cksum": CKSUM,
+            "features": {"extras": ["rand/simd_support"]},
+            "yanked": false,
+            "links": null,
+            "v": 2,
+            "features2": {"serde": ["dep:serde", "chrono?/serde"]},
+            "rust_version": "1.60",
+            "some_future_field": {"x": [1, 2.5, "three"]}
+        })
+    }
+
+    fn code(line: &str) -> &'static str {
+        match parse_index_line(line) {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        }
+    }
+
+    fn with(field: &str, value: Value) -> String {
+        let mut line = line_json();
+        line[field] = value;
+        line.to_string()
+    }
+
+    fn without(field: &str) -> String {
+        let mut line = line_json();
+        line.as_object_mut().unwrap().remove(field);
+        line.to_string()
+    }
+
+    #[test]
+    fn parses_the_cargo_book_example_and_keeps_unknown_fields() {
+        let line = parse_index_line(&line_json().to_string()).unwrap();
+        assert_eq!(line.name.as_str(), "foo");
+        assert_eq!(line.vers, semver::Version::new(0, 1, 0));
+        assert_eq!(line.cksum.to_hex(), CKSUM);
+        assert!(!line.yanked);
+        assert_eq!(line.v, Some(2));
+        assert_eq!(line.schema_version(), 2);
+        assert!(line.deps().is_some_and(Value::is_array));
+        assert!(line.features().is_some());
+        assert!(line.features2().is_some());
+        assert_eq!(line.extra["some_future_field"]["x"][1], json!(2.5));
+        for typed in TYPED_FIELDS {
+            assert!(!line.extra.contains_key(typed));
+        }
+        assert_eq!(line.to_json(), line_json());
+        assert_eq!(serde_json::to_value(&line).unwrap(), line_json());
+    }
+
+    #[test]
+    fn accepts_surrounding_whitespace_and_crlf() {
+        assert_eq!(code(&format!("  {}\r", line_json())), "ok");
+    }
+
+    #[test]
+    fn minimal_line_defaults() {
+        let text = format!(r#"{{"name":"Foo","vers":"1.0.0-rc.1+build.5","cksum":"{CKSUM}"}}"#);
+        let line = parse_index_line(&text).unwrap();
+        assert!(!line.yanked);
+        assert_eq!(line.v, None);
+        assert_eq!(line.schema_version(), 1);
+        assert!(line.extra.is_empty());
+        assert_eq!(line.vers.to_string(), "1.0.0-rc.1+build.5");
+        // A missing `yanked` comes back as `false`; everything else is unchanged.
+        let mut expected: Value = serde_json::from_str(&text).unwrap();
+        expected["yanked"] = json!(false);
+        assert_eq!(line.to_json(), expected);
+    }
+
+    #[test]
+    fn unknown_schema_version_is_kept() {
+        let line = parse_index_line(&with("v", json!(99))).unwrap();
+        assert_eq!(line.v, Some(99));
+        assert_eq!(parse_index_line(&with("v", json!(0))).unwrap().v, Some(0));
+        assert_eq!(
+            parse_index_line(&with("v", json!(u32::MAX))).unwrap().v,
+            Some(u32::MAX)
+        );
+    }
+
+    #[test]
+    fn yanked_true() {
+        assert!(
+            parse_index_line(&with("yanked", json!(true)))
+                .unwrap()
+                .yanked
+        );
+    }
+
+    #[test]
+    fn rejects_non_json() {
+        for text in [
+            "",
+            "{",
+            "not json",
+            "{\"name\":\"foo\"} x",
+            "{}{}",
+            "\u{feff}{}",
+        ] {
+            assert_eq!(code(text), "line-not-json", "{text:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_non_objects() {
+        for (text, found) in [
+            ("[]", "array"),
+            ("\"foo\"", "string"),
+            ("null", "null"),
+            ("1", "number"),
+        ] {
+            assert_eq!(
+                parse_index_line(text).unwrap_err(),
+                IndexError::LineNotObject { found },
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_at_any_depth() {
+        let top = format!(r#"{{"name":"foo","name":"bar","vers":"1.0.0","cksum":"{CKSUM}"}}"#);
+        assert_eq!(
+            parse_index_line(&top).unwrap_err(),
+            IndexError::LineDuplicateKey { key: "name".into() }
+        );
+        let nested = format!(
+            r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","features":{{"a":[],"a":["x"]}}}}"#
+        );
+        assert_eq!(code(&nested), "line-duplicate-key");
+        let in_array = format!(
+            r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","deps":[{{"k":1,"k":2}}]}}"#
+        );
+        assert_eq!(code(&in_array), "line-duplicate-key");
+        // The same key in sibling objects is fine.
+        let siblings = format!(
+            r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","deps":[{{"k":1}},{{"k":2}}]}}"#
+        );
+        assert_eq!(code(&siblings), "ok");
+    }
+
+    #[test]
+    fn serde_deserialize_also_rejects_duplicate_keys() {
+        let top = format!(r#"{{"name":"foo","vers":"1.0.0","vers":"2.0.0","cksum":"{CKSUM}"}}"#);
+        let err = serde_json::from_str::<IndexLine>(&top).unwrap_err();
+        assert!(err.to_string().contains("duplicate key `vers`"), "{err}");
+        let good = serde_json::from_str::<IndexLine>(&line_json().to_string()).unwrap();
+        assert_eq!(good.to_json(), line_json());
+    }
+
+    #[test]
+    fn rejects_missing_fields() {
+        for field in ["name", "vers", "cksum"] {
+            let err = parse_index_line(&without(field)).unwrap_err();
+            assert_eq!(err.code(), "line-missing-field", "{field}");
+            assert!(matches!(err, IndexError::LineMissingField { field: f, .. } if f == field));
+        }
+        for optional in ["yanked", "v", "deps", "features"] {
+            assert_eq!(code(&without(optional)), "ok", "{optional}");
+        }
+    }
+
+    #[test]
+    fn rejects_wrongly_typed_fields() {
+        let cases = [
+            ("name", json!(7)),
+            ("vers", json!(1)),
+            ("cksum", json!(null)),
+            ("yanked", json!("false")),
+            ("yanked", json!(null)),
+            ("v", json!(-1)),
+            ("v", json!(1.5)),
+            ("v", json!(4_294_967_296_u64)),
+            ("v", json!("2")),
+            ("v", json!(null)),
+        ];
+        for (field, value) in cases {
+            let err = parse_index_line(&with(field, value.clone())).unwrap_err();
+            assert_eq!(err.code(), "line-bad-field", "{field} = {value}");
+        }
+        assert_eq!(
+            parse_index_line(&with("yanked", json!(null))).unwrap_err(),
+            IndexError::LineBadField {
+                field: "yanked",
+                expected: "true or false",
+                found: "null".into()
+            }
+        );
+        assert_eq!(
+            parse_index_line(&with("yanked", json!("no"))).unwrap_err(),
+            IndexError::LineBadField {
+                field: "yanked",
+                expected: "true or false",
+                found: "the string \"no\"".into()
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_name() {
+        assert_eq!(code(&with("name", json!("1foo"))), "crate-name-bad-start");
+        assert_eq!(code(&with("name", json!(""))), "crate-name-empty");
+        assert_eq!(code(&with("name", json!("fo o"))), "crate-name-bad-char");
+    }
+
+    #[test]
+    fn vers_must_be_semver() {
+        for good in [
+            "0.0.0",
+            "1.2.3",
+            "1.0.0-alpha.1",
+            "1.0.0+build",
+            "10.20.30-rc.1+x.7",
+        ] {
+            assert_eq!(code(&with("vers", json!(good))), "ok", "{good}");
+        }
+        for bad in [
+            "", "1", "1.0", "v1.0.0", "01.0.0", "1.0.0-", "1.0.0 ", "1.0.0-01",
+        ] {
+            assert_eq!(code(&with("vers", json!(bad))), "line-bad-vers", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cksum_must_be_64_lowercase_hex() {
+        assert_eq!(code(&with("cksum", json!(CKSUM))), "ok");
+        let upper = CKSUM.to_ascii_uppercase();
+        let short = &CKSUM[..63];
+        let long = format!("{CKSUM}0");
+        let not_hex = format!("{}g", &CKSUM[..63]);
+        for bad in [
+            upper.as_str(),
+            short,
+            long.as_str(),
+            not_hex.as_str(),
+            "",
+            "sha256:00",
+        ] {
+            assert_eq!(
+                code(&with("cksum", json!(bad))),
+                "line-bad-cksum",
+                "{bad:?}"
+            );
+        }
+        // Multi-byte characters of the right byte length are refused too.
+        assert_eq!(
+            code(&with("cksum", json!("é".repeat(32)))),
+            "line-bad-cksum"
+        );
+    }
+
+    #[test]
+    fn cksum_round_trips() {
+        let c = Cksum::parse(CKSUM).unwrap();
+        assert_eq!(c.to_string(), CKSUM);
+        assert_eq!(Cksum::from_bytes(*c.as_bytes()), c);
+        assert_eq!(CKSUM.parse::<Cksum>().unwrap(), c);
+        assert_eq!(serde_json::to_value(c).unwrap(), json!(CKSUM));
+        assert_eq!(format!("{c:?}"), format!("Cksum({CKSUM})"));
+    }
+
+    #[test]
+    fn extra_cannot_shadow_typed_fields_when_serializing() {
+        let mut line = parse_index_line(&line_json().to_string()).unwrap();
+        line.extra.insert("name".into(), json!("evil"));
+        line.extra.insert("cksum".into(), json!("00"));
+        let out = line.to_json();
+        assert_eq!(out["name"], json!("foo"));
+        assert_eq!(out["cksum"], json!(CKSUM));
+        // Serialized text has each key once.
+        let text = serde_json::to_string(&line).unwrap();
+        assert_eq!(text.matches("\"name\":").count(), 2, "{text}"); // top level + the dep's name
+        assert_eq!(parse_index_line(&text).unwrap().to_json(), line_json());
+    }
+
+    #[test]
+    fn new_line_serializes_minimal_fields() {
+        let line = IndexLine::new(
+            CrateName::parse("abc").unwrap(),
+            semver::Version::new(1, 2, 3),
+            Cksum::from_bytes([0xab; 32]),
+        );
+        let back = parse_index_line(&serde_json::to_string(&line).unwrap()).unwrap();
+        assert_eq!(back, line);
+    }
+
+    fn json_leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            (-1.0e6f64..1.0e6).prop_map(|f| json!(f)),
+            ".{0,12}".prop_map(Value::String),
+        ]
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        json_leaf().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,6}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    prop_compose! {
+        fn valid_line()(
+            name in "[a-zA-Z][a-zA-Z0-9_-]{0,63}",
+            (major, minor, patch) in (0u64..1000, 0u64..1000, 0u64..1000),
+            pre in prop::option::of("[a-z][a-z0-9]{0,5}(\\.[1-9][0-9]{0,3})?"),
+            build in prop::option::of("[a-zA-Z0-9]{1,6}"),
+            cksum in "[0-9a-f]{64}",
+            yanked in prop::option::of(any::<bool>()),
+            v in prop::option::of(any::<u32>()),
+            extra in prop::collection::btree_map("[a-z_0-9]{1,12}", json_value(), 0..6),
+        ) -> Value {
+            let mut vers = format!("{major}.{minor}.{patch}");
+            if let Some(pre) = pre { vers.push('-'); vers.push_str(&pre); }
+            if let Some(build) = build { vers.push('+'); vers.push_str(&build); }
+            let mut map: Map<String, Value> = extra
+                .into_iter()
+                .filter(|(k, _)| !TYPED_FIELDS.contains(&k.as_str()))
+                .collect();
+            map.insert("name".into(), json!(name));
+            map.insert("vers".into(), json!(vers));
+            map.insert("cksum".into(), json!(cksum));
+            if let Some(yanked) = yanked { map.insert("yanked".into(), json!(yanked)); }
+            if let Some(v) = v { map.insert("v".into(), json!(v)); }
+            Value::Object(map)
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_line_serializes_back_to_equal_json(input in valid_line()) {
+            let text = input.to_string();
+            let line = parse_index_line(&text).unwrap();
+            // Compare with serde_json's own reading of the text: without its
+            // `float_roundtrip` feature the last digit of a float may differ from
+            // the generated value, for any parser built on it alike.
+            let mut expected: Value = serde_json::from_str(&text).unwrap();
+            if expected.get("yanked").is_none() {
+                expected["yanked"] = json!(false);
+            }
+            prop_assert_eq!(line.to_json(), expected.clone());
+            let again = serde_json::to_string(&line).unwrap();
+            let reparsed = parse_index_line(&again).unwrap();
+            prop_assert_eq!(&reparsed, &line);
+            prop_assert_eq!(reparsed.vers.to_string(), input["vers"].as_str().unwrap());
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(s in any::<String>()) {
+            let _ = parse_index_line(&s);
+        }
+
+        #[test]
+        fn json_shaped_text_never_panics(s in r#"[{}\[\]",:0-9a-z\\ .e+-]{0,64}"#) {
+            let _ = parse_index_line(&s);
+        }
+
+        #[test]
+        fn arbitrary_json_values_never_panic(value in json_value()) {
+            let _ = parse_index_line(&value.to_string());
+            let _ = IndexLine::from_value(value);
+        }
+    }
+}
