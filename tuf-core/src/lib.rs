@@ -72,11 +72,14 @@
 
 pub mod cjson;
 pub mod crypto;
+pub mod delegation;
 pub mod error;
 pub mod hash;
 pub mod index;
 pub mod limits;
 pub mod metadata;
+pub mod repo;
+pub mod trusted;
 pub mod verify;
 
 pub use error::Error;

@@ -1,0 +1,2 @@
+//! TUF client I/O (being written).
+#![forbid(unsafe_code)]
