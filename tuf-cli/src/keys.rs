@@ -250,9 +250,10 @@ pub fn private_pem(der: &[u8], passphrase: Option<&str>) -> anyhow::Result<Zeroi
         .map_err(|e| anyhow::anyhow!("encoding the encrypted key as PEM: {e}"))
 }
 
-/// The TUF key JSON of `key` (canonical form, then a newline).
+/// The TUF key JSON of `key`: the canonical form, but with the PEM's newlines escaped so
+/// any JSON parser reads it (see `cjson::to_file_form`), then a newline.
 pub fn public_key_json(key: &PublicKey) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = cjson::to_canonical_from(key)?;
+    let mut bytes = cjson::to_file_form(&serde_json::to_value(key)?)?;
     bytes.push(b'\n');
     Ok(bytes)
 }
