@@ -13,7 +13,7 @@ pub struct Cli {
     /// Print only errors (and the requested output, e.g. a key id or `--json`).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print more detail (files read and written); repeat for more.
+    /// Print more detail.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// What to do.

@@ -322,11 +322,17 @@ fn check_authorised(
         return Ok(());
     }
     let labels: Vec<&str> = authorities.iter().map(|a| a.label.as_str()).collect();
+    let hint = if staged.role_type() == RoleType::Root && authorities.len() == 1 {
+        ". A key being rotated out still counts under the trusted root: with --file, \
+         give it as --trusted-root ROOT.json"
+    } else {
+        ""
+    };
     Err(err(
         Code::KeyRefused,
         format!(
             "{what} (key id {}) is not a {} key of {}: its signature would not count. \
-             Nothing was signed; check you picked the right key",
+             Nothing was signed; check you picked the right key{hint}",
             signer.key_id(),
             staged.role_type(),
             labels.join(" nor of ")
