@@ -1,7 +1,35 @@
-//! `tuf`: the operator and key-holder command.
+//! `tuf`: the operator and key-holder command for a Cargo registry's TUF repository.
+//!
+//! One module per subcommand under [`cmd`], each with its clap `Args` and a `run()`. This
+//! binary owns files, keys, prompts, the clock and exit codes; `tuf-core` does the TUF work.
+//!
+//! Exit codes (see [`exit::Code`] and `docs/operator.md`): 0 ok, 1 failure, 2 usage,
+//! 3 threshold not met, 4 expiring or expired, 5 key refused.
 #![forbid(unsafe_code)]
 
-fn main() {
-    eprintln!("tuf: not yet implemented");
-    std::process::exit(2);
+mod cli;
+mod cmd;
+mod duration;
+mod exit;
+mod fsutil;
+mod keys;
+mod layout;
+mod meta;
+mod ui;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let ui = ui::Ui::new(cli.quiet, cli.verbose);
+    match cli::run(cli.command, &ui) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            let code = exit::code_of(&err);
+            ui.error(&err);
+            code.into()
+        }
+    }
 }
