@@ -68,13 +68,13 @@ enum ReqStyle {
 
 /// A dependency as a crate declares it across its versions.
 struct PoolDep {
-    pub(super) rank: usize,
+    rank: usize,
     alias: Option<String>,
     pub(super) kind: DepKind,
     pub(super) optional: bool,
-    pub(super) default_features: bool,
+    default_features: bool,
     pub(super) features: Vec<&'static str>,
-    pub(super) target: Option<&'static str>,
+    target: Option<&'static str>,
     style: ReqStyle,
 }
 
@@ -101,7 +101,7 @@ pub(super) struct Epoch {
     deps_json: Vec<u8>,
     features_json: Vec<u8>,
     has_features2: bool,
-    pub(super) rust_version: Option<&'static str>,
+    rust_version: Option<&'static str>,
 }
 
 /// Seconds since the Unix epoch of a UTC civil date (Howard Hinnant's `days_from_civil`).
@@ -431,7 +431,7 @@ fn feature_pool(rng: &mut Rng, plan: &Plan, pool: &[PoolDep], versions: usize) -
 
 /// What is decided once per crate, from which each epoch is rendered.
 struct CrateDraft<'a> {
-    pub(super) plan: &'a Plan,
+    plan: &'a Plan,
     pool: Vec<PoolDep>,
     pub(super) features: Vec<PoolFeature>,
     epochs: usize,
@@ -458,7 +458,7 @@ struct EpochKey {
     /// How many series back the requirements point, in steps of [`REQ_AGE_STEP`].
     req_age: usize,
     new_syntax: bool,
-    pub(super) rust_version: Option<&'static str>,
+    rust_version: Option<&'static str>,
 }
 
 /// Requirements are raised every this many minor series of the depending crate.

@@ -24,7 +24,7 @@ pub(super) struct IndexLine<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     links: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) rust_version: Option<Cow<'a, str>>,
+    rust_version: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) pubtime: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,7 +55,7 @@ pub(super) enum DepKind {
 }
 
 impl DepKind {
-    pub(super) fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Self::Normal => "normal",
             Self::Build => "build",

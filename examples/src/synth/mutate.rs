@@ -26,7 +26,8 @@ pub fn crate_versions(dir: &Path, crate_name: &str) -> Result<Vec<String>, Synth
 /// and the newest), copying dependencies and features from the last line, not yanked, with a
 /// checksum derived from name and version. Returns the new version.
 ///
-/// The new line has no `pubtime`: this module has no clock.
+/// The new line has no `pubtime` (this module has no clock), and fields of the last line that
+/// this module does not model are not copied; existing lines are left byte for byte.
 pub fn add_version(dir: &Path, crate_name: &str) -> Result<String, SynthError> {
     let file = IndexFile::read(dir, crate_name)?;
     let mut highest: Option<(u64, u64, u64)> = None;
@@ -109,20 +110,20 @@ fn crate_path(dir: &Path, crate_name: &str) -> Result<PathBuf, SynthError> {
 
 /// A crate's index file, read and parsed.
 struct IndexFile {
-    pub(super) path: PathBuf,
-    pub(super) text: String,
-    pub(super) lines: Vec<ParsedLine>,
+    path: PathBuf,
+    text: String,
+    lines: Vec<ParsedLine>,
 }
 
 struct ParsedLine {
     /// 1-based line number.
     number: usize,
-    pub(super) parsed: IndexLine<'static>,
+    parsed: IndexLine<'static>,
 }
 
 impl IndexFile {
     /// Reads and parses `crate_name`'s file, checking that every line names that crate.
-    pub(super) fn read(dir: &Path, crate_name: &str) -> Result<Self, SynthError> {
+    fn read(dir: &Path, crate_name: &str) -> Result<Self, SynthError> {
         let path = crate_path(dir, crate_name)?;
         let text = fs::read_to_string(&path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {

@@ -96,7 +96,7 @@ pub(super) struct RenderedCrate {
 
 /// The crate files of a plan, in path order, made one at a time.
 pub(super) struct CrateFiles {
-    pub(super) plan: Plan,
+    plan: Plan,
     pub(super) next: usize,
 }
 
