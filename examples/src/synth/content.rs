@@ -628,7 +628,7 @@ fn hex64(words: [u64; 4]) -> String {
     words.iter().map(|w| format!("{w:016x}")).collect()
 }
 
-/// A checksum for a version added by [`add_version`]: a function of name and version only, so
+/// A checksum for a version added by [`add_version`](super::add_version): a function of name and version only, so
 /// the same mutation gives the same bytes.
 pub(super) fn derived_cksum(name: &str, vers: &str) -> String {
     // FNV-1a over "name@vers", expanded with SplitMix64.

@@ -69,7 +69,7 @@ pub(super) type FeatureMap<'a> = BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>;
 /// Appends `line` as compact JSON, byte for byte what `serde_json::to_writer` writes for
 /// [`IndexLine`] (checked by a test), without the trailing newline. Hand-written because it
 /// cannot fail and is on the hot path: the generator writes 1.6 M lines from the same pieces,
-/// with each series' `deps` and `features` serialized once (see [`Epoch`]).
+/// with each series' `deps` and `features` serialized once (see [`Epoch`](super::content::Epoch)).
 pub(super) fn write_line(out: &mut Vec<u8>, line: &IndexLine<'_>) {
     out.extend_from_slice(b"{\"name\":");
     push_json_str(out, &line.name);
