@@ -216,12 +216,14 @@ pub(super) fn render_crate(plan: &Plan, rank: usize, path: String) -> RenderedCr
     }
 
     // Publish times: the first version some time in the registry's history (more crates are
-    // recent), the others spread over what is left of it.
+    // recent), the others spread over an active span of random length within what is left of
+    // it (crates stop being published), so last versions do not all bunch up at the end.
     let span = u64::try_from(HISTORY_END - HISTORY_START).unwrap_or(0);
     let first = rng.below_u64(span).max(rng.below_u64(span));
     let mut published = HISTORY_START.saturating_add(i64::try_from(first).unwrap_or(0));
     let left = u64::try_from(HISTORY_END.saturating_sub(published)).unwrap_or(0);
-    let mean_gap_x2 = left
+    let active = rng.below_u64(left.saturating_add(1));
+    let mean_gap_x2 = active
         .saturating_mul(2)
         .checked_div(u64::try_from(count).unwrap_or(1))
         .unwrap_or(0);
