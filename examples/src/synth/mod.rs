@@ -44,9 +44,9 @@
 //!   name features and dependencies that exist. So a resolver can run over the generated index.
 //! - About 3% of versions are yanked; `-sys` crates carry `links`.
 //!
-//! At the default size the tree is 200,001 files and ~1.44 GB; `synth-index` writes it in about
-//! 6 s of user and 4–9 s of system CPU time (tmpfs / ext4) on the 2-core reference machine,
-//! holding ~45 MB.
+//! At the default size the tree is 200,001 files and ~1.44 GB; `synth-index` writes it with
+//! 4–6 s of user and 4–9 s of system CPU time (tmpfs / ext4) on the 2-core reference machine,
+//! 9–16 s wall while shared, holding ~45 MB. Creating 200,000 files is most of the cost.
 //!
 //! # Modules
 //!
