@@ -1,2 +1,10 @@
-//! Runnable examples for `tuf-core`; see the `examples/` binaries.
+//! Runnable examples and test tooling for `tuf-core`.
+//!
+//! Modules:
+//! - [`synth`]: a synthetic Cargo sparse index shaped like crates.io (200,000 crates, ~1.6 M
+//!   versions by default), generated in memory or on disk, plus the publish / yank / delete
+//!   mutations that the incremental-publish benchmarks and tests apply to it. The `synth-index`
+//!   binary writes one to a directory.
 #![forbid(unsafe_code)]
+
+pub mod synth;
