@@ -72,6 +72,9 @@ pub struct InterimVerifier {
     mode: Mode,
     trusted: Mutex<Trusted>,
     bins: Mutex<HashMap<String, Arc<Verified<Targets>>>>,
+    /// One lock per bin being loaded, so concurrent requests for crates of one bin fetch
+    /// it once.
+    bin_loads: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 /// The trusted top-level roles. `timestamp`, `snapshot` and `targets` are what was last
@@ -159,6 +162,7 @@ impl InterimVerifier {
                 refreshed: None,
             }),
             bins: Mutex::new(HashMap::new()),
+            bin_loads: Mutex::new(HashMap::new()),
         })
     }
 
@@ -239,10 +243,19 @@ impl InterimVerifier {
                 role: "snapshot".to_owned(),
                 reason: format!("does not list the bin {file_name}"),
             })?;
-        if let Some(bin) = lock(&self.bins).get(name) {
-            if bin.version == meta.version {
-                return Ok(Arc::clone(bin));
-            }
+        let cached_bin = || {
+            lock(&self.bins)
+                .get(name)
+                .filter(|bin| bin.version == meta.version)
+                .cloned()
+        };
+        if let Some(bin) = cached_bin() {
+            return Ok(bin);
+        }
+        let load_lock = Arc::clone(lock(&self.bin_loads).entry(name.to_owned()).or_default());
+        let _loading = lock(&load_lock);
+        if let Some(bin) = cached_bin() {
+            return Ok(bin);
         }
         let authority = Authority::from_succinct(delegations, succinct);
         let check = |bytes: &[u8]| -> Result<Verified<Targets>, VerifyError> {

@@ -60,6 +60,10 @@ pub struct ProxySettings {
     pub index_cache: Option<PathBuf>,
     /// Serve index files from `index_cache` only, and no `.crate` downloads.
     pub offline: bool,
+    /// Also print refusals on stderr. Off under `cargo tuf run`, where cargo prints the
+    /// refusal body itself and a second copy is noise; 404s (authenticated absence), whose
+    /// body cargo never shows, are always printed.
+    pub echo_refusals: bool,
     /// Log every request on stderr, not only refusals.
     pub verbose: bool,
 }
@@ -122,9 +126,7 @@ impl Refusal {
             subject: subject.into(),
             check,
             detail: detail.into(),
-            advice: "do not bypass cargo-tuf; the registry or a mirror served something its \
-                     signed metadata does not vouch for; report it to the registry operators"
-                .to_owned(),
+            advice: "do not bypass cargo-tuf; report this to the registry operators".to_owned(),
         }
     }
 
@@ -266,7 +268,9 @@ impl Proxy {
             }
             Err(refusal) => {
                 let text = refusal.text();
-                eprint!("{text}");
+                if self.settings.echo_refusals || self.settings.verbose {
+                    eprint!("{text}");
+                }
                 text_reply(refusal.status, text)
             }
         }

@@ -230,7 +230,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     fs::create_dir_all(dir)?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{file_name}.tmp.{}", std::process::id()));
+    // Unique per process and per call: threads of one proxy may write the same file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{file_name}.tmp.{}.{n}", std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&tmp)?;
         file.write_all(bytes)?;
@@ -280,6 +283,19 @@ mod tests {
             "https://m.example/tuf/"
         );
         assert!(normalise_base_url("file:///x").is_err());
+    }
+
+    #[test]
+    fn concurrent_atomic_writes_of_one_file_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bin.json");
+        std::thread::scope(|scope| {
+            for i in 0..16u8 {
+                let path = &path;
+                scope.spawn(move || write_atomic(path, &[i; 100]).unwrap());
+            }
+        });
+        assert_eq!(fs::read(&path).unwrap().len(), 100);
     }
 
     #[test]

@@ -98,6 +98,7 @@ impl VerifyArgs {
             index_limits: IndexLimits::default(),
             index_cache: Some(opened.dir.index_dir()),
             offline: self.offline,
+            echo_refusals: true,
             verbose: self.verbose,
         }
     }

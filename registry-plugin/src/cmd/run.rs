@@ -28,7 +28,9 @@ pub struct Args {
 /// Run `cargo tuf run`; returns cargo's exit code.
 pub fn run(args: &Args) -> anyhow::Result<i32> {
     let opened = args.verify.open()?;
-    let settings = args.verify.proxy_settings(&opened);
+    let mut settings = args.verify.proxy_settings(&opened);
+    // Cargo prints a refusal's body itself (see `proxy`).
+    settings.echo_refusals = false;
     let port = args.port.unwrap_or(opened.pinned.port);
     let listener = match TcpListener::bind(("127.0.0.1", port)) {
         Ok(listener) => listener,

@@ -483,6 +483,15 @@ pub fn sparse_path(name: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // A user: a fresh CARGO_HOME, a project, and `cargo tuf`
 
+/// A currently free loopback port (free when asked; good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A cargo user on this machine: a fresh `CARGO_HOME`, a project depending on crates of
 /// the registry `tufreg`, and a target dir, all in one temp dir.
 pub struct User {
@@ -550,6 +559,12 @@ impl User {
 
     /// `cargo tuf init` for `registry` with an ephemeral proxy port.
     pub fn init(&self, registry: &Registry) {
+        self.init_with_port(registry, 0);
+    }
+
+    /// `cargo tuf init` for `registry`, pinning the proxy `port` (0: ephemeral).
+    pub fn init_with_port(&self, registry: &Registry, port: u16) {
+        let port = port.to_string();
         let root = self.dir.path().join("root.json");
         let out = self.cargo_tuf(&[
             "tuf",
@@ -563,7 +578,7 @@ impl User {
             "--root",
             root.to_str().unwrap(),
             "--port",
-            "0",
+            &port,
         ]);
         assert!(out.status.success(), "init: {}", text(&out));
     }
