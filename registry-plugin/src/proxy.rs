@@ -430,7 +430,7 @@ impl Proxy {
                 return Ok(Arc::clone(config));
             }
         }
-        let bytes = self.fetch_target(subject, "config.json", &entry)?;
+        let bytes = self.target_bytes(subject, "config.json", &entry)?;
         let mut json: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&bytes)
                 .map_err(|e| Refusal::new(subject, "JSON", e.to_string()))?;
@@ -468,28 +468,7 @@ impl Proxy {
             }
         }
         let subject = format!("the index file of crate `{name}` ({sparse_path})");
-        let cache_file = self
-            .settings
-            .index_cache
-            .as_ref()
-            .map(|dir| dir.join(&sparse_path));
-        let cached = cache_file
-            .as_ref()
-            .and_then(|file| std::fs::read(file).ok())
-            .filter(|bytes| entry.check(bytes).is_ok());
-        let from_upstream = cached.is_none();
-        let bytes = match cached {
-            Some(bytes) => bytes,
-            None if self.settings.offline => {
-                return Err(Refusal::new(
-                    subject,
-                    "offline",
-                    "no verified copy of this index file is cached",
-                )
-                .advice("run once online (without --offline)"))
-            }
-            None => self.fetch_target(&subject, &sparse_path, entry)?,
-        };
+        let bytes = self.target_bytes(&subject, &sparse_path, entry)?;
         let lines = parse_index_file(name, &bytes, &self.settings.index_limits).map_err(|e| {
             Refusal::new(
                 subject.clone(),
@@ -497,16 +476,6 @@ impl Proxy {
                 format!("{e} (code {})", e.code()),
             )
         })?;
-        if from_upstream {
-            if let Some(file) = &cache_file {
-                if let Err(e) = write_atomic(file, &bytes) {
-                    eprintln!(
-                        "cargo-tuf: warning: could not cache {}: {e}",
-                        file.display()
-                    );
-                }
-            }
-        }
         let index = Arc::new(VerifiedIndex {
             sha256: entry.sha256,
             bytes: Bytes::from(bytes),
@@ -514,6 +483,44 @@ impl Proxy {
         });
         lock(&self.index_memo).insert(sparse_path, Arc::clone(&index));
         Ok(index)
+    }
+
+    /// The bytes of index target `path` (an index file or `config.json`) matching
+    /// `entry`: the verified copy in the cache if it still matches, else fetched from
+    /// upstream, checked, and cached. A cached file is only served again after it matches
+    /// the current signed entry.
+    fn target_bytes(
+        &self,
+        subject: &str,
+        path: &str,
+        entry: &ExpectedFile,
+    ) -> Result<Vec<u8>, Refusal> {
+        let cache_file = self.settings.index_cache.as_ref().map(|dir| dir.join(path));
+        let cached = cache_file
+            .as_ref()
+            .and_then(|file| std::fs::read(file).ok())
+            .filter(|bytes| entry.check(bytes).is_ok());
+        if let Some(bytes) = cached {
+            return Ok(bytes);
+        }
+        if self.settings.offline {
+            return Err(Refusal::new(
+                subject,
+                "offline",
+                "no verified copy of this file is cached",
+            )
+            .advice("run once online (without --offline)"));
+        }
+        let bytes = self.fetch_target(subject, path, entry)?;
+        if let Some(file) = &cache_file {
+            if let Err(e) = write_atomic(file, &bytes) {
+                eprintln!(
+                    "cargo-tuf: warning: could not cache {}: {e}",
+                    file.display()
+                );
+            }
+        }
+        Ok(bytes)
     }
 
     /// Fetch `path` from the upstream index, at most the signed length, and check it.

@@ -163,7 +163,7 @@ pub enum VerifyError {
         reason: String,
     },
     /// Offline use was asked for, but the cached metadata cannot be used.
-    #[error("offline: {reason}")]
+    #[error("offline use not possible: {reason}")]
     Offline {
         /// Why not.
         reason: String,

@@ -10,6 +10,7 @@ use anyhow::Context;
 
 use super::{source_replacement_args, VerifyArgs};
 use crate::proxy::Proxy;
+use crate::verifier::Verifier;
 
 /// Run cargo with the registry replaced by the verifying proxy.
 #[derive(Debug, clap::Args)]
@@ -28,6 +29,13 @@ pub struct Args {
 /// Run `cargo tuf run`; returns cargo's exit code.
 pub fn run(args: &Args) -> anyhow::Result<i32> {
     let opened = args.verify.open()?;
+    if args.verify.offline {
+        // Say up front, not through cargo, when cached metadata may not be used offline.
+        opened
+            .verifier
+            .refresh_if_stale()
+            .map_err(|e| anyhow::anyhow!("{e}\nWhat to do: {}", e.advice()))?;
+    }
     let mut settings = args.verify.proxy_settings(&opened);
     // Cargo prints a refusal's body itself (see `proxy`).
     settings.echo_refusals = false;
