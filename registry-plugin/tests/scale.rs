@@ -38,7 +38,7 @@ fn two_hundred_crates_cost_one_timestamp_fetch_per_run() {
     user.init_with_port(&registry, free_port());
     let server = &registry.server;
     server.reset_counts();
-    server.set_delay(Duration::from_millis(5));
+    server.set_delay(Duration::from_millis(20));
 
     // Cold: resolve and download everything in one cargo run.
     let out = user.run(&["fetch"]);

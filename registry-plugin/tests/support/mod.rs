@@ -349,16 +349,30 @@ impl Registry {
 
     /// Root version 1: one key per top-level role, threshold 1, consistent snapshots.
     pub fn root_bytes(&self) -> Vec<u8> {
+        self.root_bytes_with(1, self.root_key(), &[self.root_key()])
+    }
+
+    /// Root `version` whose root key is `root_key` (other roles keep their keys), signed
+    /// by `signers`.
+    pub fn root_bytes_with(
+        &self,
+        version: u64,
+        root_key: &Ed25519Signer,
+        signers: &[&Ed25519Signer],
+    ) -> Vec<u8> {
         let one = Threshold::new(1).unwrap();
-        let roles = ["root", "targets", "snapshot", "timestamp"];
-        let keys = roles
+        let role_keys: Vec<(&str, &Ed25519Signer)> = vec![
+            ("root", root_key),
+            ("targets", &self.keys[1]),
+            ("snapshot", &self.keys[2]),
+            ("timestamp", &self.keys[3]),
+        ];
+        let keys = role_keys
             .iter()
-            .zip(&self.keys)
             .map(|(_, k)| (k.key_id().clone(), k.public_key().clone()))
             .collect();
-        let role_keys = roles
+        let roles = role_keys
             .iter()
-            .zip(&self.keys)
             .map(|(r, k)| {
                 (
                     (*r).to_owned(),
@@ -367,8 +381,14 @@ impl Registry {
             })
             .collect();
         let expires = Expires::from_time(Utc::now() + chrono::Duration::days(365));
-        let root = Root::new(Version::new(1).unwrap(), expires, keys, role_keys, true);
-        sign_role(&root, &[self.root_key()]).unwrap()
+        let root = Root::new(Version::new(version).unwrap(), expires, keys, roles, true);
+        let signers: Vec<&dyn Signer> = signers.iter().map(|s| *s as &dyn Signer).collect();
+        sign_role(&root, &signers).unwrap()
+    }
+
+    /// The current root key (version 1's).
+    pub fn original_root_key(&self) -> &Ed25519Signer {
+        self.root_key()
     }
 
     /// Add a packaged crate version: its `.crate` on the server and its line in the index.
