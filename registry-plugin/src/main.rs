@@ -1,7 +1,49 @@
 //! `cargo-tuf`: the cargo-side verifier (see docs/cargo-users.md).
 #![forbid(unsafe_code)]
 
-fn main() {
-    eprintln!("cargo-tuf: not yet implemented");
-    std::process::exit(2);
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use registry_plugin::cmd;
+
+/// Verify every index file and .crate cargo downloads against a registry's TUF metadata.
+#[derive(Debug, Parser)]
+#[command(name = "cargo tuf", version, bin_name = "cargo tuf")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Pin a registry: name, sparse index URL, TUF metadata URL, trusted root.
+    Init(cmd::init::Args),
+    /// Serve a local verifying sparse registry until interrupted.
+    Proxy(cmd::proxy::Args),
+    /// Run cargo with the registry replaced by the verifying proxy.
+    Run(cmd::run::Args),
+    /// Check a Cargo.lock and cargo's cached .crate files against the signed index.
+    Verify(cmd::verify::Args),
+}
+
+fn main() -> ExitCode {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `cargo tuf ...` runs `cargo-tuf tuf ...`.
+    if args.get(1).is_some_and(|a| a == "tuf") {
+        args.remove(1);
+    }
+    let cli = Cli::parse_from(args);
+    let result = match &cli.command {
+        Command::Init(args) => cmd::init::run(args).map(|()| 0),
+        Command::Proxy(args) => cmd::proxy::run(args).map(|()| 0),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Verify(args) => cmd::verify::run(args).map(|problems| i32::from(problems > 0)),
+    };
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(error) => {
+            eprintln!("error: cargo-tuf: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

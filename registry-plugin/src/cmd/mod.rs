@@ -1,0 +1,157 @@
+//! One module per subcommand, each with its `Args` and a `run()`.
+
+pub mod init;
+pub mod proxy;
+pub mod run;
+pub mod verify;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tuf_core::index::IndexLimits;
+use tuf_core::Limits;
+
+use crate::fetch::Fetcher;
+use crate::interim::{InterimVerifier, Mode};
+use crate::proxy::{ProxySettings, DEFAULT_MAX_CRATE_BYTES};
+use crate::state::{cargo_home, choose_registry, PinnedRegistry, RegistryDir};
+
+/// Options shared by the subcommands that verify.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// The pinned registry to use (default: the only one pinned).
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Use cached verified metadata only; never fetch metadata or index files. Allowed
+    /// while the last online check is within --max-staleness-hours and nothing expired.
+    #[arg(long)]
+    pub offline: bool,
+    /// Offline staleness bound: how old the last online check of the timestamp may be.
+    #[arg(long, default_value_t = 24, value_name = "HOURS")]
+    pub max_staleness_hours: u32,
+    /// Re-check the timestamp at most once per this many seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub refresh_interval: u64,
+    /// Largest `.crate` accepted, in bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_CRATE_BYTES, value_name = "BYTES")]
+    pub max_crate_bytes: u64,
+    /// Log every request, not only refusals.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// A pinned registry opened for verification.
+#[derive(Debug)]
+pub struct Opened {
+    /// Its state directory.
+    pub dir: RegistryDir,
+    /// What `init` pinned.
+    pub pinned: PinnedRegistry,
+    /// The verifier (interim, until `tuf-client` lands).
+    pub verifier: Arc<InterimVerifier>,
+    /// The HTTP client for upstream files.
+    pub fetcher: Fetcher,
+    /// `$CARGO_HOME`.
+    pub cargo_home: PathBuf,
+}
+
+impl VerifyArgs {
+    /// Open the registry these options name. Call outside any async runtime.
+    pub fn open(&self) -> anyhow::Result<Opened> {
+        let cargo_home = cargo_home()?;
+        let dir = choose_registry(&cargo_home, self.registry.as_deref())?;
+        let pinned = dir.load()?;
+        let fetcher = Fetcher::new()?;
+        let mode = if self.offline {
+            Mode::Offline {
+                max_staleness: chrono::Duration::hours(i64::from(self.max_staleness_hours)),
+            }
+        } else {
+            Mode::Online {
+                refresh_interval: Duration::from_secs(self.refresh_interval),
+            }
+        };
+        let verifier = InterimVerifier::open(
+            &dir,
+            &pinned.metadata_url,
+            fetcher.clone(),
+            mode,
+            Limits::default(),
+        )
+        .with_context(|| format!("while opening the pinned registry `{}`", pinned.name))?;
+        Ok(Opened {
+            dir,
+            pinned,
+            verifier: Arc::new(verifier),
+            fetcher,
+            cargo_home,
+        })
+    }
+
+    /// Proxy settings for `opened`.
+    pub fn proxy_settings(&self, opened: &Opened) -> ProxySettings {
+        ProxySettings {
+            upstream_index: opened.pinned.upstream_index_url().to_owned(),
+            max_crate_bytes: self.max_crate_bytes,
+            index_limits: IndexLimits::default(),
+            index_cache: Some(opened.dir.index_dir()),
+            offline: self.offline,
+            echo_refusals: true,
+            verbose: self.verbose,
+        }
+    }
+}
+
+/// The `--config` arguments that make cargo use the proxy at `proxy_url` in place of
+/// `pinned`'s registry (source replacement; nothing in the user's files changes).
+pub fn source_replacement_args(pinned: &PinnedRegistry, proxy_url: &str) -> Vec<String> {
+    let quote = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+    let mut args = Vec::new();
+    let mut config = |key: &str, value: &str| {
+        args.push("--config".to_owned());
+        args.push(format!("{key}={}", quote(value)));
+    };
+    if pinned.name.is_crates_io() {
+        config("source.crates-io.replace-with", "cargo-tuf");
+    } else {
+        config("source.cargo-tuf-upstream.registry", &pinned.index_url);
+        config("source.cargo-tuf-upstream.replace-with", "cargo-tuf");
+    }
+    config("source.cargo-tuf.registry", &format!("sparse+{proxy_url}"));
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::RegistryName;
+
+    #[test]
+    fn replacement_for_crates_io_and_named_registries() {
+        let mut pinned = PinnedRegistry {
+            name: RegistryName::parse("crates-io").unwrap(),
+            index_url: "sparse+https://index.crates.io/".into(),
+            metadata_url: "https://m/".into(),
+            port: 0,
+        };
+        assert_eq!(
+            source_replacement_args(&pinned, "http://127.0.0.1:9/"),
+            [
+                "--config",
+                "source.crates-io.replace-with=\"cargo-tuf\"",
+                "--config",
+                "source.cargo-tuf.registry=\"sparse+http://127.0.0.1:9/\""
+            ]
+        );
+        pinned.name = RegistryName::parse("private").unwrap();
+        pinned.index_url = "sparse+https://reg.example/index/".into();
+        let args = source_replacement_args(&pinned, "http://127.0.0.1:9/");
+        assert_eq!(
+            args[1],
+            "source.cargo-tuf-upstream.registry=\"sparse+https://reg.example/index/\""
+        );
+        assert_eq!(args.len(), 6);
+    }
+}

@@ -1,0 +1,63 @@
+//! `cargo tuf proxy`: the verifying proxy as a long-running local server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::{source_replacement_args, VerifyArgs};
+use crate::proxy::Proxy;
+
+/// Serve the verifying sparse registry until interrupted.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Registry and verification options.
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+    /// Address to listen on (loopback only is sensible: the proxy has no authentication).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+}
+
+/// Run `cargo tuf proxy`.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let opened = args.verify.open()?;
+    let settings = args.verify.proxy_settings(&opened);
+    let listener = std::net::TcpListener::bind(args.listen)
+        .with_context(|| format!("while binding {}", args.listen))?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let proxy_url = format!("http://{address}/");
+    let proxy = Arc::new(Proxy::new(
+        opened.verifier.clone(),
+        opened.fetcher.clone(),
+        settings,
+        proxy_url.clone(),
+    ));
+    println!(
+        "cargo-tuf: verifying proxy for `{}` on {proxy_url}",
+        opened.pinned.name
+    );
+    println!("Point cargo at it with:");
+    let flags = source_replacement_args(&opened.pinned, &proxy_url);
+    for pair in flags.chunks(2) {
+        if let [_, value] = pair {
+            println!("  --config '{value}'");
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("while starting the proxy runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        proxy
+            .serve(listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await;
+        anyhow::Ok(())
+    })?;
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    Ok(())
+}

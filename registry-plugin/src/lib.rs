@@ -1,0 +1,40 @@
+//! # registry-plugin (`cargo tuf`)
+//!
+//! The cargo side of TUF for Cargo registries. Cargo has no verification hook, so this
+//! crate stands between cargo and a registry as a local sparse-registry server (the
+//! *proxy*): cargo is pointed at it by source replacement, and every `config.json`, index
+//! file and `.crate` it hands to cargo has first been checked against TUF metadata
+//! (TUF 1.0.x with TAP 15 succinct hashed bins, through [`tuf_core`]).
+//!
+//! What reaches cargo, and what was checked first:
+//!
+//! * `config.json`: length and SHA-256 equal its signed target entry; `dl` rewritten so
+//!   downloads come back through the proxy.
+//! * an index file (`se/rd/serde`): length and SHA-256 equal its signed entry, and every
+//!   line names the crate asked for ([`tuf_core::index::parse_index_file`]). A crate with no
+//!   signed entry is an authenticated "no such crate": HTTP 404.
+//! * a `.crate`: its SHA-256 equals the `cksum` of the verified index line for that version,
+//!   and it is no larger than a cap; nothing is sent before the whole file has been checked.
+//!
+//! A refusal is an HTTP error whose body says what was refused, which check failed and what
+//! to do; see [`proxy`] for why the status code is the one cargo prints bodies for.
+//!
+//! ## Modules
+//!
+//! | module | what |
+//! |---|---|
+//! | [`verifier`] | the [`verifier::Verifier`] trait: the proxy's only view of TUF |
+//! | [`interim`] | the interim verifier: reads signed metadata directly with `tuf-core` (to be replaced by `tuf-client`'s `Updater`) |
+//! | [`proxy`] | the verifying sparse-registry server |
+//! | [`fetch`] | bounded HTTP downloads from the upstream registry |
+//! | [`state`] | what `cargo tuf init` pins under `$CARGO_HOME/tuf/<registry>/`, atomic writes |
+//! | [`cmd`] | one module per subcommand |
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cmd;
+pub mod fetch;
+pub mod interim;
+pub mod proxy;
+pub mod state;
+pub mod verifier;

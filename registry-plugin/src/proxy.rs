@@ -1,0 +1,665 @@
+//! The verifying sparse-registry server that cargo talks to.
+//!
+//! Routes (all `GET`):
+//!
+//! * `/config.json` — upstream `config.json` after it matched its signed entry, with `dl`
+//!   pointing back at this proxy.
+//! * `/dl/{crate}/{version}/download` — the upstream `.crate`, read whole (up to
+//!   [`ProxySettings::max_crate_bytes`]) and sent only if its SHA-256 equals the `cksum` of
+//!   the verified index line for that version.
+//! * any other path — an index file by sparse path, sent only if it matched its signed
+//!   entry (length + SHA-256) and every line names the crate asked for. A crate with no
+//!   signed entry is `404` (cargo: "no matching package"); `If-None-Match` with the signed
+//!   SHA-256 as entity tag is answered `304` without touching the network.
+//!
+//! # How a refusal reaches the user
+//!
+//! Cargo's sparse client (`src/cargo/sources/registry/http_remote.rs`) treats 200, 304,
+//! 401 and 404/410/451 specially and turns every other status into an `HttpNotSuccessful`
+//! error, whose message is `failed to get successful HTTP response from `URL` (IP), got
+//! CODE` followed by `body:` and the first 512 characters of the body. 5xx and 429 are
+//! "spurious" and retried (with delays and warnings) before that. So a refusal is
+//! [`REFUSAL_STATUS`] (403: a 4xx cargo does not special-case or retry) with a short
+//! plain-text body naming the file, the check and what to do; the same text is printed
+//! on the proxy's stderr, which `cargo tuf run` shares with cargo. A crate absent from
+//! the signed metadata must stay a 404 — cargo probes absent names while resolving — so
+//! that case is reported on stderr only.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tuf_core::index::{parse_index_file, CrateName, IndexLimits, IndexLine};
+
+use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::state::write_atomic;
+use crate::verifier::{ExpectedFile, Verifier, VerifyError};
+
+/// The status of every refusal: a 4xx cargo shows the body of and does not retry.
+pub const REFUSAL_STATUS: StatusCode = StatusCode::FORBIDDEN;
+
+/// How the proxy reaches the registry, and its caps.
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    /// Upstream sparse index base URL (`https://.../`, no `sparse+`), ending in `/`.
+    pub upstream_index: String,
+    /// Largest `.crate` accepted: cargo's own cap on a `.crate` body is 50 MiB
+    /// (`crates.io`'s upload limit is 10 MiB by default).
+    pub max_crate_bytes: u64,
+    /// Caps on an index file, checked before parsing.
+    pub index_limits: IndexLimits,
+    /// Where verified index files are kept by sparse path (for offline use and
+    /// `cargo tuf verify`); `None` keeps nothing.
+    pub index_cache: Option<PathBuf>,
+    /// Serve index files from `index_cache` only, and no `.crate` downloads.
+    pub offline: bool,
+    /// Also print refusals on stderr. Off under `cargo tuf run`, where cargo prints the
+    /// refusal body itself and a second copy is noise; 404s (authenticated absence), whose
+    /// body cargo never shows, are always printed.
+    pub echo_refusals: bool,
+    /// Log every request on stderr, not only refusals.
+    pub verbose: bool,
+}
+
+/// The default `.crate` cap: 50 MiB, cargo's own limit on a `.crate` body.
+pub const DEFAULT_MAX_CRATE_BYTES: u64 = 50 * 1024 * 1024;
+
+/// The proxy's shared state.
+#[derive(Debug)]
+pub struct Proxy {
+    verifier: Arc<dyn Verifier>,
+    fetcher: Fetcher,
+    settings: ProxySettings,
+    public_base: String,
+    config: Mutex<Option<Arc<UpstreamConfig>>>,
+    index_memo: Mutex<HashMap<String, Arc<VerifiedIndex>>>,
+}
+
+/// The verified upstream `config.json`.
+#[derive(Debug)]
+struct UpstreamConfig {
+    sha256: [u8; 32],
+    /// The upstream download template (`dl`).
+    dl: String,
+    /// What cargo gets: the same JSON with `dl` pointing at the proxy.
+    rewritten: Bytes,
+}
+
+/// An index file that matched its signed entry and parsed.
+#[derive(Debug)]
+struct VerifiedIndex {
+    sha256: [u8; 32],
+    bytes: Bytes,
+    lines: Vec<IndexLine>,
+}
+
+/// A response, before it becomes a hyper one.
+#[derive(Debug)]
+struct Reply {
+    status: StatusCode,
+    etag: Option<String>,
+    content_type: &'static str,
+    body: Bytes,
+}
+
+/// Why a request was refused; rendered as the body cargo shows.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    subject: String,
+    check: &'static str,
+    detail: String,
+    advice: String,
+}
+
+impl Refusal {
+    fn new(subject: impl Into<String>, check: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status: REFUSAL_STATUS,
+            subject: subject.into(),
+            check,
+            detail: detail.into(),
+            advice: "do not bypass cargo-tuf; report this to the registry operators".to_owned(),
+        }
+    }
+
+    fn advice(mut self, advice: impl Into<String>) -> Self {
+        self.advice = advice.into();
+        self
+    }
+
+    fn from_verify(subject: impl Into<String>, error: &VerifyError) -> Self {
+        Self::new(subject, "signed metadata", error.to_string()).advice(error.advice())
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "cargo-tuf refused {}: {} check failed: {}. What to do: {}.\n",
+            self.subject, self.check, self.detail, self.advice
+        )
+    }
+}
+
+impl Proxy {
+    /// A proxy whose own address is `public_base` (`http://127.0.0.1:PORT/`).
+    pub fn new(
+        verifier: Arc<dyn Verifier>,
+        fetcher: Fetcher,
+        settings: ProxySettings,
+        public_base: String,
+    ) -> Self {
+        Self {
+            verifier,
+            fetcher,
+            settings,
+            public_base,
+            config: Mutex::new(None),
+            index_memo: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The verified lines of `name`'s index file, as the proxy would serve it;
+    /// `Ok(None)` when the signed metadata has no such crate. The error is the refusal
+    /// text.
+    pub fn signed_index_lines(&self, name: &CrateName) -> Result<Option<Vec<IndexLine>>, String> {
+        let subject = format!("the index file of crate `{name}`");
+        let entry = self
+            .verifier
+            .index_entry(name)
+            .map_err(|e| Refusal::from_verify(subject, &e).text())?;
+        let Some(entry) = entry else {
+            return Ok(None);
+        };
+        let index = self
+            .verified_index(name, &entry)
+            .map_err(|refusal| refusal.text())?;
+        Ok(Some(index.lines.clone()))
+    }
+
+    /// Serve connections from `listener` until `shutdown` resolves.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let proxy = Arc::clone(&self);
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |request| {
+                            let proxy = Arc::clone(&proxy);
+                            async move { Ok::<_, Infallible>(proxy.handle(request).await) }
+                        });
+                        // A connection error (cargo hung up) concerns that connection only.
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                () = &mut shutdown => break,
+            }
+        }
+    }
+
+    async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let if_none_match = request
+            .headers()
+            .get(IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let proxy = Arc::clone(&self);
+        let reply = if method == Method::GET || method == Method::HEAD {
+            tokio::task::spawn_blocking(move || proxy.respond(&path, if_none_match.as_deref()))
+                .await
+                .unwrap_or_else(|e| {
+                    text_reply(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("cargo-tuf: internal error: {e}\n"),
+                    )
+                })
+        } else {
+            text_reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "cargo-tuf: only GET\n".into(),
+            )
+        };
+        let mut response = Response::new(Full::new(if method == Method::HEAD {
+            Bytes::new()
+        } else {
+            reply.body
+        }));
+        *response.status_mut() = reply.status;
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+        if let Some(etag) = reply.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+            response.headers_mut().insert(ETAG, etag);
+        }
+        response
+    }
+
+    /// Answer one request (blocking: verification and upstream fetches happen here).
+    fn respond(&self, path: &str, if_none_match: Option<&str>) -> Reply {
+        let result = if path == "/config.json" {
+            self.serve_config()
+        } else if let Some(rest) = path.strip_prefix("/dl/") {
+            self.serve_crate(rest)
+        } else {
+            self.serve_index(path.trim_start_matches('/'), if_none_match)
+        };
+        match result {
+            Ok(reply) => {
+                if self.settings.verbose {
+                    eprintln!("cargo-tuf: {} {path}", reply.status.as_u16());
+                }
+                reply
+            }
+            Err(refusal) => {
+                let text = refusal.text();
+                if self.settings.echo_refusals || self.settings.verbose {
+                    eprint!("{text}");
+                }
+                text_reply(refusal.status, text)
+            }
+        }
+    }
+
+    fn serve_config(&self) -> Result<Reply, Refusal> {
+        let config = self.upstream_config()?;
+        Ok(Reply {
+            status: StatusCode::OK,
+            etag: None,
+            content_type: "application/json",
+            body: config.rewritten.clone(),
+        })
+    }
+
+    fn serve_index(
+        &self,
+        sparse_path: &str,
+        if_none_match: Option<&str>,
+    ) -> Result<Reply, Refusal> {
+        let Ok(name) = CrateName::from_sparse_path(sparse_path) else {
+            // Not a path any crate name this verifier accepts maps to; cargo only asks for
+            // such paths when probing, and "not found" is the right answer.
+            eprintln!(
+                "cargo-tuf: `{sparse_path}` is not the sparse index path of a crate name \
+                 cargo-tuf accepts: answering 404 (not found)"
+            );
+            return Ok(not_found());
+        };
+        let entry = self
+            .verifier
+            .index_entry(&name)
+            .map_err(|e| Refusal::from_verify(format!("the index file of crate `{name}`"), &e))?;
+        let Some(entry) = entry else {
+            eprintln!(
+                "cargo-tuf: crate `{name}` is not in the registry's signed metadata \
+                 (an authenticated absence): answering 404, whatever the upstream server has"
+            );
+            return Ok(not_found());
+        };
+        let etag = entry.etag();
+        if if_none_match.is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag)) {
+            return Ok(Reply {
+                status: StatusCode::NOT_MODIFIED,
+                etag: Some(etag),
+                content_type: "text/plain",
+                body: Bytes::new(),
+            });
+        }
+        let index = self.verified_index(&name, &entry)?;
+        Ok(Reply {
+            status: StatusCode::OK,
+            etag: Some(etag),
+            content_type: "text/plain",
+            body: index.bytes.clone(),
+        })
+    }
+
+    fn serve_crate(&self, rest: &str) -> Result<Reply, Refusal> {
+        let mut parts = rest.split('/');
+        let (Some(crate_part), Some(version_part), Some("download"), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Refusal::new(
+                format!("the download `/dl/{rest}`"),
+                "download path",
+                "expected /dl/{crate}/{version}/download",
+            ));
+        };
+        let subject = format!("the download of `{crate_part}` version `{version_part}`");
+        let name = CrateName::parse(crate_part)
+            .map_err(|e| Refusal::new(subject.clone(), "crate name", e.to_string()))?;
+        let version = semver::Version::parse(version_part)
+            .map_err(|e| Refusal::new(subject.clone(), "version", e.to_string()))?;
+        let subject = format!("{name}-{version}.crate");
+        let entry = self
+            .verifier
+            .index_entry(&name)
+            .map_err(|e| Refusal::from_verify(subject.clone(), &e))?
+            .ok_or_else(|| {
+                Refusal::new(
+                    subject.clone(),
+                    "signed index",
+                    format!("crate `{name}` is not in the registry's signed metadata"),
+                )
+            })?;
+        let index = self.verified_index(&name, &entry)?;
+        let line = index
+            .lines
+            .iter()
+            .find(|line| line.vers == version)
+            .ok_or_else(|| {
+                Refusal::new(
+                    subject.clone(),
+                    "signed index",
+                    format!("the verified index file of `{name}` has no version {version}"),
+                )
+            })?;
+        if self.settings.offline {
+            return Err(
+                Refusal::new(subject, "offline", "downloads are off in offline mode")
+                    .advice("run online once so cargo caches this crate"),
+            );
+        }
+        let config = self.upstream_config()?;
+        let url = expand_dl(&config.dl, line);
+        let bytes = match self.fetcher.get(&url, self.settings.max_crate_bytes) {
+            Ok(Fetched::Found(bytes)) => bytes,
+            Ok(Fetched::NotFound) => {
+                return Err(Refusal::new(subject, "download", format!("{url} answered 404"))
+                    .advice("the registry lists this version but does not serve it; retry later or report it to the registry operators"))
+            }
+            Err(FetchError::TooLarge { limit }) => {
+                return Err(Refusal::new(
+                    subject,
+                    "size cap",
+                    format!("{url} sent more than {limit} bytes"),
+                ))
+            }
+            Err(e) => {
+                return Err(Refusal::new(subject, "download", format!("{url}: {e}"))
+                    .advice("check the network and retry"))
+            }
+        };
+        let found = tuf_core::hash::sha256(&bytes);
+        if &found != line.cksum.as_bytes() {
+            return Err(Refusal::new(
+                subject,
+                "cksum",
+                format!(
+                    "sha256 of the download is {}, the signed index line says {}",
+                    hex::encode(found),
+                    line.cksum.to_hex()
+                ),
+            ));
+        }
+        if self.settings.verbose {
+            eprintln!("cargo-tuf: {subject}: sha256 matches the signed cksum");
+        }
+        Ok(Reply {
+            status: StatusCode::OK,
+            etag: None,
+            content_type: "application/octet-stream",
+            body: Bytes::from(bytes),
+        })
+    }
+
+    /// The verified upstream `config.json` (fetched again when its signed entry changes).
+    fn upstream_config(&self) -> Result<Arc<UpstreamConfig>, Refusal> {
+        let subject = "config.json";
+        let entry = self
+            .verifier
+            .config_entry()
+            .map_err(|e| Refusal::from_verify(subject, &e))?;
+        if let Some(config) = lock(&self.config).as_ref() {
+            if config.sha256 == entry.sha256 {
+                return Ok(Arc::clone(config));
+            }
+        }
+        let bytes = self.target_bytes(subject, "config.json", &entry)?;
+        let mut json: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&bytes)
+                .map_err(|e| Refusal::new(subject, "JSON", e.to_string()))?;
+        let dl = json
+            .get("dl")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Refusal::new(subject, "JSON", "no `dl` download URL"))?
+            .to_owned();
+        json.insert(
+            "dl".to_owned(),
+            serde_json::Value::String(format!("{}dl", self.public_base)),
+        );
+        let rewritten =
+            serde_json::to_vec(&json).map_err(|e| Refusal::new(subject, "JSON", e.to_string()))?;
+        let config = Arc::new(UpstreamConfig {
+            sha256: entry.sha256,
+            dl,
+            rewritten: Bytes::from(rewritten),
+        });
+        *lock(&self.config) = Some(Arc::clone(&config));
+        Ok(config)
+    }
+
+    /// The index file of `name`, matched against `entry` and parsed: from memory, from the
+    /// verified-file cache, or from upstream.
+    fn verified_index(
+        &self,
+        name: &CrateName,
+        entry: &ExpectedFile,
+    ) -> Result<Arc<VerifiedIndex>, Refusal> {
+        let sparse_path = name.sparse_path();
+        if let Some(index) = lock(&self.index_memo).get(&sparse_path) {
+            if index.sha256 == entry.sha256 {
+                return Ok(Arc::clone(index));
+            }
+        }
+        let subject = format!("the index file of crate `{name}` ({sparse_path})");
+        let bytes = self.target_bytes(&subject, &sparse_path, entry)?;
+        let lines = parse_index_file(name, &bytes, &self.settings.index_limits).map_err(|e| {
+            Refusal::new(
+                subject.clone(),
+                "index content",
+                format!("{e} (code {})", e.code()),
+            )
+        })?;
+        let index = Arc::new(VerifiedIndex {
+            sha256: entry.sha256,
+            bytes: Bytes::from(bytes),
+            lines,
+        });
+        lock(&self.index_memo).insert(sparse_path, Arc::clone(&index));
+        Ok(index)
+    }
+
+    /// The bytes of index target `path` (an index file or `config.json`) matching
+    /// `entry`: the verified copy in the cache if it still matches, else fetched from
+    /// upstream, checked, and cached. A cached file is only served again after it matches
+    /// the current signed entry.
+    fn target_bytes(
+        &self,
+        subject: &str,
+        path: &str,
+        entry: &ExpectedFile,
+    ) -> Result<Vec<u8>, Refusal> {
+        let cache_file = self.settings.index_cache.as_ref().map(|dir| dir.join(path));
+        let cached = cache_file
+            .as_ref()
+            .and_then(|file| std::fs::read(file).ok())
+            .filter(|bytes| entry.check(bytes).is_ok());
+        if let Some(bytes) = cached {
+            return Ok(bytes);
+        }
+        if self.settings.offline {
+            return Err(Refusal::new(
+                subject,
+                "offline",
+                "no verified copy of this file is cached",
+            )
+            .advice("run once online (without --offline)"));
+        }
+        let bytes = self.fetch_target(subject, path, entry)?;
+        if let Some(file) = &cache_file {
+            if let Err(e) = write_atomic(file, &bytes) {
+                eprintln!(
+                    "cargo-tuf: warning: could not cache {}: {e}",
+                    file.display()
+                );
+            }
+        }
+        Ok(bytes)
+    }
+
+    /// Fetch `path` from the upstream index, at most the signed length, and check it.
+    fn fetch_target(
+        &self,
+        subject: &str,
+        path: &str,
+        entry: &ExpectedFile,
+    ) -> Result<Vec<u8>, Refusal> {
+        let url = format!("{}{path}", self.settings.upstream_index);
+        let bytes = match self.fetcher.get(&url, entry.length) {
+            Ok(Fetched::Found(bytes)) => bytes,
+            Ok(Fetched::NotFound) => {
+                return Err(Refusal::new(
+                    subject,
+                    "upstream",
+                    format!("{url} answered 404, but the signed metadata lists this file"),
+                )
+                .advice("the registry is mid-update or a mirror is incomplete; retry later"))
+            }
+            Err(FetchError::TooLarge { limit }) => {
+                return Err(Refusal::new(
+                    subject,
+                    "length",
+                    format!("{url} sent more than the {limit} bytes the signed metadata lists"),
+                ))
+            }
+            Err(e) => {
+                return Err(Refusal::new(subject, "upstream", format!("{url}: {e}"))
+                    .advice("check the network and retry"))
+            }
+        };
+        entry
+            .check(&bytes)
+            .map_err(|e| Refusal::new(subject, "signed length and sha256", e.to_string()))?;
+        Ok(bytes)
+    }
+}
+
+/// Expand a cargo `dl` template for `line` (cargo book, "Registry Index", config.json):
+/// `{crate}`, `{version}`, `{prefix}`, `{lowerprefix}`, `{sha256-checksum}`; a template
+/// with none of them gets `/{crate}/{version}/download` appended.
+pub fn expand_dl(template: &str, line: &IndexLine) -> String {
+    const MARKERS: [&str; 5] = [
+        "{crate}",
+        "{version}",
+        "{prefix}",
+        "{lowerprefix}",
+        "{sha256-checksum}",
+    ];
+    let name = line.name.as_str();
+    let version = line.vers.to_string();
+    if !MARKERS.iter().any(|m| template.contains(m)) {
+        return format!("{template}/{name}/{version}/download");
+    }
+    let prefix = index_prefix(name);
+    template
+        .replace("{crate}", name)
+        .replace("{version}", &version)
+        .replace("{lowerprefix}", &prefix.to_ascii_lowercase())
+        .replace("{prefix}", &prefix)
+        .replace("{sha256-checksum}", &line.cksum.to_hex())
+}
+
+/// The directory part of a crate's index path, in the name's own case (`1`, `2`, `3/a`,
+/// `se/rd`).
+fn index_prefix(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    match chars.as_slice() {
+        [_] => "1".to_owned(),
+        [_, _] => "2".to_owned(),
+        [first, _, _] => format!("3/{first}"),
+        [a, b, c, d, ..] => format!("{a}{b}/{c}{d}"),
+        [] => String::new(),
+    }
+}
+
+fn not_found() -> Reply {
+    text_reply(StatusCode::NOT_FOUND, String::new())
+}
+
+fn text_reply(status: StatusCode, text: String) -> Reply {
+    Reply {
+        status,
+        etag: None,
+        content_type: "text/plain; charset=utf-8",
+        body: Bytes::from(text),
+    }
+}
+
+/// Lock, ignoring poisoning: the maps hold whole values swapped in one step.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tuf_core::index::Cksum;
+
+    fn line(name: &str, vers: &str) -> IndexLine {
+        IndexLine::new(
+            CrateName::parse(name).unwrap(),
+            semver::Version::parse(vers).unwrap(),
+            Cksum::from_bytes([0xab; 32]),
+        )
+    }
+
+    #[test]
+    fn dl_templates_expand_like_cargo() {
+        let serde = line("Serde", "1.0.0");
+        assert_eq!(
+            expand_dl("https://dl.example/api/v1/crates", &serde),
+            "https://dl.example/api/v1/crates/Serde/1.0.0/download"
+        );
+        assert_eq!(
+            expand_dl(
+                "https://x/{prefix}/{lowerprefix}/{crate}-{version}.crate",
+                &serde
+            ),
+            "https://x/Se/rd/se/rd/Serde-1.0.0.crate"
+        );
+        assert_eq!(
+            expand_dl("https://x/{sha256-checksum}", &serde),
+            format!("https://x/{}", "ab".repeat(32))
+        );
+        assert_eq!(index_prefix("a"), "1");
+        assert_eq!(index_prefix("ab"), "2");
+        assert_eq!(index_prefix("Abc"), "3/A");
+    }
+
+    #[test]
+    fn refusal_text_names_subject_check_and_advice() {
+        let text = Refusal::new("foo-1.0.0.crate", "cksum", "sha256 differs")
+            .advice("retry")
+            .text();
+        assert_eq!(
+            text,
+            "cargo-tuf refused foo-1.0.0.crate: cksum check failed: sha256 differs. What to do: retry.\n"
+        );
+    }
+}

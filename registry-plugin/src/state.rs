@@ -1,0 +1,310 @@
+//! What `cargo tuf init` pins, and where verified metadata is kept between runs.
+//!
+//! Layout under `$CARGO_HOME/tuf/<registry>/`:
+//!
+//! | path | what |
+//! |---|---|
+//! | `registry.json` | [`PinnedRegistry`]: name, index URL, metadata URL, proxy port |
+//! | `root.json` | the trusted root: the file given to `init`, replaced on each verified rotation |
+//! | `metadata/` | the last verified `timestamp.json`, `snapshot.json`, `targets.json` and bins, and `checked.json` (when the timestamp was last checked online) |
+//! | `index/` | index files that passed verification, by sparse path (for offline use and `cargo tuf verify`) |
+//!
+//! Every write is atomic: a temporary file in the same directory, fsync, rename.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+/// The registry name cargo uses for crates.io; replacing it uses `source.crates-io`.
+pub const CRATES_IO: &str = "crates-io";
+
+/// A registry name as cargo accepts it in `[registries]`: ASCII letters, digits, `-`, `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RegistryName(String);
+
+impl RegistryName {
+    /// Check and wrap `name`.
+    pub fn parse(name: &str) -> anyhow::Result<Self> {
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            bail!(
+                "registry name {name:?} must be 1 to 64 ASCII letters, digits, `-` or `_` \
+                 (the names cargo accepts in [registries])"
+            );
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is crates.io (replaced through `source.crates-io`).
+    pub fn is_crates_io(&self) -> bool {
+        self.0 == CRATES_IO
+    }
+}
+
+impl TryFrom<String> for RegistryName {
+    type Error = anyhow::Error;
+    fn try_from(s: String) -> anyhow::Result<Self> {
+        Self::parse(&s)
+    }
+}
+
+impl From<RegistryName> for String {
+    fn from(name: RegistryName) -> String {
+        name.0
+    }
+}
+
+impl std::fmt::Display for RegistryName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A registry's pinned trust settings (`registry.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedRegistry {
+    /// The registry name (`crates-io`, or a name from `[registries]`).
+    pub name: RegistryName,
+    /// The index URL exactly as cargo names the registry (`sparse+https://.../`), so the
+    /// source replacement matches it; the proxy fetches from it without `sparse+`.
+    pub index_url: String,
+    /// Base URL of the TUF metadata, ending in `/`.
+    pub metadata_url: String,
+    /// Loopback port for `cargo tuf run`'s proxy; 0 picks a free one each run. Cargo keys
+    /// its caches by the replacement URL, port included, so a fixed port keeps them warm.
+    #[serde(default)]
+    pub port: u16,
+}
+
+impl PinnedRegistry {
+    /// The URL the proxy fetches index files from: `index_url` without `sparse+`.
+    pub fn upstream_index_url(&self) -> &str {
+        self.index_url
+            .strip_prefix("sparse+")
+            .unwrap_or(&self.index_url)
+    }
+}
+
+/// Normalise a sparse index URL: `sparse+` prefix, trailing `/`, http(s) only.
+pub fn normalise_index_url(url: &str) -> anyhow::Result<String> {
+    let bare = url.strip_prefix("sparse+").unwrap_or(url);
+    if !(bare.starts_with("https://") || bare.starts_with("http://")) {
+        bail!("index URL {url:?} must be a sparse index URL (sparse+https://...)");
+    }
+    let slash = if bare.ends_with('/') { "" } else { "/" };
+    Ok(format!("sparse+{bare}{slash}"))
+}
+
+/// Normalise a metadata base URL: http(s), trailing `/`.
+pub fn normalise_base_url(url: &str) -> anyhow::Result<String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        bail!("metadata URL {url:?} must start with https:// (or http:// for a local server)");
+    }
+    let slash = if url.ends_with('/') { "" } else { "/" };
+    Ok(format!("{url}{slash}"))
+}
+
+/// `$CARGO_HOME`, as cargo finds it: the variable, else `~/.cargo`.
+pub fn cargo_home() -> anyhow::Result<PathBuf> {
+    if let Some(home) = std::env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .context("neither CARGO_HOME nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".cargo"))
+}
+
+/// The directory of one pinned registry.
+#[derive(Debug, Clone)]
+pub struct RegistryDir {
+    dir: PathBuf,
+}
+
+impl RegistryDir {
+    /// `$CARGO_HOME/tuf/<name>`.
+    pub fn new(cargo_home: &Path, name: &RegistryName) -> Self {
+        Self {
+            dir: cargo_home.join("tuf").join(name.as_str()),
+        }
+    }
+
+    /// The directory itself.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `registry.json`.
+    pub fn registry_file(&self) -> PathBuf {
+        self.dir.join("registry.json")
+    }
+
+    /// `root.json`: the trusted root.
+    pub fn root_file(&self) -> PathBuf {
+        self.dir.join("root.json")
+    }
+
+    /// `metadata/`: last verified top-level roles and bins.
+    pub fn metadata_dir(&self) -> PathBuf {
+        self.dir.join("metadata")
+    }
+
+    /// `index/`: verified index files by sparse path.
+    pub fn index_dir(&self) -> PathBuf {
+        self.dir.join("index")
+    }
+
+    /// Read `registry.json`.
+    pub fn load(&self) -> anyhow::Result<PinnedRegistry> {
+        let path = self.registry_file();
+        let bytes = fs::read(&path).with_context(|| {
+            format!(
+                "while reading {}: is this registry pinned? (run `cargo tuf init`)",
+                path.display()
+            )
+        })?;
+        serde_json::from_slice(&bytes).with_context(|| format!("while parsing {}", path.display()))
+    }
+}
+
+/// The pinned registries under `$CARGO_HOME/tuf/`, by name.
+pub fn pinned_registries(cargo_home: &Path) -> anyhow::Result<Vec<RegistryName>> {
+    let dir = cargo_home.join("tuf");
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("while listing {}", dir.display())),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("while listing {}", dir.display()))?;
+        if entry.path().join("registry.json").is_file() {
+            if let Some(name) = entry.file_name().to_str() {
+                if let Ok(name) = RegistryName::parse(name) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    Ok(names)
+}
+
+/// Which pinned registry a command is about: the one named, else the only one pinned.
+pub fn choose_registry(cargo_home: &Path, named: Option<&str>) -> anyhow::Result<RegistryDir> {
+    let name = match named {
+        Some(name) => RegistryName::parse(name)?,
+        None => {
+            let mut pinned = pinned_registries(cargo_home)?;
+            match (pinned.pop(), pinned.is_empty()) {
+                (Some(only), true) => only,
+                (None, _) => bail!(
+                    "no registry is pinned under {}; run `cargo tuf init` first",
+                    cargo_home.join("tuf").display()
+                ),
+                (Some(_), false) => {
+                    bail!("several registries are pinned; say which with --registry NAME")
+                }
+            }
+        }
+    };
+    Ok(RegistryDir::new(cargo_home, &name))
+}
+
+/// Write `bytes` to `path` atomically: temp file beside it, fsync, rename, fsync the
+/// directory. Creates parent directories.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    fs::create_dir_all(dir)?;
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    // Unique per process and per call: threads of one proxy may write the same file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{file_name}.tmp.{}.{n}", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        // The rename is durable only once the directory is synced (best effort: some
+        // file systems do not allow opening a directory).
+        if let Ok(dir) = fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_names() {
+        RegistryName::parse("crates-io").unwrap();
+        RegistryName::parse("my_reg-2").unwrap();
+        for bad in ["", "a/b", "..", "a b", "é"] {
+            assert!(RegistryName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn urls_are_normalised() {
+        assert_eq!(
+            normalise_index_url("https://index.example/x").unwrap(),
+            "sparse+https://index.example/x/"
+        );
+        assert_eq!(
+            normalise_index_url("sparse+http://127.0.0.1:1/").unwrap(),
+            "sparse+http://127.0.0.1:1/"
+        );
+        assert!(normalise_index_url("git://x").is_err());
+        assert!(normalise_index_url("https://github.com/rust-lang/crates.io-index").is_ok());
+        assert_eq!(
+            normalise_base_url("https://m.example/tuf").unwrap(),
+            "https://m.example/tuf/"
+        );
+        assert!(normalise_base_url("file:///x").is_err());
+    }
+
+    #[test]
+    fn concurrent_atomic_writes_of_one_file_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bin.json");
+        std::thread::scope(|scope| {
+            for i in 0..16u8 {
+                let path = &path;
+                scope.spawn(move || write_atomic(path, &[i; 100]).unwrap());
+            }
+        });
+        assert_eq!(fs::read(&path).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/c.json");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,136 @@
+//! The interim verifier on its own, against a real HTTP server: root rotation, target
+//! lookup and authenticated absence, the refresh interval, and a tampered bin.
+
+// Helpers outside #[test] fns: a failure is a broken test setup.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use registry_plugin::fetch::Fetcher;
+use registry_plugin::interim::{InterimVerifier, Mode};
+use registry_plugin::state::{RegistryDir, RegistryName};
+use registry_plugin::verifier::{Verifier, VerifyError};
+use support::*;
+use tuf_core::crypto::Ed25519Signer;
+use tuf_core::index::CrateName;
+use tuf_core::Limits;
+
+fn setup() -> (tempfile::TempDir, Registry, User) {
+    let work = tempfile::tempdir().unwrap();
+    let packaged = package_crates(work.path(), &[("alpha", "0.1.0")]);
+    let mut registry = Registry::new(Server::start());
+    registry.add(&packaged[0], false);
+    registry.publish();
+    let user = User::new(&registry, &[]);
+    user.init(&registry);
+    (work, registry, user)
+}
+
+fn dir(user: &User) -> RegistryDir {
+    RegistryDir::new(&user.home(), &RegistryName::parse(REGISTRY).unwrap())
+}
+
+fn open(user: &User, registry: &Registry, refresh_interval: Duration) -> InterimVerifier {
+    InterimVerifier::open(
+        &dir(user),
+        &registry.metadata_url(),
+        Fetcher::new().unwrap(),
+        Mode::Online { refresh_interval },
+        Limits::default(),
+    )
+    .unwrap()
+}
+
+fn name(s: &str) -> CrateName {
+    CrateName::parse(s).unwrap()
+}
+
+#[test]
+fn finds_signed_entries_and_authenticated_absence() {
+    let (_work, registry, user) = setup();
+    let verifier = open(&user, &registry, Duration::from_secs(300));
+    let entry = verifier.index_entry(&name("alpha")).unwrap().unwrap();
+    entry
+        .check(&registry.targets[&sparse_path("alpha")])
+        .unwrap();
+    assert_eq!(verifier.index_entry(&name("nope")).unwrap(), None);
+    verifier
+        .config_entry()
+        .unwrap()
+        .check(&registry.targets["config.json"])
+        .unwrap();
+    // One refresh for all of that.
+    assert_eq!(registry.server.count("metadata/timestamp.json"), 1);
+}
+
+#[test]
+fn timestamp_is_rechecked_only_after_the_interval() {
+    let (_work, registry, user) = setup();
+    let verifier = open(&user, &registry, Duration::from_secs(3600));
+    for _ in 0..5 {
+        verifier.refresh_if_stale().unwrap();
+    }
+    assert_eq!(registry.server.count("metadata/timestamp.json"), 1);
+    let eager = open(&user, &registry, Duration::ZERO);
+    for _ in 0..3 {
+        eager.refresh_if_stale().unwrap();
+    }
+    assert_eq!(registry.server.count("metadata/timestamp.json"), 4);
+}
+
+#[test]
+fn root_rotation_needs_old_and_new_root_keys() {
+    let (_work, registry, user) = setup();
+    let new_key = Ed25519Signer::from_seed(&[9; 32]).unwrap();
+    let old_key = registry.original_root_key();
+    let root_file = dir(&user).root_file();
+
+    // Signed by the new key only: refused, the trusted root stays version 1.
+    let only_new = registry.root_bytes_with(2, &new_key, &[&new_key]);
+    registry.server.put("metadata/2.root.json", only_new);
+    let verifier = open(&user, &registry, Duration::ZERO);
+    let error = verifier.refresh_if_stale().unwrap_err();
+    assert!(
+        matches!(&error, VerifyError::Metadata { role, .. } if role == "root"),
+        "{error}"
+    );
+    assert_eq!(error.code(), "threshold");
+    assert_eq!(std::fs::read(&root_file).unwrap(), registry.root_bytes_v1());
+
+    // Signed by old and new: followed and persisted.
+    let both = registry.root_bytes_with(2, &new_key, &[old_key, &new_key]);
+    registry.server.put("metadata/2.root.json", both.clone());
+    let verifier = open(&user, &registry, Duration::ZERO);
+    verifier.refresh_if_stale().unwrap();
+    assert_eq!(std::fs::read(&root_file).unwrap(), both);
+    assert!(verifier.index_entry(&name("alpha")).unwrap().is_some());
+}
+
+#[test]
+fn a_bin_changed_after_signing_is_refused() {
+    let (_work, registry, user) = setup();
+    let bin_path = (0..16)
+        .map(|b| format!("metadata/1.crates-bin-{b:x}.json"))
+        .find(|p| {
+            registry
+                .server
+                .get(p)
+                .is_some_and(|bytes| String::from_utf8_lossy(&bytes).contains("al/ph/alpha"))
+        })
+        .unwrap();
+    let bytes = String::from_utf8(registry.server.get(&bin_path).unwrap()).unwrap();
+    // Point alpha's entry at other content by changing its length.
+    let needle = "\"length\":";
+    let at = bytes.find(needle).unwrap() + needle.len();
+    let tampered = format!("{}9{}", &bytes[..at], &bytes[at..]);
+    registry.server.put(&bin_path, tampered);
+
+    let verifier = open(&user, &registry, Duration::ZERO);
+    let error = verifier.index_entry(&name("alpha")).unwrap_err();
+    assert_eq!(error.code(), "threshold", "{error}");
+    // Nothing unverified was kept: the bin is not in the verified cache.
+    let bin_file = bin_path.trim_start_matches("metadata/1.");
+    assert!(!dir(&user).metadata_dir().join(bin_file).exists());
+}
