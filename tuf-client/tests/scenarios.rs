@@ -593,3 +593,54 @@ fn unknown_hash_algorithm_fails_and_a_bad_cache_is_replaced() {
     assert_eq!(code(updater.download_target(&info)), "unsupported-hash");
     assert_nothing_in(&client.td);
 }
+
+#[test]
+fn repository_without_consistent_snapshots() {
+    let server = Server::start();
+    let mut repo = Repo::new();
+    repo.consistent = false;
+    let root = repo.root_typed(1);
+    repo.roots[0] = repo.sign_root(&root, &[]);
+    repo.delegate("targets", "a/b", &["*"], false, key(33));
+    repo.add_target("a/b", "x", b"content of x");
+    repo.publish(&server);
+    let client = Client::new(&repo.trusted_root());
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    let info = updater.target_info("x", now()).unwrap().unwrap();
+    updater.fetch_target(&info).unwrap();
+    assert_eq!(
+        server.take_requests(),
+        [
+            "/metadata/2.root.json",
+            "/metadata/timestamp.json",
+            "/metadata/snapshot.json",
+            "/metadata/targets.json",
+            "/metadata/a%2Fb.json",
+            "/targets/x"
+        ]
+    );
+    assert_eq!(std::fs::read(client.td.join("x")).unwrap(), b"content of x");
+}
+
+#[test]
+fn sha512_target_hashes_are_checked() {
+    let (_server, _repo, client, updater, mut info) = download_setup();
+    let good = tuf_core::hash::sha512(b"serde index file").to_vec();
+    info.file.hashes.insert(
+        "sha512".to_owned(),
+        tuf_core::metadata::HexDigest::new(good),
+    );
+    updater.fetch_target(&info).unwrap();
+    std::fs::remove_file(client.td.join("se%2Frd%2Fserde")).unwrap();
+    info.file.hashes.insert(
+        "sha512".to_owned(),
+        tuf_core::metadata::HexDigest::new(vec![7; 64]),
+    );
+    let err = updater.download_target(&info).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Core(tuf_core::Error::HashMismatch { algorithm, .. }) if algorithm == "sha512"),
+        "{err}"
+    );
+    assert_nothing_in(&client.td);
+}

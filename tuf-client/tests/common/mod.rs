@@ -231,6 +231,8 @@ pub struct Repo {
     pub target_files: BTreeMap<String, Vec<u8>>,
     /// Whether the timestamp lists the snapshot's length and hashes.
     pub timestamp_lists_hashes: bool,
+    /// Consistent snapshots (versioned metadata names, hash-prefixed target names).
+    pub consistent: bool,
 }
 
 impl Repo {
@@ -249,6 +251,7 @@ impl Repo {
             delegated: BTreeMap::new(),
             target_files: BTreeMap::new(),
             timestamp_lists_hashes: false,
+            consistent: true,
         };
         let root = repo.root_typed(1);
         repo.roots.push(repo.sign_root(&root, &[]));
@@ -273,7 +276,13 @@ impl Repo {
             ("snapshot".to_owned(), role(&[&self.snapshot_key])),
             ("targets".to_owned(), role(&[&self.targets_key])),
         ]);
-        Root::new(v(version), self.root_expires.clone(), keys, roles, true)
+        Root::new(
+            v(version),
+            self.root_expires.clone(),
+            keys,
+            roles,
+            self.consistent,
+        )
     }
 
     /// `root` signed by the current root keys and `extra`.
@@ -405,14 +414,15 @@ impl Repo {
         let mut meta = BTreeMap::new();
         for (name, d) in &self.delegated {
             let bytes = self.sign_targets(name);
-            server.put_metadata(
-                &format!("{}.{}.json", d.targets.version, encode_component(name)),
-                &bytes,
-            );
+            let file = format!("{}.json", encode_component(name));
+            server.put_metadata(&self.versioned(d.targets.version, &file), &bytes);
             meta.insert(format!("{name}.json"), MetaFile::new(d.targets.version));
         }
         let targets = self.sign_targets("targets");
-        server.put_metadata(&format!("{}.targets.json", self.targets.version), &targets);
+        server.put_metadata(
+            &self.versioned(self.targets.version, "targets.json"),
+            &targets,
+        );
         meta.insert(
             "targets.json".to_owned(),
             MetaFile::new(self.targets.version),
@@ -420,7 +430,7 @@ impl Repo {
         self.snapshot.meta = meta;
         let snapshot = sign_role(&self.snapshot, &[&self.snapshot_key]).unwrap();
         server.put_metadata(
-            &format!("{}.snapshot.json", self.snapshot.version),
+            &self.versioned(self.snapshot.version, "snapshot.json"),
             &snapshot,
         );
         let mut snapshot_meta = MetaFile::new(self.snapshot.version);
@@ -440,10 +450,20 @@ impl Repo {
                 Some((dir, name)) => (format!("{dir}/"), name),
                 None => (String::new(), path.as_str()),
             };
-            server.put(
-                &format!("/targets/{dir}{sha}.{name}"),
-                Reply::Body(content.clone()),
-            );
+            let served = if self.consistent {
+                format!("/targets/{dir}{sha}.{name}")
+            } else {
+                format!("/targets/{path}")
+            };
+            server.put(&served, Reply::Body(content.clone()));
+        }
+    }
+
+    fn versioned(&self, version: Version, file: &str) -> String {
+        if self.consistent {
+            format!("{version}.{file}")
+        } else {
+            file.to_owned()
         }
     }
 
