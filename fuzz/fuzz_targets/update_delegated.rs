@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
     let names = ["bin-0", "bin-1", "bin-2", "bin-3", "a", "targets", "bin-00"];
     let role = names[usize::from(*selector) % names.len()];
     let mut state = tuf_fuzz::state_at_targets();
-    if state.update_delegated("a", role, bytes, tuf_fuzz::now()).is_ok() {
+    if state
+        .update_delegated("a", role, bytes, tuf_fuzz::now())
+        .is_ok()
+    {
         let path = TargetPath::parse("se/rd/serde").unwrap();
         let _ = tuf_core::delegation::find_target(&state, &path);
     }

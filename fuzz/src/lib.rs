@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, TimeZone, Utc};
 use tuf_core::crypto::{Ed25519Signer, Signer};
@@ -51,12 +52,22 @@ fn root() -> Vec<u8> {
 
 /// A state that has loaded root v1 only.
 pub fn state_at_root() -> TrustedState {
+    static STATE: OnceLock<TrustedState> = OnceLock::new();
+    STATE.get_or_init(build_root).clone()
+}
+
+fn build_root() -> TrustedState {
     TrustedState::new_from_root(&root(), now()).unwrap()
 }
 
 /// A state with a timestamp naming snapshot v1 (no length or hashes, so any bytes reach
 /// the snapshot parser).
 pub fn state_at_timestamp() -> TrustedState {
+    static STATE: OnceLock<TrustedState> = OnceLock::new();
+    STATE.get_or_init(build_timestamp).clone()
+}
+
+fn build_timestamp() -> TrustedState {
     let mut state = state_at_root();
     let timestamp = Timestamp::new(v(1), expires(), MetaFile::new(v(1)));
     let _ = state
@@ -67,6 +78,11 @@ pub fn state_at_timestamp() -> TrustedState {
 
 /// A state with a snapshot listing `targets` and delegated roles `a` and `bin-0`..`bin-3`.
 pub fn state_at_snapshot() -> TrustedState {
+    static STATE: OnceLock<TrustedState> = OnceLock::new();
+    STATE.get_or_init(build_snapshot).clone()
+}
+
+fn build_snapshot() -> TrustedState {
     let mut state = state_at_timestamp();
     let meta = ["targets", "a", "bin-0", "bin-1", "bin-2", "bin-3"]
         .iter()
@@ -81,6 +97,11 @@ pub fn state_at_snapshot() -> TrustedState {
 
 /// A state with targets delegating to `a` (explicit) and, through `a`, to bins `bin-*`.
 pub fn state_at_targets() -> TrustedState {
+    static STATE: OnceLock<TrustedState> = OnceLock::new();
+    STATE.get_or_init(build_targets).clone()
+}
+
+fn build_targets() -> TrustedState {
     let mut state = state_at_snapshot();
     let delegate = key(5);
     let mut targets = Targets::new(v(1), expires());
