@@ -190,6 +190,95 @@ pub enum Error {
         algorithm: String,
     },
 
+    /// A role's new metadata has a lower version than the trusted one: a rollback
+    /// (TUF §5.4.3.1, §5.4.3.2, §5.5.5). For the snapshot version a timestamp names, `role`
+    /// is `snapshot`; for a targets version a snapshot names, the targets role.
+    #[error("{role}: rollback from trusted version {trusted} to version {new}")]
+    Rollback {
+        /// Role whose version went down.
+        role: String,
+        /// Version trusted before.
+        trusted: u64,
+        /// Version offered.
+        new: u64,
+    },
+
+    /// Metadata has expired: its `expires` is not after the client's `now` (TUF §5.3.10,
+    /// §5.4.4, §5.5.6, §5.6.5). A freeze attack looks like this.
+    #[error("{role} metadata expired at {expires}")]
+    Expired {
+        /// Role of the metadata.
+        role: String,
+        /// Its `expires` as written.
+        expires: String,
+    },
+
+    /// Metadata has a version other than the one its parent names (TUF §5.3.5: root N+1
+    /// after N; §5.5.4: snapshot = timestamp's `snapshot.json` version; §5.6.4: a targets
+    /// role = snapshot's version for it). A mix-and-match attack looks like this.
+    #[error("{role}: version is {found}, expected {expected}")]
+    VersionMismatch {
+        /// Role of the metadata.
+        role: String,
+        /// Version the trusted metadata requires.
+        expected: u64,
+        /// Version found.
+        found: u64,
+    },
+
+    /// A new snapshot no longer lists a targets role that the trusted snapshot lists
+    /// (TUF §5.5.5).
+    #[error("new snapshot no longer lists {role}, which the trusted snapshot lists")]
+    RoleRemoved {
+        /// The `ROLE.json` entry that disappeared.
+        role: String,
+    },
+
+    /// A targets role is needed but the trusted snapshot does not list it (TUF §5.6.1:
+    /// its version comes from snapshot, so it is never requested).
+    #[error("{role} is not listed in the trusted snapshot")]
+    MissingRole {
+        /// The targets role.
+        role: String,
+    },
+
+    /// A role is loaded as delegated by `delegator`, but the trusted `delegator` does not
+    /// delegate to it (or is not loaded).
+    #[error("{delegator} does not delegate to {role}")]
+    NotDelegated {
+        /// The delegating role.
+        delegator: String,
+        /// The role that was offered.
+        role: String,
+    },
+
+    /// A client step was called out of the order of TUF §5 (e.g. root after timestamp,
+    /// snapshot before timestamp): a bug in the caller, not an attack.
+    #[error("{step}: {reason}")]
+    OutOfOrder {
+        /// The step that was called.
+        step: &'static str,
+        /// Which step must (not) come first.
+        reason: String,
+    },
+
+    /// The root changed the keys of `role` since the local timestamp and snapshot were
+    /// stored, so they are no longer a rollback baseline and are discarded (TUF §5.3.11:
+    /// fast-forward attack recovery).
+    #[error("root rotated the {role} keys: local timestamp and snapshot are discarded")]
+    KeysRotated {
+        /// `timestamp` or `snapshot`.
+        role: String,
+    },
+
+    /// One role was offered with two different contents in one update (the client holds
+    /// one copy of a role however many delegators reach it).
+    #[error("{role}: different metadata than the copy already trusted in this update")]
+    ConflictingMetadata {
+        /// The role.
+        role: String,
+    },
+
     /// A Cargo index file or name was refused.
     #[error(transparent)]
     Index(#[from] IndexError),
@@ -295,6 +384,15 @@ impl Error {
             Self::LengthMismatch { .. } => "length-mismatch",
             Self::HashMismatch { .. } => "hash-mismatch",
             Self::UnsupportedHash { .. } => "unsupported-hash",
+            Self::Rollback { .. } => "rollback",
+            Self::Expired { .. } => "expired",
+            Self::VersionMismatch { .. } => "version-mismatch",
+            Self::RoleRemoved { .. } => "role-removed",
+            Self::MissingRole { .. } => "missing-role",
+            Self::NotDelegated { .. } => "not-delegated",
+            Self::OutOfOrder { .. } => "out-of-order",
+            Self::KeysRotated { .. } => "keys-rotated",
+            Self::ConflictingMetadata { .. } => "conflicting-metadata",
             Self::Index(e) => e.code(),
         }
     }

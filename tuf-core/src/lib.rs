@@ -18,6 +18,8 @@
 //! | [`hash`] | SHA-256 / SHA-512 |
 //! | [`metadata`] | wire types of root, timestamp, snapshot, targets, delegations, and newtypes |
 //! | [`verify`] | threshold verification; the only maker of [`verify::Verified`] |
+//! | [`trusted`] | the client state machine of TUF §5: one method per update step |
+//! | [`delegation`] | target lookup through delegations (TUF §5.6.7, TAP 15 bins) |
 //! | [`index`] | the Cargo index model: crate names, sparse paths, index lines |
 //! | [`limits`] | caps on every size and count an attacker controls |
 //! | [`error`] | the crate's [`Error`] |

@@ -1,0 +1,233 @@
+//! The local metadata store, and the safe encoding of names into file names and URLs.
+//!
+//! The store keeps one file per role, `ENCODED.json`, holding exactly the bytes that were
+//! received and verified (the caller stores only after the trusted-state step accepted
+//! them). Writes are atomic: a temporary file in the same directory, fsync, rename over
+//! the old file, fsync of the directory. A reader (or a crash) sees the old file or the
+//! new one, never a mix, and no temporary file survives a failed write.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::ClientError;
+use crate::fetch::{read_capped, CappedError};
+
+/// Longest file name written: most file systems allow 255 bytes.
+const MAX_FILE_NAME: usize = 255;
+
+/// A directory of trusted metadata, one file per role.
+#[derive(Debug, Clone)]
+pub struct MetadataStore {
+    dir: PathBuf,
+}
+
+impl MetadataStore {
+    /// The store in `dir`, created if missing.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, ClientError> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|e| ClientError::io(&dir, e))?;
+        Ok(Self { dir })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file that holds `role`: `encode_name(role) + ".json"`, always directly inside
+    /// the directory, whatever the role name.
+    pub fn path_of(&self, role: &str) -> PathBuf {
+        self.dir.join(format!("{}.json", encode_name(role)))
+    }
+
+    /// The stored bytes of `role`, if any, reading at most `max_bytes` (a larger file is
+    /// treated as absent: it cannot be valid metadata under the limits).
+    pub fn load(&self, role: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, ClientError> {
+        let path = self.path_of(role);
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(ClientError::io(&path, e)),
+        };
+        match read_capped(file, max_bytes) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(CappedError::TooLarge) => Ok(None),
+            Err(CappedError::Io(e)) => Err(ClientError::io(&path, e)),
+        }
+    }
+
+    /// Store `bytes` as `role`, atomically.
+    pub fn store(&self, role: &str, bytes: &[u8]) -> Result<(), ClientError> {
+        write_atomic(&self.path_of(role), bytes)
+    }
+
+    /// Delete the stored `role`, if any.
+    pub fn remove(&self, role: &str) -> Result<(), ClientError> {
+        let path = self.path_of(role);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(ClientError::io(&path, e)),
+        }
+    }
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same directory, fsync,
+/// rename, fsync of the directory. On any failure the temporary file is removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name_len = path.file_name().map_or(0, |n| n.len());
+    if name_len > MAX_FILE_NAME {
+        return Err(ClientError::io(
+            path,
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("file name is {name_len} bytes, more than {MAX_FILE_NAME}"),
+            ),
+        ));
+    }
+    // The temporary file's name never ends in `.json`, so a reader listing the directory
+    // for metadata does not mistake it for a role (and it is gone when this returns).
+    let mut temp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|e| ClientError::io(dir, e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| ClientError::io(temp.path(), e))?;
+    temp.persist(path)
+        .map_err(|e| ClientError::io(path, e.error))?;
+    // Make the rename itself durable.
+    if let Ok(dir_handle) = File::open(dir) {
+        let _ = dir_handle.sync_all();
+    }
+    Ok(())
+}
+
+/// Percent-encode `name` into a string of `A-Za-z0-9_.-~` and `%XX` only, so it is one
+/// safe path segment (no `/`, `\`, NUL, `?`, `#`, ...). The whole names `.` and `..` are
+/// encoded as `%2E` and `%2E%2E`. The encoding is reversible ([`decode_name`]) and
+/// injective, and equal to Python's `urllib.parse.quote(name, safe="")` except for those
+/// two names.
+pub fn encode_name(name: &str) -> String {
+    match name {
+        "." => return "%2E".to_owned(),
+        ".." => return "%2E%2E".to_owned(),
+        _ => {}
+    }
+    encode_component(name)
+}
+
+/// Percent-encode everything in `s` but `A-Za-z0-9_.-~` (RFC 3986 unreserved): how role
+/// names go into URLs.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for byte in s.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// The name [`encode_name`] encoded into `encoded`; `None` for anything
+/// [`encode_name`] does not produce.
+pub fn decode_name(encoded: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut input = encoded.bytes();
+    while let Some(byte) = input.next() {
+        if byte == b'%' {
+            let hi = hex_value(input.next()?)?;
+            let lo = hex_value(input.next()?)?;
+            bytes.push((hi << 4) | lo);
+        } else {
+            bytes.push(byte);
+        }
+    }
+    let name = String::from_utf8(bytes).ok()?;
+    (encode_name(&name) == encoded).then_some(name)
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_encode_to_one_safe_segment_and_back() {
+        let cases = [
+            ("targets", "targets"),
+            ("crates-bin-a3f", "crates-bin-a3f"),
+            ("../x", "..%2Fx"),
+            ("/x", "%2Fx"),
+            ("a/b", "a%2Fb"),
+            ("?", "%3F"),
+            ("#", "%23"),
+            (".", "%2E"),
+            ("..", "%2E%2E"),
+            ("...", "..."),
+            ("a b%", "a%20b%25"),
+            ("\\", "%5C"),
+            ("é", "%C3%A9"),
+        ];
+        for (name, encoded) in cases {
+            assert_eq!(encode_name(name), encoded, "{name:?}");
+            assert_eq!(decode_name(encoded).as_deref(), Some(name), "{encoded:?}");
+        }
+        // Not produced by the encoder: refused, so decoding is the exact inverse.
+        for bad in ["%2f", "a/b", "%", "%4", "%ZZ", ".", "..", "%41"] {
+            assert_eq!(decode_name(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hostile_role_names_stay_inside_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetadataStore::open(dir.path().join("md")).unwrap();
+        for role in ["../x", "/x", "a/b", "?", "#", ".", "..", "..\\x"] {
+            store.store(role, role.as_bytes()).unwrap();
+            let path = store.path_of(role);
+            assert_eq!(path.parent().unwrap(), store.dir());
+            assert_eq!(store.load(role, 100).unwrap().unwrap(), role.as_bytes());
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(fs::read_dir(store.dir()).unwrap().count(), 8);
+    }
+
+    #[test]
+    fn store_is_atomic_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetadataStore::open(dir.path()).unwrap();
+        store.store("timestamp", b"one").unwrap();
+        store.store("timestamp", b"two").unwrap();
+        assert_eq!(store.load("timestamp", 10).unwrap().unwrap(), b"two");
+        assert_eq!(store.load("timestamp", 2).unwrap(), None);
+        assert_eq!(store.load("snapshot", 10).unwrap(), None);
+        // A name too long for a file fails before anything is written.
+        let long = "/".repeat(100);
+        assert_eq!(store.store(&long, b"x").unwrap_err().code(), "io");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["timestamp.json"]);
+        store.remove("timestamp").unwrap();
+        store.remove("timestamp").unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,496 @@
+//! The update workflow (TUF §5) over a [`Fetcher`] and a [`MetadataStore`], and target
+//! downloads (§5.7).
+//!
+//! Every verification is done by [`TrustedState`] (tuf-core); this module decides what
+//! to fetch, what local copy to try first, and what to store. A file is stored only
+//! after the step that took it returned `Ok`, and it is stored byte for byte.
+//!
+//! Requests, with consistent snapshots on: `N+1.root.json` until a "not found" (at most
+//! [`Limits::max_root_rotations`]), `timestamp.json`, `V.snapshot.json` unless the stored
+//! snapshot is still the one the timestamp names, `V.targets.json` unless the stored
+//! targets is still the one the snapshot names; delegated roles `V.ROLE.json` (ROLE
+//! percent-encoded) only when a target lookup needs them and the stored copy is not the
+//! one the snapshot names. Without consistent snapshots the names carry no version.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use tuf_core::delegation::{self, Lookup};
+use tuf_core::metadata::{check_length_and_hashes, TargetFile, TargetPath};
+use tuf_core::trusted::{LocalSnapshot, TimestampUpdate, TrustedState};
+use tuf_core::{Error, Limits};
+
+use crate::error::ClientError;
+use crate::fetch::{FetchError, Fetcher};
+use crate::store::{encode_component, encode_name, write_atomic, MetadataStore};
+
+/// Where the repository is and where the client keeps its files.
+#[derive(Debug, Clone)]
+pub struct UpdaterConfig {
+    /// Base URL of the metadata (a trailing `/` is added if missing).
+    pub metadata_base_url: String,
+    /// Base URL of the targets, when targets are downloaded.
+    pub targets_base_url: Option<String>,
+    /// Directory of trusted metadata.
+    pub metadata_dir: PathBuf,
+    /// Directory of downloaded targets (the target cache), when targets are downloaded.
+    pub target_dir: Option<PathBuf>,
+    /// Caps on sizes and counts.
+    pub limits: Limits,
+    /// Whether target URLs carry the hash prefix when consistent snapshots are on
+    /// (`dir/HASH.name`, TUF §5.7.3). On by default.
+    pub prefix_targets_with_hash: bool,
+}
+
+impl UpdaterConfig {
+    /// A configuration for metadata at `metadata_base_url`, stored in `metadata_dir`.
+    pub fn new(metadata_base_url: &str, metadata_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            metadata_base_url: metadata_base_url.to_owned(),
+            targets_base_url: None,
+            metadata_dir: metadata_dir.into(),
+            target_dir: None,
+            limits: Limits::default(),
+            prefix_targets_with_hash: true,
+        }
+    }
+}
+
+/// A verified target: its path, what the metadata says of it, and the role that said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetInfo {
+    /// The target path.
+    pub path: TargetPath,
+    /// Length, hashes and custom data from the metadata.
+    pub file: TargetFile,
+    /// The role whose metadata lists it.
+    pub role: String,
+}
+
+/// A TUF client: refresh the metadata, look targets up, download them.
+#[derive(Debug)]
+pub struct Updater<F: Fetcher> {
+    config: UpdaterConfig,
+    fetcher: F,
+    store: MetadataStore,
+    state: Option<TrustedState>,
+    /// Bytes of the delegated roles handed to `state` since the last refresh, so a role
+    /// reached again through another delegator is checked against the same bytes.
+    delegated_bytes: BTreeMap<String, Vec<u8>>,
+}
+
+impl<F: Fetcher> Updater<F> {
+    /// An updater; the metadata directory must hold a trusted `root.json`.
+    pub fn new(mut config: UpdaterConfig, fetcher: F) -> Result<Self, ClientError> {
+        ensure_trailing_slash(&mut config.metadata_base_url);
+        if let Some(url) = &mut config.targets_base_url {
+            ensure_trailing_slash(url);
+        }
+        let store = MetadataStore::open(&config.metadata_dir)?;
+        Ok(Self {
+            config,
+            fetcher,
+            store,
+            state: None,
+            delegated_bytes: BTreeMap::new(),
+        })
+    }
+
+    /// The trusted state after the last refresh.
+    pub fn trusted(&self) -> Option<&TrustedState> {
+        self.state.as_ref()
+    }
+
+    /// Run the top-level update (TUF §5.2–§5.6): root chain, timestamp, snapshot,
+    /// targets. On error the stored metadata is what was verified up to that point.
+    pub fn refresh(&mut self, now: DateTime<Utc>) -> Result<(), ClientError> {
+        self.state = None;
+        self.delegated_bytes.clear();
+        let limits = self.config.limits.clone();
+        // §5.2: the trusted root.
+        let root = self
+            .store
+            .load("root", limits.max_root_bytes)?
+            .ok_or_else(|| ClientError::NoTrustedRoot {
+                path: self.store.path_of("root"),
+            })?;
+        let mut state = TrustedState::new_from_root_with_limits(&root, now, limits.clone())?;
+        self.update_root_chain(&mut state, now)?;
+        self.update_timestamp(&mut state, now)?;
+        self.update_snapshot(&mut state, now)?;
+        self.load_targets_role(&mut state, "root", "targets", now)?;
+        self.state = Some(state);
+        Ok(())
+    }
+
+    /// Look `path` up through the delegations (TUF §5.6.7), loading the delegated roles
+    /// the search needs. `Ok(None)`: no trusted role lists it. Refreshes first if no
+    /// refresh has been done.
+    pub fn target_info(
+        &mut self,
+        path: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TargetInfo>, ClientError> {
+        if self.state.is_none() {
+            self.refresh(now)?;
+        }
+        let path = TargetPath::parse(path)?;
+        let mut state = self.state.take().ok_or_else(|| ClientError::Config {
+            reason: "refresh did not produce a trusted state".to_owned(),
+        })?;
+        let result = self.walk(&mut state, &path, now);
+        self.state = Some(state);
+        result
+    }
+
+    /// The cached copy of `target`, if the target directory holds one whose length and
+    /// hashes match (so it need not be downloaded again).
+    pub fn cached_target(&self, target: &TargetInfo) -> Result<Option<PathBuf>, ClientError> {
+        let path = self.target_file_path(target)?;
+        let Some(bytes) = read_if_exists(&path, target.file.length.get())? else {
+            return Ok(None);
+        };
+        let verified = check_length_and_hashes(
+            target.path.as_str(),
+            &bytes,
+            Some(target.file.length),
+            Some(&target.file.hashes),
+        );
+        Ok(verified.is_ok().then_some(path))
+    }
+
+    /// Download `target` (TUF §5.7): at most its length is read, the length and every
+    /// listed hash must match (an unknown algorithm fails), then it is written atomically
+    /// into the target directory. Nothing is written when verification fails.
+    pub fn download_target(&self, target: &TargetInfo) -> Result<PathBuf, ClientError> {
+        let base = self
+            .config
+            .targets_base_url
+            .as_deref()
+            .ok_or_else(|| ClientError::Config {
+                reason: "no targets base URL".to_owned(),
+            })?;
+        let destination = self.target_file_path(target)?;
+        let length = target.file.length;
+        if length.get() > self.config.limits.max_target_bytes {
+            return Err(Error::TooLarge {
+                role: target.path.to_string(),
+                found: length.get(),
+                limit: self.config.limits.max_target_bytes,
+            }
+            .into());
+        }
+        let consistent = self
+            .state
+            .as_ref()
+            .is_some_and(|s| s.root().consistent_snapshot());
+        let url = format!(
+            "{base}{}",
+            target_url_path(
+                &target.path,
+                &target.file,
+                consistent && self.config.prefix_targets_with_hash
+            )
+        );
+        let bytes = fetch_exact(&self.fetcher, &url, target.path.as_str(), length.get())?;
+        check_length_and_hashes(
+            target.path.as_str(),
+            &bytes,
+            Some(length),
+            Some(&target.file.hashes),
+        )?;
+        write_atomic(&destination, &bytes)?;
+        Ok(destination)
+    }
+
+    /// The cached copy of `target` if valid, else a download.
+    pub fn fetch_target(&self, target: &TargetInfo) -> Result<PathBuf, ClientError> {
+        match self.cached_target(target)? {
+            Some(path) => Ok(path),
+            None => self.download_target(target),
+        }
+    }
+
+    /// Where `target` is kept: its path encoded into one file name in the target
+    /// directory (the same file every time; no sub-directories, so `a` and `a/b` can
+    /// both be cached).
+    pub fn target_file_path(&self, target: &TargetInfo) -> Result<PathBuf, ClientError> {
+        let dir = self
+            .config
+            .target_dir
+            .as_deref()
+            .ok_or_else(|| ClientError::Config {
+                reason: "no target directory".to_owned(),
+            })?;
+        Ok(dir.join(encode_name(target.path.as_str())))
+    }
+
+    // ---- the steps ----
+
+    /// §5.3: `N+1.root.json` until "not found", each verified, then stored.
+    fn update_root_chain(
+        &self,
+        state: &mut TrustedState,
+        now: DateTime<Utc>,
+    ) -> Result<(), ClientError> {
+        let limits = &self.config.limits;
+        for _ in 0..limits.max_root_rotations {
+            let next = state.root().version.next()?;
+            let url = self.metadata_url(&format!("{next}.root.json"));
+            let bytes = match self.fetcher.fetch(&url, limits.max_root_bytes) {
+                Ok(bytes) => bytes,
+                Err(FetchError::NotFound { .. }) => break,
+                Err(e) => return Err(e.into()),
+            };
+            state.update_root(&bytes, now)?;
+            if state.fast_forward_recovery_needed() {
+                // §5.3.11: before the new root is stored, so a crash cannot leave the
+                // new root beside a timestamp/snapshot it would not have kept.
+                self.store.remove("timestamp")?;
+                self.store.remove("snapshot")?;
+            }
+            self.store.store("root", &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// §5.4: the stored timestamp as the rollback baseline, then `timestamp.json`.
+    fn update_timestamp(
+        &self,
+        state: &mut TrustedState,
+        now: DateTime<Utc>,
+    ) -> Result<(), ClientError> {
+        let limits = &self.config.limits;
+        if let Some(local) = self.store.load("timestamp", limits.max_timestamp_bytes)? {
+            // A local copy that does not verify is no baseline; the new one must
+            // still pass every check.
+            if let Err(Error::KeysRotated { .. }) = state.load_local_timestamp(&local, now) {
+                self.store.remove("timestamp")?;
+                self.store.remove("snapshot")?;
+            }
+        }
+        let url = self.metadata_url("timestamp.json");
+        let bytes = self.fetcher.fetch(&url, limits.max_timestamp_bytes)?;
+        match state.update_timestamp(&bytes, now)? {
+            TimestampUpdate::Updated => self.store.store("timestamp", &bytes)?,
+            TimestampUpdate::Unchanged => {}
+        }
+        Ok(())
+    }
+
+    /// §5.5: the stored snapshot (kept if it is the one the timestamp names), else
+    /// `V.snapshot.json`.
+    fn update_snapshot(
+        &self,
+        state: &mut TrustedState,
+        now: DateTime<Utc>,
+    ) -> Result<(), ClientError> {
+        let limits = &self.config.limits;
+        if let Some(local) = self.store.load("snapshot", limits.max_snapshot_bytes)? {
+            if let Ok(LocalSnapshot::Current) = state.load_local_snapshot(&local, now) {
+                return Ok(());
+            }
+        }
+        let meta = state
+            .snapshot_meta()
+            .cloned()
+            .ok_or_else(|| Error::MissingRole {
+                role: "snapshot".to_owned(),
+            })?;
+        let name = if state.root().consistent_snapshot() {
+            format!("{}.snapshot.json", meta.version)
+        } else {
+            "snapshot.json".to_owned()
+        };
+        let url = self.metadata_url(&name);
+        let bytes = match meta.length {
+            Some(length) => fetch_exact(&self.fetcher, &url, "snapshot", length.get())?,
+            None => self.fetcher.fetch(&url, limits.max_snapshot_bytes)?,
+        };
+        state.update_snapshot(&bytes, now)?;
+        self.store.store("snapshot", &bytes)?;
+        Ok(())
+    }
+
+    /// §5.6: targets role `role` as delegated by `delegator` (`root` for `targets`):
+    /// bytes already handed over in this session, else the stored copy if it is still
+    /// the one the snapshot names, else a download.
+    fn load_targets_role(
+        &mut self,
+        state: &mut TrustedState,
+        delegator: &str,
+        role: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ClientError> {
+        let limits = self.config.limits.clone();
+        let apply = |state: &mut TrustedState, bytes: &[u8]| -> Result<(), Error> {
+            if delegator == "root" {
+                state.update_targets(bytes, now).map(|_| ())
+            } else {
+                state
+                    .update_delegated(delegator, role, bytes, now)
+                    .map(|_| ())
+            }
+        };
+        if let Some(held) = self.delegated_bytes.get(role) {
+            // Reached before through another delegator: the same bytes, checked against
+            // this delegator's keys. A failure here is final.
+            apply(state, held)?;
+            return Ok(());
+        }
+        let meta = state
+            .role_meta(role)
+            .cloned()
+            .ok_or_else(|| Error::MissingRole {
+                role: role.to_owned(),
+            })?;
+        if let Some(local) = self.store.load(role, limits.max_targets_bytes)? {
+            if apply(state, &local).is_ok() {
+                self.remember(delegator, role, local);
+                return Ok(());
+            }
+        }
+        let encoded = encode_component(role);
+        let name = if state.root().consistent_snapshot() {
+            format!("{}.{encoded}.json", meta.version)
+        } else {
+            format!("{encoded}.json")
+        };
+        let url = self.metadata_url(&name);
+        let bytes = match meta.length {
+            Some(length) => fetch_exact(&self.fetcher, &url, role, length.get())?,
+            None => self.fetcher.fetch(&url, limits.max_targets_bytes)?,
+        };
+        apply(state, &bytes)?;
+        self.store.store(role, &bytes)?;
+        self.remember(delegator, role, bytes);
+        Ok(())
+    }
+
+    fn remember(&mut self, delegator: &str, role: &str, bytes: Vec<u8>) {
+        if delegator != "root" {
+            self.delegated_bytes.insert(role.to_owned(), bytes);
+        }
+    }
+
+    fn walk(
+        &mut self,
+        state: &mut TrustedState,
+        path: &TargetPath,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TargetInfo>, ClientError> {
+        // Each round either ends or makes one more (delegator, role) trusted, and a walk
+        // visits at most `max_delegations_visited` roles; the bound is a backstop.
+        let rounds = self
+            .config
+            .limits
+            .max_delegations_visited
+            .saturating_mul(2)
+            .saturating_add(2);
+        for _ in 0..rounds {
+            let (delegator, role) = match delegation::find_target(state, path)? {
+                Lookup::Found { role, target, .. } => {
+                    return Ok(Some(TargetInfo {
+                        path: path.clone(),
+                        file: target.clone(),
+                        role,
+                    }))
+                }
+                Lookup::NotFound => return Ok(None),
+                Lookup::Load { delegator, role } => (delegator, role),
+            };
+            self.load_targets_role(state, &delegator, &role, now)?;
+        }
+        Err(Error::TooMany {
+            role: "targets".to_owned(),
+            what: "delegated role loads in one lookup",
+            found: rounds,
+            limit: rounds,
+        }
+        .into())
+    }
+
+    fn metadata_url(&self, file: &str) -> String {
+        format!("{}{file}", self.config.metadata_base_url)
+    }
+}
+
+/// The URL path of a target: each segment percent-encoded (only `A-Za-z0-9_.-~` kept),
+/// and with `hash_prefix`, the basename prefixed by its hash: `dir/HASH.name` (TUF
+/// §5.7.3). The SHA-256 is used when listed, else the first listed algorithm.
+pub fn target_url_path(path: &TargetPath, file: &TargetFile, hash_prefix: bool) -> String {
+    let mut segments: Vec<String> = path.segments().map(encode_component).collect();
+    if hash_prefix {
+        let digest = file
+            .hashes
+            .get("sha256")
+            .or_else(|| file.hashes.values().next())
+            .map(|d| hex::encode(d.as_bytes()));
+        if let (Some(digest), Some(last)) = (digest, segments.last_mut()) {
+            *last = format!("{digest}.{last}");
+        }
+    }
+    segments.join("/")
+}
+
+/// Fetch a file whose exact length trusted metadata gives: more bytes than that is a
+/// length mismatch (TUF §5.5.2, §5.6.2, §5.7.3), found while reading at most one byte
+/// past it.
+fn fetch_exact<F: Fetcher>(
+    fetcher: &F,
+    url: &str,
+    what: &str,
+    length: u64,
+) -> Result<Vec<u8>, ClientError> {
+    match fetcher.fetch(url, length) {
+        Err(FetchError::TooLarge { .. }) => Err(Error::LengthMismatch {
+            what: what.to_owned(),
+            expected: length,
+            found: length.saturating_add(1),
+        }
+        .into()),
+        other => Ok(other?),
+    }
+}
+
+fn read_if_exists(path: &Path, length: u64) -> Result<Option<Vec<u8>>, ClientError> {
+    match std::fs::File::open(path) {
+        Ok(file) => Ok(crate::fetch::read_capped(file, length).ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ClientError::io(path, e)),
+    }
+}
+
+fn ensure_trailing_slash(url: &mut String) {
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tuf_core::metadata::{HexDigest, Length};
+
+    #[test]
+    fn target_urls() {
+        let sha = [0xab; 32];
+        let file = TargetFile::from_parts(3, sha);
+        let path = TargetPath::parse("se/rd/serde").unwrap();
+        assert_eq!(target_url_path(&path, &file, false), "se/rd/serde");
+        assert_eq!(
+            target_url_path(&path, &file, true),
+            format!("se/rd/{}.serde", "ab".repeat(32))
+        );
+        let odd = TargetPath::parse("a b/c?d#").unwrap();
+        assert_eq!(target_url_path(&odd, &file, false), "a%20b/c%3Fd%23");
+        let mut only512 = file.clone();
+        only512.hashes = BTreeMap::from([("sha512".into(), HexDigest::new(vec![0xcd; 64]))]);
+        only512.length = Length::new(1);
+        assert_eq!(
+            target_url_path(&TargetPath::parse("x").unwrap(), &only512, true),
+            format!("{}.x", "cd".repeat(64))
+        );
+    }
+}

@@ -1,0 +1,646 @@
+//! Scenario tests: a real HTTP server on 127.0.0.1 serving repositories generated here,
+//! the client's accepted case and each attack, asserting the exact error code, the
+//! requests made, and exactly what was stored.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{days, files_in, key, now, Reply, Repo, Server};
+use tuf_client::{ClientError, HttpFetcher, MetadataStore, Updater, UpdaterConfig};
+
+struct Client {
+    _dir: tempfile::TempDir,
+    md: PathBuf,
+    td: PathBuf,
+}
+
+impl Client {
+    /// A client whose trusted root is `root`.
+    fn new(root: &[u8]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let md = dir.path().join("metadata");
+        let td = dir.path().join("targets");
+        std::fs::create_dir_all(&td).unwrap();
+        MetadataStore::open(&md)
+            .unwrap()
+            .store("root", root)
+            .unwrap();
+        Self { _dir: dir, md, td }
+    }
+
+    fn updater(&self, server: &Server) -> Updater<HttpFetcher> {
+        let mut config = UpdaterConfig::new(&server.metadata_url(), &self.md);
+        config.targets_base_url = Some(server.targets_url());
+        config.target_dir = Some(self.td.clone());
+        Updater::new(config, HttpFetcher::new().unwrap()).unwrap()
+    }
+
+    fn refresh(&self, server: &Server) -> Result<(), ClientError> {
+        self.updater(server).refresh(now())
+    }
+
+    fn stored(&self, role: &str) -> Vec<u8> {
+        std::fs::read(self.md.join(format!("{role}.json"))).unwrap()
+    }
+
+    fn files(&self) -> Vec<String> {
+        files_in(&self.md)
+    }
+}
+
+fn code(result: Result<impl std::fmt::Debug, ClientError>) -> &'static str {
+    result.unwrap_err().code()
+}
+
+const TOP: [&str; 4] = [
+    "root.json",
+    "snapshot.json",
+    "targets.json",
+    "timestamp.json",
+];
+
+fn setup() -> (Server, Repo, Client) {
+    let server = Server::start();
+    let mut repo = Repo::new();
+    repo.add_target("targets", "se/rd/serde", b"serde index file");
+    repo.publish(&server);
+    let client = Client::new(&repo.trusted_root());
+    (server, repo, client)
+}
+
+// ---- first and repeated refresh ----
+
+#[test]
+fn first_refresh_requests_exactly_and_stores_what_was_served() {
+    let (server, _repo, client) = setup();
+    client.refresh(&server).unwrap();
+    assert_eq!(
+        server.take_requests(),
+        [
+            "/metadata/2.root.json",
+            "/metadata/timestamp.json",
+            "/metadata/1.snapshot.json",
+            "/metadata/1.targets.json"
+        ]
+    );
+    assert_eq!(client.files(), TOP);
+    assert_eq!(
+        client.stored("timestamp"),
+        server.metadata("timestamp.json")
+    );
+    assert_eq!(
+        client.stored("snapshot"),
+        server.metadata("1.snapshot.json")
+    );
+    assert_eq!(client.stored("targets"), server.metadata("1.targets.json"));
+    // Nothing new: the stored snapshot and targets are still what their parents name.
+    client.refresh(&server).unwrap();
+    assert_eq!(
+        server.take_requests(),
+        ["/metadata/2.root.json", "/metadata/timestamp.json"]
+    );
+}
+
+#[test]
+fn new_timestamp_only_fetches_what_changed() {
+    let (server, mut repo, client) = setup();
+    client.refresh(&server).unwrap();
+    server.take_requests();
+    repo.bump_online();
+    repo.publish(&server);
+    client.refresh(&server).unwrap();
+    assert_eq!(
+        server.take_requests(),
+        [
+            "/metadata/2.root.json",
+            "/metadata/timestamp.json",
+            "/metadata/2.snapshot.json"
+        ]
+    );
+    assert_eq!(
+        client.stored("snapshot"),
+        server.metadata("2.snapshot.json")
+    );
+}
+
+// ---- root (§5.3) ----
+
+#[test]
+fn root_rotation_chain_is_followed_and_stored() {
+    let (server, mut repo, client) = setup();
+    let k1 = repo.root_keys.remove(0);
+    repo.root_keys.push(key(11));
+    repo.push_root(&[&k1]);
+    let k11 = repo.root_keys.remove(0);
+    repo.root_keys.push(key(12));
+    repo.push_root(&[&k11]);
+    repo.publish(&server);
+    client.refresh(&server).unwrap();
+    let requests = server.take_requests();
+    assert_eq!(
+        requests[..4],
+        [
+            "/metadata/2.root.json",
+            "/metadata/3.root.json",
+            "/metadata/4.root.json",
+            "/metadata/timestamp.json"
+        ]
+    );
+    assert_eq!(client.stored("root"), server.metadata("3.root.json"));
+}
+
+#[test]
+fn root_signed_only_by_new_keys_is_refused() {
+    let (server, mut repo, client) = setup();
+    repo.root_keys = vec![key(11)];
+    repo.push_root(&[]); // not signed by the trusted root's key
+    repo.publish(&server);
+    assert_eq!(code(client.refresh(&server)), "threshold");
+    assert_eq!(client.files(), ["root.json"]);
+    assert_eq!(client.stored("root"), repo.trusted_root());
+}
+
+#[test]
+fn root_with_wrong_version_is_refused() {
+    let (server, repo, client) = setup();
+    // 2.root.json is a copy of root 1: a replay.
+    server.put_metadata("2.root.json", &repo.trusted_root());
+    assert_eq!(code(client.refresh(&server)), "version-mismatch");
+    assert_eq!(client.files(), ["root.json"]);
+}
+
+#[test]
+fn expired_final_root_is_refused_after_storing_the_chain() {
+    let (server, mut repo, client) = setup();
+    repo.root_expires = days(-1);
+    repo.push_root(&[]);
+    repo.publish(&server);
+    let err = client.refresh(&server).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Core(tuf_core::Error::Expired { role, .. }) if role == "root"),
+        "{err}"
+    );
+    // Root 2 verified and is stored (roots are stored one by one); nothing else.
+    assert_eq!(client.files(), ["root.json"]);
+    assert_eq!(client.stored("root"), server.metadata("2.root.json"));
+}
+
+// ---- timestamp (§5.4) ----
+
+#[test]
+fn timestamp_rollback_is_refused() {
+    let (server, mut repo, client) = setup();
+    let old = server.metadata("timestamp.json");
+    repo.bump_online();
+    repo.publish(&server);
+    client.refresh(&server).unwrap();
+    let trusted = client.stored("timestamp");
+    server.put_metadata("timestamp.json", &old);
+    let err = client.refresh(&server).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Core(tuf_core::Error::Rollback { role, trusted: 2, new: 1 }) if role == "timestamp"),
+        "{err}"
+    );
+    assert_eq!(client.stored("timestamp"), trusted);
+}
+
+#[test]
+fn freeze_with_expired_timestamp_is_refused() {
+    let (server, mut repo, client) = setup();
+    client.refresh(&server).unwrap();
+    let before = client.stored("timestamp");
+    repo.bump_online();
+    repo.timestamp.expires = days(-1);
+    repo.publish(&server);
+    assert_eq!(code(client.refresh(&server)), "expired");
+    assert_eq!(client.stored("timestamp"), before);
+}
+
+#[test]
+fn timestamp_signed_by_wrong_key_is_refused() {
+    let (server, mut repo, client) = setup();
+    repo.timestamp_key = key(66);
+    repo.publish(&server);
+    assert_eq!(code(client.refresh(&server)), "threshold");
+    assert_eq!(client.files(), ["root.json"]);
+}
+
+#[test]
+fn endless_timestamp_is_cut_at_the_cap() {
+    let (server, _repo, client) = setup();
+    server.put("/metadata/timestamp.json", Reply::Endless);
+    assert_eq!(code(client.refresh(&server)), "too-large");
+    assert_eq!(client.files(), ["root.json"]);
+}
+
+#[test]
+fn missing_timestamp_fails_with_not_found() {
+    let (server, _repo, client) = setup();
+    server.remove("/metadata/timestamp.json");
+    assert_eq!(code(client.refresh(&server)), "not-found");
+    assert_eq!(client.files(), ["root.json"]);
+}
+
+#[test]
+fn fast_forward_recovery_after_timestamp_key_rotation() {
+    let (server, mut repo, client) = setup();
+    // An attacker with the timestamp key fast-forwards the client to version 1000.
+    repo.timestamp.version = tuf_core::metadata::Version::new(1000).unwrap();
+    repo.publish(&server);
+    client.refresh(&server).unwrap();
+    // The repository rotates the timestamp key and goes on from version 2.
+    repo.timestamp_key = key(77);
+    repo.push_root(&[]);
+    repo.timestamp.version = tuf_core::metadata::Version::new(2).unwrap();
+    repo.bump_online();
+    repo.publish(&server);
+    client.refresh(&server).unwrap();
+    assert_eq!(
+        client.stored("timestamp"),
+        server.metadata("timestamp.json")
+    );
+    assert_eq!(client.stored("root"), server.metadata("2.root.json"));
+}
+
+// ---- snapshot (§5.5) ----
+
+#[test]
+fn snapshot_hash_and_length_from_timestamp() {
+    let (server, mut repo, client) = setup();
+    repo.timestamp_lists_hashes = true;
+    repo.publish(&server);
+    let good = server.metadata("1.snapshot.json");
+    // Same length, another byte: the hash does not match.
+    let mut other = good.clone();
+    let last = other.len() - 2;
+    other[last] ^= 0x01;
+    server.put_metadata("1.snapshot.json", &other);
+    assert_eq!(code(client.refresh(&server)), "hash-mismatch");
+    assert_eq!(client.files(), ["root.json", "timestamp.json"]);
+    // Longer than the timestamp says: cut one byte past the length.
+    let mut longer = good.clone();
+    longer.extend_from_slice(&[b' '; 100]);
+    server.put_metadata("1.snapshot.json", &longer);
+    assert_eq!(code(client.refresh(&server)), "length-mismatch");
+    assert_eq!(client.files(), ["root.json", "timestamp.json"]);
+    server.put_metadata("1.snapshot.json", &good);
+    client.refresh(&server).unwrap();
+    assert_eq!(client.files(), TOP);
+}
+
+#[test]
+fn mix_and_match_snapshot_version_is_refused() {
+    let (server, mut repo, client) = setup();
+    let old_snapshot = server.metadata("1.snapshot.json");
+    repo.bump_online();
+    repo.publish(&server);
+    // The mirror serves the old snapshot under the new name.
+    server.put_metadata("2.snapshot.json", &old_snapshot);
+    let err = client.refresh(&server).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Core(tuf_core::Error::VersionMismatch { role, expected: 2, found: 1 }) if role == "snapshot"),
+        "{err}"
+    );
+    assert_eq!(client.files(), ["root.json", "timestamp.json"]);
+}
+
+#[test]
+fn snapshot_rollback_of_targets_version_is_refused() {
+    let (server, mut repo, client) = setup();
+    repo.targets.version = tuf_core::metadata::Version::new(5).unwrap();
+    repo.publish(&server);
+    client.refresh(&server).unwrap();
+    let trusted = client.stored("snapshot");
+    repo.targets.version = tuf_core::metadata::Version::new(4).unwrap();
+    repo.bump_online();
+    repo.publish(&server);
+    let err = client.refresh(&server).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Core(tuf_core::Error::Rollback { role, trusted: 5, new: 4 }) if role == "targets"),
+        "{err}"
+    );
+    assert_eq!(client.stored("snapshot"), trusted);
+}
+
+#[test]
+fn expired_snapshot_is_refused() {
+    let (server, mut repo, client) = setup();
+    repo.snapshot.expires = days(-1);
+    repo.publish(&server);
+    assert_eq!(code(client.refresh(&server)), "expired");
+    assert_eq!(client.files(), ["root.json", "timestamp.json"]);
+}
+
+// ---- targets (§5.6) ----
+
+#[test]
+fn targets_missing_from_server_or_snapshot() {
+    let (server, _repo, client) = setup();
+    server.remove("/metadata/1.targets.json");
+    assert_eq!(code(client.refresh(&server)), "not-found");
+    assert_eq!(
+        client.files(),
+        ["root.json", "snapshot.json", "timestamp.json"]
+    );
+}
+
+#[test]
+fn targets_signed_by_wrong_key_is_refused() {
+    let (server, mut repo, client) = setup();
+    // Root 1 (trusted) keeps the old targets key; targets is signed with another.
+    repo.targets_key = key(88);
+    repo.publish(&server);
+    assert_eq!(code(client.refresh(&server)), "threshold");
+    assert_eq!(
+        client.files(),
+        ["root.json", "snapshot.json", "timestamp.json"]
+    );
+}
+
+#[test]
+fn expired_targets_is_refused() {
+    let (server, mut repo, client) = setup();
+    repo.targets.expires = days(-1);
+    repo.publish(&server);
+    assert_eq!(code(client.refresh(&server)), "expired");
+    assert_eq!(
+        client.files(),
+        ["root.json", "snapshot.json", "timestamp.json"]
+    );
+}
+
+// ---- delegations (§5.6.7) ----
+
+#[test]
+fn delegated_role_signed_by_wrong_key_is_refused() {
+    let (server, mut repo, client) = setup();
+    repo.delegate("targets", "crates", &["*"], false, key(30));
+    repo.add_target("crates", "x", b"x");
+    repo.delegated.get_mut("crates").unwrap().signer = key(31);
+    repo.publish(&server);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    server.take_requests();
+    assert_eq!(code(updater.target_info("x", now())), "threshold");
+    assert_eq!(server.take_requests(), ["/metadata/1.crates.json"]);
+    assert_eq!(client.files(), TOP);
+}
+
+#[test]
+fn delegated_roles_load_on_demand_and_are_reused() {
+    let (server, mut repo, client) = setup();
+    repo.delegate("targets", "crates", &["*"], false, key(30));
+    repo.add_target("crates", "x", b"x");
+    repo.publish(&server);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    server.take_requests();
+    let info = updater.target_info("x", now()).unwrap().unwrap();
+    assert_eq!(info.role, "crates");
+    assert_eq!(server.take_requests(), ["/metadata/1.crates.json"]);
+    assert_eq!(client.stored("crates"), server.metadata("1.crates.json"));
+    // Not found: authenticated, and no other role asked for.
+    assert!(updater.target_info("y", now()).unwrap().is_none());
+    // A new process: the stored copy is still what snapshot names, so no request.
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    server.take_requests();
+    assert!(updater.target_info("x", now()).unwrap().is_some());
+    assert!(server.take_requests().is_empty());
+}
+
+#[test]
+fn diamond_delegation_uses_the_keys_of_this_lookups_delegator() {
+    // targets → A (a/*) and B (b/*); both delegate to C. B lists C's real key, A a key
+    // that never signed C.
+    let (server, mut repo, client) = setup();
+    repo.delegate("targets", "A", &["a/*"], false, key(40));
+    repo.delegate("targets", "B", &["b/*"], false, key(41));
+    repo.delegate("B", "C", &["*/*"], false, key(42));
+    repo.delegate("A", "C", &["*/*"], false, key(43));
+    repo.delegated.get_mut("C").unwrap().signer = key(42);
+    repo.add_target("C", "a/evil", b"evil");
+    repo.add_target("C", "b/good", b"good");
+    repo.publish(&server);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    server.take_requests();
+    let info = updater.target_info("b/good", now()).unwrap().unwrap();
+    assert_eq!(info.role, "C");
+    assert_eq!(
+        server.take_requests(),
+        ["/metadata/1.B.json", "/metadata/1.C.json"]
+    );
+    // Through A, the C already held must be checked against A's key for it: refused.
+    assert_eq!(code(updater.target_info("a/evil", now())), "threshold");
+    assert_eq!(server.take_requests(), ["/metadata/1.A.json"]);
+    let mut stored = client.files();
+    stored.retain(|f| !TOP.contains(&f.as_str()));
+    assert_eq!(stored, ["A.json", "B.json", "C.json"]);
+}
+
+#[test]
+fn succinct_bins_only_the_targets_bin_is_requested() {
+    let (server, mut repo, client) = setup();
+    let bins = repo.delegate_bins(4, "bin", &key(50));
+    let path = "se/rd/serde-json";
+    let bin = bins.role_for(path);
+    repo.add_target(&bin, path, b"content");
+    repo.publish(&server);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    server.take_requests();
+    assert_eq!(updater.target_info(path, now()).unwrap().unwrap().role, bin);
+    assert_eq!(server.take_requests(), [format!("/metadata/1.{bin}.json")]);
+}
+
+#[test]
+fn path_traversal_role_names_stay_inside_the_metadata_dir() {
+    let (server, mut repo, client) = setup();
+    let names = ["../x", "/x", "a/b", "?", "#", "..", "."];
+    for (i, name) in names.iter().enumerate() {
+        repo.delegate(
+            "targets",
+            name,
+            &["*"],
+            false,
+            key(100 + u8::try_from(i).unwrap()),
+        );
+    }
+    repo.publish(&server);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    server.take_requests();
+    assert!(updater.target_info("nonexistent", now()).unwrap().is_none());
+    assert_eq!(
+        server.take_requests(),
+        [
+            "/metadata/1...%2Fx.json",
+            "/metadata/1.%2Fx.json",
+            "/metadata/1.a%2Fb.json",
+            "/metadata/1.%3F.json",
+            "/metadata/1.%23.json",
+            "/metadata/1....json",
+            "/metadata/1...json"
+        ]
+    );
+    let parent = client.md.parent().unwrap();
+    assert_eq!(files_in(parent), ["metadata", "targets"]);
+    let mut stored = client.files();
+    stored.retain(|f| !TOP.contains(&f.as_str()));
+    assert_eq!(
+        stored,
+        [
+            "%23.json",
+            "%2E%2E.json",
+            "%2E.json",
+            "%2Fx.json",
+            "%3F.json",
+            "..%2Fx.json",
+            "a%2Fb.json"
+        ]
+    );
+}
+
+// ---- targets download (§5.7) ----
+
+fn download_setup() -> (
+    Server,
+    Repo,
+    Client,
+    Updater<HttpFetcher>,
+    tuf_client::TargetInfo,
+) {
+    let (server, repo, client) = setup();
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    let info = updater.target_info("se/rd/serde", now()).unwrap().unwrap();
+    server.take_requests();
+    (server, repo, client, updater, info)
+}
+
+#[test]
+fn target_download_uses_hash_prefixed_name_and_cache() {
+    let (server, _repo, client, updater, info) = download_setup();
+    let path = updater.fetch_target(&info).unwrap();
+    let sha = hex::encode(tuf_core::hash::sha256(b"serde index file"));
+    assert_eq!(
+        server.take_requests(),
+        [format!("/targets/se/rd/{sha}.serde")]
+    );
+    assert_eq!(path, client.td.join("se%2Frd%2Fserde"));
+    assert_eq!(std::fs::read(&path).unwrap(), b"serde index file");
+    assert_eq!(files_in(&client.td), ["se%2Frd%2Fserde"]);
+    // Cached: reused without a request.
+    assert_eq!(updater.fetch_target(&info).unwrap(), path);
+    assert!(server.take_requests().is_empty());
+}
+
+fn serve_target(server: &Server, body: &[u8]) {
+    let sha = hex::encode(tuf_core::hash::sha256(b"serde index file"));
+    server.put(
+        &format!("/targets/se/rd/{sha}.serde"),
+        Reply::Body(body.to_vec()),
+    );
+}
+
+fn assert_nothing_in(dir: &Path) {
+    assert_eq!(files_in(dir), Vec::<String>::new());
+}
+
+#[test]
+fn tampered_target_leaves_no_file() {
+    let (server, _repo, client, updater, info) = download_setup();
+    serve_target(&server, b"serde INDEX file");
+    assert_eq!(code(updater.fetch_target(&info)), "hash-mismatch");
+    assert_nothing_in(&client.td);
+    serve_target(&server, b"serde index file, and more");
+    assert_eq!(code(updater.fetch_target(&info)), "length-mismatch");
+    assert_nothing_in(&client.td);
+    serve_target(&server, b"short");
+    assert_eq!(code(updater.fetch_target(&info)), "length-mismatch");
+    assert_nothing_in(&client.td);
+    server.put(
+        &format!(
+            "/targets/se/rd/{}.serde",
+            hex::encode(tuf_core::hash::sha256(b"serde index file"))
+        ),
+        Reply::Endless,
+    );
+    assert_eq!(code(updater.fetch_target(&info)), "length-mismatch");
+    assert_nothing_in(&client.td);
+}
+
+#[test]
+fn unknown_hash_algorithm_fails_and_a_bad_cache_is_replaced() {
+    let (_server, _repo, client, updater, mut info) = download_setup();
+    // A corrupt cached copy is not used; a download replaces it.
+    std::fs::write(client.td.join("se%2Frd%2Fserde"), b"serde index fil3").unwrap();
+    assert!(updater.cached_target(&info).unwrap().is_none());
+    updater.fetch_target(&info).unwrap();
+    assert_eq!(
+        std::fs::read(client.td.join("se%2Frd%2Fserde")).unwrap(),
+        b"serde index file"
+    );
+    std::fs::remove_file(client.td.join("se%2Frd%2Fserde")).unwrap();
+    info.file.hashes.insert(
+        "blake3".to_owned(),
+        tuf_core::metadata::HexDigest::new(vec![0; 32]),
+    );
+    assert_eq!(code(updater.download_target(&info)), "unsupported-hash");
+    assert_nothing_in(&client.td);
+}
+
+#[test]
+fn repository_without_consistent_snapshots() {
+    let server = Server::start();
+    let mut repo = Repo::new();
+    repo.consistent = false;
+    let root = repo.root_typed(1);
+    repo.roots[0] = repo.sign_root(&root, &[]);
+    repo.delegate("targets", "a/b", &["*"], false, key(33));
+    repo.add_target("a/b", "x", b"content of x");
+    repo.publish(&server);
+    let client = Client::new(&repo.trusted_root());
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    let info = updater.target_info("x", now()).unwrap().unwrap();
+    updater.fetch_target(&info).unwrap();
+    assert_eq!(
+        server.take_requests(),
+        [
+            "/metadata/2.root.json",
+            "/metadata/timestamp.json",
+            "/metadata/snapshot.json",
+            "/metadata/targets.json",
+            "/metadata/a%2Fb.json",
+            "/targets/x"
+        ]
+    );
+    assert_eq!(std::fs::read(client.td.join("x")).unwrap(), b"content of x");
+}
+
+#[test]
+fn sha512_target_hashes_are_checked() {
+    let (_server, _repo, client, updater, mut info) = download_setup();
+    let good = tuf_core::hash::sha512(b"serde index file").to_vec();
+    info.file.hashes.insert(
+        "sha512".to_owned(),
+        tuf_core::metadata::HexDigest::new(good),
+    );
+    updater.fetch_target(&info).unwrap();
+    std::fs::remove_file(client.td.join("se%2Frd%2Fserde")).unwrap();
+    info.file.hashes.insert(
+        "sha512".to_owned(),
+        tuf_core::metadata::HexDigest::new(vec![7; 64]),
+    );
+    let err = updater.download_target(&info).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Core(tuf_core::Error::HashMismatch { algorithm, .. }) if algorithm == "sha512"),
+        "{err}"
+    );
+    assert_nothing_in(&client.td);
+}

@@ -1,0 +1,342 @@
+//! Lookup tests: search order, terminating, patterns, hash prefixes, succinct bins,
+//! cycles, the visited cap, roles absent from snapshot, and the diamond.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::crypto::Ed25519Signer;
+use crate::metadata::{DelegatedRole, Delegations};
+use crate::trusted::tests::{
+    delegated_role, delegations, now, signer, succinct, targets_bytes, TestRepo,
+};
+use crate::Limits;
+
+/// The role and chain a target was found in, if any.
+type Resolved = Result<Option<(String, Vec<String>)>, Error>;
+
+/// A repository of delegated roles: name → bytes, all listed in snapshot at version 1.
+struct Graph {
+    repo: TestRepo,
+    top: Vec<u8>,
+    roles: BTreeMap<String, Vec<u8>>,
+}
+
+impl Graph {
+    fn new(top_delegations: Option<Delegations>, top_files: &[(&str, &[u8])]) -> Self {
+        let repo = TestRepo::new();
+        let top = targets_bytes(&repo.targets_key, 1, 30, top_files, top_delegations);
+        Self {
+            repo,
+            top,
+            roles: BTreeMap::new(),
+        }
+    }
+
+    fn role(
+        &mut self,
+        name: &str,
+        key: &Ed25519Signer,
+        files: &[(&str, &[u8])],
+        delegations: Option<Delegations>,
+    ) -> &mut Self {
+        self.roles.insert(
+            name.to_owned(),
+            targets_bytes(key, 1, 30, files, delegations),
+        );
+        self
+    }
+
+    fn state(&self, limits: Limits) -> TrustedState {
+        let mut listed: Vec<(&str, u64)> = vec![("targets", 1)];
+        listed.extend(self.roles.keys().map(|name| (name.as_str(), 1)));
+        let mut state =
+            TrustedState::new_from_root_with_limits(&self.repo.root_bytes(1, 365), now(), limits)
+                .unwrap();
+        let _ = state
+            .update_timestamp(&self.repo.timestamp_bytes(1, 1, 1, None), now())
+            .unwrap();
+        state
+            .update_snapshot(&self.repo.snapshot_bytes(1, &listed, 7), now())
+            .unwrap();
+        state.update_targets(&self.top, now()).unwrap();
+        state
+    }
+
+    /// Run lookups to the end, loading what they ask for; the loads in order.
+    fn resolve(&self, state: &mut TrustedState, path: &str) -> (Resolved, Vec<String>) {
+        let path = TargetPath::parse(path).unwrap();
+        let mut loads = Vec::new();
+        loop {
+            let step = match find_target(state, &path) {
+                Ok(Lookup::Found { role, chain, .. }) => return (Ok(Some((role, chain))), loads),
+                Ok(Lookup::NotFound) => return (Ok(None), loads),
+                Ok(Lookup::Load { delegator, role }) => (delegator, role),
+                Err(e) => return (Err(e), loads),
+            };
+            let (delegator, role) = step;
+            loads.push(format!("{delegator}>{role}"));
+            let bytes = self.roles.get(&role).expect("role in graph");
+            if let Err(e) = state.update_delegated(&delegator, &role, bytes, now()) {
+                return (Err(e), loads);
+            }
+        }
+    }
+}
+
+fn keys() -> (Ed25519Signer, Ed25519Signer, Ed25519Signer) {
+    (signer(80), signer(81), signer(82))
+}
+
+#[test]
+fn found_in_top_level_without_loading_anything() {
+    let (k, _, _) = keys();
+    let mut g = Graph::new(
+        Some(delegations(
+            &[&k],
+            vec![delegated_role("a", &[&k], &["*"], false)],
+        )),
+        &[("x", b"1")],
+    );
+    g.role("a", &k, &[("x", b"2")], None);
+    let mut state = g.state(Limits::default());
+    let (found, loads) = g.resolve(&mut state, "x");
+    assert_eq!(found.unwrap().unwrap().0, "targets");
+    assert!(loads.is_empty());
+}
+
+#[test]
+fn preorder_depth_first_in_listed_order() {
+    let (k, _, _) = keys();
+    let mut g = Graph::new(
+        Some(delegations(
+            &[&k],
+            vec![
+                delegated_role("a", &[&k], &["*"], false),
+                delegated_role("b", &[&k], &["*"], false),
+            ],
+        )),
+        &[],
+    );
+    g.role(
+        "a",
+        &k,
+        &[],
+        Some(delegations(
+            &[&k],
+            vec![delegated_role("a1", &[&k], &["*"], false)],
+        )),
+    );
+    g.role("a1", &k, &[("x", b"from a1")], None);
+    g.role("b", &k, &[("x", b"from b")], None);
+    let mut state = g.state(Limits::default());
+    let (found, loads) = g.resolve(&mut state, "x");
+    let (role, chain) = found.unwrap().unwrap();
+    assert_eq!(role, "a1");
+    assert_eq!(chain, ["targets", "a", "a1"]);
+    assert_eq!(loads, ["targets>a", "a>a1"]);
+    // A path only b has: a's subtree first, then b.
+    let (found, loads) = g.resolve(&mut state, "y");
+    assert_eq!(found.unwrap(), None);
+    assert_eq!(loads, ["targets>b"]);
+}
+
+#[test]
+fn terminating_role_stops_the_search() {
+    let (k, _, _) = keys();
+    let mut g = Graph::new(
+        Some(delegations(
+            &[&k],
+            vec![
+                delegated_role("first", &[&k], &["*"], false),
+                delegated_role("term", &[&k], &["*"], true),
+                delegated_role("after", &[&k], &["*"], false),
+            ],
+        )),
+        &[],
+    );
+    g.role("first", &k, &[], None);
+    g.role("term", &k, &[], None);
+    g.role("after", &k, &[("x", b"1")], None);
+    let mut state = g.state(Limits::default());
+    let (found, loads) = g.resolve(&mut state, "x");
+    assert_eq!(found.unwrap(), None);
+    assert_eq!(loads, ["targets>first", "targets>term"]);
+}
+
+#[test]
+fn patterns_match_per_segment_and_case_sensitively() {
+    let (k, _, _) = keys();
+    let mut g = Graph::new(
+        Some(delegations(
+            &[&k],
+            vec![
+                delegated_role("star", &[&k], &["*"], false),
+                delegated_role("upper", &[&k], &["Se/*/serde"], false),
+                delegated_role("seg", &[&k], &["se/*/serd?"], false),
+            ],
+        )),
+        &[],
+    );
+    g.role("star", &k, &[("se/rd/serde", b"star")], None);
+    g.role("upper", &k, &[("se/rd/serde", b"upper")], None);
+    g.role("seg", &k, &[("se/rd/serde", b"seg")], None);
+    let mut state = g.state(Limits::default());
+    let (found, loads) = g.resolve(&mut state, "se/rd/serde");
+    // `*` does not cross `/`, `Se` is not `se`: only `seg` is asked.
+    assert_eq!(found.unwrap().unwrap().0, "seg");
+    assert_eq!(loads, ["targets>seg"]);
+}
+
+#[test]
+fn path_hash_prefixes_select_roles() {
+    let (k, _, _) = keys();
+    let digest = hex::encode(crate::hash::sha256(b"3/a/abc"));
+    let by_hash = |name: &str, prefix: &str| DelegatedRole {
+        paths: None,
+        path_hash_prefixes: Some(vec![prefix.to_owned()]),
+        ..delegated_role(name, &[&k], &[], false)
+    };
+    let other_prefix = if digest.starts_with('0') { "1" } else { "0" };
+    let mut g = Graph::new(
+        Some(delegations(
+            &[&k],
+            vec![
+                by_hash("other", other_prefix),
+                by_hash("mine", &digest[..3]),
+            ],
+        )),
+        &[],
+    );
+    g.role("other", &k, &[("3/a/abc", b"o")], None);
+    g.role("mine", &k, &[("3/a/abc", b"m")], None);
+    let mut state = g.state(Limits::default());
+    let (found, loads) = g.resolve(&mut state, "3/a/abc");
+    assert_eq!(found.unwrap().unwrap().0, "mine");
+    assert_eq!(loads, ["targets>mine"]);
+}
+
+#[test]
+fn succinct_bins_only_the_one_bin_is_asked() {
+    let (k, _, _) = keys();
+    let bins = succinct(&k, 3, "bin");
+    let layout = bins.succinct_roles.clone().unwrap();
+    let mut g = Graph::new(Some(bins), &[]);
+    let path = "se/rd/serde";
+    let mine = layout.role_for(path);
+    for name in layout.bin_names() {
+        // Every bin claims the path; only its own bin may be asked.
+        g.role(&name, &k, &[(path, name.as_bytes())], None);
+    }
+    let mut state = g.state(Limits::default());
+    let (found, loads) = g.resolve(&mut state, path);
+    assert_eq!(found.unwrap().unwrap().0, mine);
+    assert_eq!(loads, [format!("targets>{mine}")]);
+    // A path in another bin that is not listed there: not found, its bin only.
+    let other = (0..100)
+        .map(|i| format!("p{i}"))
+        .find(|p| layout.role_for(p) != mine)
+        .unwrap();
+    let (found, loads) = g.resolve(&mut state, &other);
+    assert_eq!(found.unwrap(), None);
+    assert_eq!(loads, [format!("targets>{}", layout.role_for(&other))]);
+}
+
+#[test]
+fn cycles_end_and_the_visited_cap_holds() {
+    let (k, _, _) = keys();
+    let to = |name: &str| {
+        Some(delegations(
+            &[&k],
+            vec![delegated_role(name, &[&k], &["*"], false)],
+        ))
+    };
+    let mut g = Graph::new(to("a"), &[]);
+    g.role("a", &k, &[], to("b"));
+    g.role("b", &k, &[], to("a"));
+    let mut state = g.state(Limits::default());
+    let (found, loads) = g.resolve(&mut state, "x");
+    assert_eq!(found.unwrap(), None);
+    assert_eq!(loads, ["targets>a", "a>b"]);
+
+    // A chain longer than the cap: targets → r0 → r1 → ... → r9.
+    let mut g = Graph::new(to("r0"), &[]);
+    for i in 0..10 {
+        g.role(&format!("r{i}"), &k, &[("x", b"deep")], None);
+        if i < 9 {
+            let next = format!("r{}", i + 1);
+            g.role(&format!("r{i}"), &k, &[], to(&next));
+        }
+    }
+    let limits = Limits {
+        max_delegations_visited: 5,
+        ..Limits::default()
+    };
+    let mut state = g.state(limits);
+    let (found, loads) = g.resolve(&mut state, "x");
+    assert_eq!(found.unwrap_err().code(), "too-many");
+    assert_eq!(loads.len(), 4, "{loads:?}");
+}
+
+#[test]
+fn role_absent_from_snapshot_is_never_requested() {
+    let (k, _, _) = keys();
+    let g = Graph::new(
+        Some(delegations(
+            &[&k],
+            vec![delegated_role("ghost", &[&k], &["*"], false)],
+        )),
+        &[],
+    );
+    let state = g.state(Limits::default());
+    let path = TargetPath::parse("x").unwrap();
+    let err = find_target(&state, &path).unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingRole { role } if role == "ghost"),
+        "{err}"
+    );
+}
+
+#[test]
+fn diamond_uses_the_keys_of_the_delegator_of_this_lookup() {
+    // targets → A (for a/*), B (for b/*); A and B both delegate to C, A with a key that
+    // did not sign C. A lookup through B loads C; a later lookup through A must not use
+    // that C.
+    let (a_key, b_key, c_key) = keys();
+    let wrong = signer(83);
+    let mut g = Graph::new(
+        Some(delegations(
+            &[&a_key, &b_key],
+            vec![
+                delegated_role("A", &[&a_key], &["a/*"], false),
+                delegated_role("B", &[&b_key], &["b/*"], false),
+            ],
+        )),
+        &[],
+    );
+    g.role(
+        "A",
+        &a_key,
+        &[],
+        Some(delegations(
+            &[&wrong],
+            vec![delegated_role("C", &[&wrong], &["*/*"], false)],
+        )),
+    );
+    g.role(
+        "B",
+        &b_key,
+        &[],
+        Some(delegations(
+            &[&c_key],
+            vec![delegated_role("C", &[&c_key], &["*/*"], false)],
+        )),
+    );
+    g.role("C", &c_key, &[("a/evil", b"x"), ("b/good", b"y")], None);
+    let mut state = g.state(Limits::default());
+    let (found, loads) = g.resolve(&mut state, "b/good");
+    assert_eq!(found.unwrap().unwrap().1, ["targets", "B", "C"]);
+    assert_eq!(loads, ["targets>B", "B>C"]);
+    let (found, loads) = g.resolve(&mut state, "a/evil");
+    assert_eq!(found.unwrap_err().code(), "threshold");
+    assert_eq!(loads, ["targets>A", "A>C"]);
+}
