@@ -19,6 +19,7 @@
 //! | [`metadata`] | wire types of root, timestamp, snapshot, targets, delegations, and newtypes |
 //! | [`verify`] | threshold verification; the only maker of [`verify::Verified`] |
 //! | [`index`] | the Cargo index model: crate names, sparse paths, index lines |
+//! | [`repo`] | the repository editor: hashed bins, full and incremental publish, refresh |
 //! | [`limits`] | caps on every size and count an attacker controls |
 //! | [`error`] | the crate's [`Error`] |
 //!
