@@ -161,6 +161,23 @@ pub struct RepoLock {
 }
 
 impl RepoLock {
+    /// Take the lock at `path`, waiting up to `wait` for another holder to finish.
+    ///
+    /// Waiting also rides out a lock that is only apparently held: a child process forked
+    /// by another thread of this process briefly shares every open file (the lock file
+    /// included) until it execs.
+    pub fn acquire_within(path: &Path, wait: std::time::Duration) -> Result<Self, Error> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match Self::acquire(path) {
+                Err(Error::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Take the lock at `path` without waiting.
     pub fn acquire(path: &Path) -> Result<Self, Error> {
         if let Some(dir) = path.parent() {

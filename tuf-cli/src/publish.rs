@@ -211,6 +211,8 @@ pub struct PublishOptions {
     pub now: DateTime<Utc>,
     /// Limits (the target size cap comes from here).
     pub limits: Limits,
+    /// How long to wait for another publish holding the lock (default 10 s).
+    pub lock_wait: std::time::Duration,
     /// Test hook: fail with [`Error::Injected`] after this many metadata write steps.
     pub fail_after_writes: Option<usize>,
 }
@@ -224,6 +226,7 @@ impl PublishOptions {
             grace: TimeDelta::hours(1),
             now,
             limits: Limits::default(),
+            lock_wait: std::time::Duration::from_secs(10),
             fail_after_writes: None,
         }
     }
@@ -275,7 +278,7 @@ pub fn publish(
     options: &PublishOptions,
 ) -> Result<PublishReport, Error> {
     let state_dir = repository.state_dir();
-    let _lock = RepoLock::acquire(&state_dir.join("lock"))?;
+    let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
     let limits = &options.limits;
     let (_, root) = repository.newest_root()?;
     let state = repository.load_state(&root, limits)?;
@@ -335,10 +338,12 @@ pub fn publish(
     let mut retired_copies: Vec<TargetEntry> = Vec::new();
     match (changes, full.is_some()) {
         (Changes::Paths(paths), false) => {
-            let paths: Vec<TargetPath> = paths
+            let mut paths: Vec<TargetPath> = paths
                 .iter()
                 .map(|p| hashing::check_index_path(p))
                 .collect::<Result<_, _>>()?;
+            paths.sort_unstable();
+            paths.dedup();
             report.files_seen = paths.len();
             for (path, hashed) in
                 hashing::hash_files(repository.index_dir(), &paths, copy, max, now_ns)?
@@ -490,7 +495,7 @@ pub fn refresh(
     options: &PublishOptions,
 ) -> Result<PublishReport, Error> {
     let state_dir = repository.state_dir();
-    let _lock = RepoLock::acquire(&state_dir.join("lock"))?;
+    let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
     let limits = &options.limits;
     let (_, root) = repository.newest_root()?;
     let state = repository

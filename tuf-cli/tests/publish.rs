@@ -258,7 +258,9 @@ fn one_publisher_at_a_time() {
     let f = Fixture::new(3, 4);
     f.publish(&Changes::Scan);
     let _held = tuf_cli::fsio::RepoLock::acquire(&f.repo.state_dir().join("lock")).unwrap();
-    let err = publish::publish(&f.repo, &f.online, &Changes::Scan, &f.options()).unwrap_err();
+    let mut options = f.options();
+    options.lock_wait = std::time::Duration::from_millis(50);
+    let err = publish::publish(&f.repo, &f.online, &Changes::Scan, &options).unwrap_err();
     assert_eq!(err.code(), "locked");
 }
 
