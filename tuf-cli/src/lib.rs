@@ -11,7 +11,7 @@
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
 //! | [`fsio`] | atomic writes (temp + rename) made durable in ordered batches; the repository lock |
 //! | [`repo_cmd`] | hidden `tuf x-repo` commands over these modules, for tests and benchmarks |
-//! | [`keys`] | private key files (PKCS#8 DER, 0600) for tests, benchmarks and a single operator |
+//! | [`keyfile`] | private key files (PKCS#8 DER, 0600) for tests, benchmarks and a single operator |
 //! | [`error`] | the library's [`Error`] |
 //!
 //! The layout and publish protocol are described in `docs/repository.md`.
@@ -21,7 +21,7 @@
 pub mod error;
 pub mod fsio;
 pub mod hashing;
-pub mod keys;
+pub mod keyfile;
 pub mod manifest;
 pub mod publish;
 pub mod repo_cmd;

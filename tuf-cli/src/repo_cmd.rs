@@ -9,7 +9,7 @@ use tuf_core::crypto::Signer;
 use tuf_core::repo::{offline::RepoKeys, Policy};
 use tuf_core::Limits;
 
-use crate::keys::KeyDir;
+use crate::keyfile::KeyDir;
 use crate::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
 use crate::verify::{self, TargetCheck};
 
