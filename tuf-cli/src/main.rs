@@ -1,24 +1,35 @@
-//! `tuf`: the operator and key-holder command.
+//! `tuf`: the operator and key-holder command for a Cargo registry's TUF repository.
+//!
+//! One module per subcommand under [`cmd`], each with its clap `Args` and a `run()`. This
+//! binary owns files, keys, prompts, the clock and exit codes; `tuf-core` does the TUF work.
+//!
+//! Exit codes (see [`exit::Code`] and `docs/operator.md`): 0 ok, 1 failure, 2 usage,
+//! 3 threshold not met, 4 expiring or expired, 5 key refused.
 #![forbid(unsafe_code)]
 
-use clap::Parser;
+mod cli;
+mod cmd;
+mod duration;
+mod exit;
+mod fsutil;
+mod keys;
+mod layout;
+mod meta;
+mod ui;
 
-#[derive(Debug, Parser)]
-#[command(name = "tuf", about = "TUF signing for Cargo registries")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+use std::process::ExitCode;
 
-#[derive(Debug, clap::Subcommand)]
-enum Command {
-    /// Unstable repository commands for tests and benchmarks.
-    #[command(subcommand, hide = true, name = "x-repo")]
-    XRepo(tuf_cli::repo_cmd::RepoCmd),
-}
+use clap::Parser as _;
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::XRepo(cmd) => tuf_cli::repo_cmd::run(cmd),
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let ui = ui::Ui::new(cli.quiet, cli.verbose);
+    match cli::run(cli.command, &ui) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            let code = exit::code_of(&err);
+            ui.error(&err);
+            code.into()
+        }
     }
 }

@@ -43,6 +43,9 @@ pub struct Limits {
     /// Max bytes of a downloaded target (an index file): crates.io's largest index files
     /// are a few MB; 50 MiB is cargo's own cap on a `.crate` body.
     pub max_target_bytes: u64,
+    /// Caps on a Cargo index file's bytes, lines and line length (see
+    /// [`IndexLimits`](crate::index::IndexLimits) for each default's reason).
+    pub index: crate::index::IndexLimits,
 }
 
 impl Default for Limits {
@@ -60,6 +63,7 @@ impl Default for Limits {
             max_root_rotations: 256,
             max_json_depth: 64,
             max_target_bytes: 50 * 1024 * 1024,
+            index: crate::index::IndexLimits::default(),
         }
     }
 }

@@ -1,0 +1,72 @@
+//! The command line: global flags and the subcommand tree.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+use crate::exit::Code;
+use crate::ui::Ui;
+
+/// TUF signing for a Cargo registry: keys, ceremonies, status and root rotation.
+#[derive(Debug, Parser)]
+#[command(name = "tuf", version, about, long_about = None)]
+pub struct Cli {
+    /// Print only errors (and the requested output, e.g. a key id or `--json`).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs of `tuf`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Stage root version 1, top-level targets and the policy of a new repository.
+    Init(cmd::init::Args),
+    /// Add a signature to a staged root or targets (in place, detached, or merged).
+    Sign(cmd::sign::Args),
+    /// Show every role's version, expiry and signatures present vs. needed.
+    Status(cmd::status::Args),
+    /// Root key management: stage a rotation, commit a signed root.
+    #[command(subcommand)]
+    Root(RootCommand),
+    /// Unstable repository commands (publish, refresh, verify) for tests and benchmarks,
+    /// until `tuf publish` / `tuf refresh` / `tuf verify` are built on the same library.
+    #[command(subcommand, hide = true, name = "x-repo")]
+    XRepo(tuf_cli::repo_cmd::RepoCmd),
+}
+
+/// `tuf key ...`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate a new private key (PKCS#8 PEM, mode 0600) and its TUF public key JSON.
+    Generate(cmd::key::GenerateArgs),
+}
+
+/// `tuf root ...`
+#[derive(Debug, Subcommand)]
+pub enum RootCommand {
+    /// Stage root N+1 from the current root: add/remove keys, thresholds, expiry.
+    Rotate(cmd::root::RotateArgs),
+    /// Publish the staged root as `metadata/N.root.json` once its thresholds are met.
+    Commit(cmd::root::CommitArgs),
+}
+
+/// Run one command.
+pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
+    match command {
+        Command::Key(KeyCommand::Generate(args)) => cmd::key::run_generate(&args, ui),
+        Command::Init(args) => cmd::init::run(&args, ui),
+        Command::Sign(args) => cmd::sign::run(&args, ui),
+        Command::Status(args) => cmd::status::run(&args, ui),
+        Command::Root(RootCommand::Rotate(args)) => cmd::root::run_rotate(&args, ui),
+        Command::Root(RootCommand::Commit(args)) => cmd::root::run_commit(&args, ui),
+        Command::XRepo(cmd) => tuf_cli::repo_cmd::run(cmd).map(|()| Code::Ok),
+    }
+}

@@ -1,0 +1,7 @@
+//! One module per subcommand, each with its clap `Args` and a `run()`.
+
+pub mod init;
+pub mod key;
+pub mod root;
+pub mod sign;
+pub mod status;

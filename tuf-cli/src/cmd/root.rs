@@ -1,0 +1,329 @@
+//! `tuf root rotate` stages root N+1 from the trusted root N; `tuf root commit` publishes
+//! the staged root once it meets the thresholds of root N and of itself (TUF §5.3.4).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use tuf_core::metadata::{sign_role, Expires, KeyId, RoleType, SignedMetadata, Threshold};
+use tuf_core::verify::{verify_root_rotation, verify_root_self_signed};
+use tuf_core::Limits;
+
+use crate::cmd::init::{read_keys, threshold};
+use crate::duration::parse_expiry;
+use crate::exit::{err, usage, Code};
+use crate::fsutil::{self, Existing};
+use crate::keys::read_public_key;
+use crate::layout::Repo;
+use crate::meta::{self, Signers};
+use crate::ui::Ui;
+
+const TOP_LEVEL: [&str; 4] = ["root", "targets", "snapshot", "timestamp"];
+
+/// Arguments of `tuf root rotate`.
+#[derive(Debug, clap::Args)]
+pub struct RotateArgs {
+    /// Repository directory.
+    #[arg(value_name = "REPO")]
+    pub repo: PathBuf,
+    /// Add a key to a role: `root=dave.pub.json` (repeatable).
+    #[arg(long = "add-key", value_name = "ROLE=PUB.json")]
+    pub add_keys: Vec<String>,
+    /// Remove a key from a role, by key id or public key file: `root=carol.pub.json`.
+    #[arg(long = "remove-key", value_name = "ROLE=KEYID|PUB.json")]
+    pub remove_keys: Vec<String>,
+    /// Set a role's threshold: `root=3` (repeatable).
+    #[arg(long = "threshold", value_name = "ROLE=N")]
+    pub thresholds: Vec<String>,
+    /// Expiry of the new root: a duration (365d) or an RFC 3339 time [default: policy].
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// Replace the online key of timestamp and snapshot with this one (after a compromise,
+    /// or routinely). The bins' key lives in targets: re-stage targets too.
+    #[arg(long, value_name = "PUB.json")]
+    pub online_key: Option<PathBuf>,
+    /// Discard a root already staged (and its signatures) and stage a new one.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+/// Arguments of `tuf root commit`.
+#[derive(Debug, clap::Args)]
+pub struct CommitArgs {
+    /// Repository directory.
+    #[arg(value_name = "REPO")]
+    pub repo: PathBuf,
+}
+
+/// Run `tuf root rotate`.
+pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
+    let repo = Repo::open(&args.repo)?;
+    let policy = repo.policy()?;
+    let trusted = repo.trusted_root()?.ok_or_else(|| {
+        usage(format!(
+            "no root is published in {} yet: a rotation starts from the trusted root. \
+             Sign and `tuf root commit` the staged root v1 first",
+            repo.metadata_dir().display()
+        ))
+    })?;
+    let staged_path = repo.staged(RoleType::Root);
+    if staged_path.exists() && !args.replace {
+        return Err(usage(format!(
+            "a root is already staged at {}: sign and commit it, or pass --replace to \
+             discard it and its signatures",
+            staged_path.display()
+        )));
+    }
+    let mut names = repo.keyholders()?;
+    let mut root = trusted.role.clone();
+    root.version = root.version.next()?;
+    let now = Utc::now();
+    let expires_text = args.expires.as_deref().unwrap_or(&policy.expiry.root);
+    root.expires =
+        Expires::from_time(parse_expiry(expires_text, now).map_err(|e| usage(format!("{e:#}")))?);
+
+    for spec in &args.add_keys {
+        let (role, path) = role_and_value(spec, "--add-key")?;
+        let keys = read_keys("--add-key", &[PathBuf::from(path)], &mut names)?;
+        for (id, key) in keys {
+            let role_keys = root.roles.get_mut(role).context("checked role name")?;
+            if role_keys.keyids.contains(&id) {
+                return Err(usage(format!(
+                    "--add-key {spec}: key {id} is already a {role} key"
+                )));
+            }
+            role_keys.keyids.push(id.clone());
+            root.keys.insert(id, key);
+        }
+    }
+    for spec in &args.remove_keys {
+        let (role, value) = role_and_value(spec, "--remove-key")?;
+        let id = match KeyId::parse(value) {
+            Ok(id) => id,
+            Err(_) => {
+                read_public_key(std::path::Path::new(value))
+                    .with_context(|| format!("--remove-key {spec}"))?
+                    .0
+            }
+        };
+        let role_keys = root.roles.get_mut(role).context("checked role name")?;
+        let before = role_keys.keyids.len();
+        role_keys.keyids.retain(|k| *k != id);
+        if role_keys.keyids.len() == before {
+            return Err(usage(format!(
+                "--remove-key {spec}: key {id} is not a {role} key"
+            )));
+        }
+    }
+    if let Some(path) = &args.online_key {
+        let (id, key) = read_keys("--online-key", std::slice::from_ref(path), &mut names)?
+            .pop()
+            .context("one key read")?;
+        for role in ["snapshot", "timestamp"] {
+            let role_keys = root
+                .roles
+                .get_mut(role)
+                .context("parsed root has every role")?;
+            role_keys.keyids = vec![id.clone()];
+            role_keys.threshold = Threshold::new(1)?;
+        }
+        root.keys.insert(id, key);
+        ui.warn(
+            "the hashed bins are signed by the online key named in targets; stage and sign \
+             a targets with the new bin key as well, or bins stay on the old key",
+        );
+    }
+    for spec in &args.thresholds {
+        let (role, value) = role_and_value(spec, "--threshold")?;
+        let n: u64 = value
+            .parse()
+            .map_err(|_| usage(format!("--threshold {spec}: {value:?} is not a number")))?;
+        let role_keys = root.roles.get_mut(role).context("checked role name")?;
+        role_keys.threshold = threshold(role, n, distinct(&role_keys.keyids))?;
+    }
+    for role in TOP_LEVEL {
+        let role_keys = root.roles.get(role).context("parsed root has every role")?;
+        threshold(role, role_keys.threshold.get(), distinct(&role_keys.keyids))?;
+    }
+    let offline: BTreeSet<&KeyId> = ["root", "targets"]
+        .iter()
+        .filter_map(|r| root.roles.get(*r))
+        .flat_map(|r| r.keyids.iter())
+        .collect();
+    for role in ["snapshot", "timestamp"] {
+        let role_keys = root.roles.get(role).context("parsed root has every role")?;
+        if let Some(id) = role_keys.keyids.iter().find(|id| offline.contains(id)) {
+            return Err(usage(format!(
+                "key {id} would be both an online ({role}) key and a root or targets key; \
+                 keep offline keys off servers"
+            )));
+        }
+    }
+    // Keys no role uses any more are dropped from `keys`.
+    let used: BTreeSet<KeyId> = root
+        .roles
+        .values()
+        .flat_map(|r| r.keyids.iter().cloned())
+        .collect();
+    root.keys.retain(|id, _| used.contains(id));
+
+    let staged =
+        SignedMetadata::parse(&sign_role(&root, &[])?, RoleType::Root, &Limits::default())?;
+    fsutil::create_dir(&repo.staged_dir())?;
+    meta::write(&staged_path, &staged, Existing::Replace)?;
+    repo.save_keyholders(&names)?;
+    if !ui.is_quiet() {
+        print!(
+            "{}",
+            meta::describe(&staged, &staged_path, Some(&trusted.role), &names)?
+        );
+    }
+    ui.info(format!(
+        "staged root v{} at {}; it needs {} signature(s) from root v{}'s keys and {} from its own",
+        root.version,
+        staged_path.display(),
+        trusted
+            .role
+            .role_keys(RoleType::Root)
+            .map_or(0, |r| r.threshold.get()),
+        trusted.role.version,
+        root.role_keys(RoleType::Root)
+            .map_or(0, |r| r.threshold.get()),
+    ));
+    Ok(Code::Ok)
+}
+
+/// Run `tuf root commit`.
+pub fn run_commit(args: &CommitArgs, ui: &Ui) -> anyhow::Result<Code> {
+    let repo = Repo::open(&args.repo)?;
+    let policy = repo.policy()?;
+    let staged_path = repo.staged(RoleType::Root);
+    if !staged_path.exists() {
+        return Err(usage(format!(
+            "no root is staged at {}; stage one with `tuf root rotate`",
+            staged_path.display()
+        )));
+    }
+    let staged = meta::load(&staged_path, Some(RoleType::Root))?;
+    let root = meta::typed_root(&staged, &staged_path)?;
+    let trusted = repo.trusted_root()?;
+    let limits = Limits::default();
+    let names = repo.keyholders()?;
+    let expected_version = trusted
+        .as_ref()
+        .map_or(Some(1), |t| t.role.version.get().checked_add(1));
+    if Some(root.version.get()) != expected_version {
+        return Err(err(
+            Code::Failure,
+            format!(
+                "staged root is v{} but the next root must be v{}: a client walks root \
+                 versions one at a time. Re-stage it with `tuf root rotate --replace`",
+                root.version,
+                expected_version.unwrap_or(0)
+            ),
+        ));
+    }
+    if root.expires.is_expired_at(Utc::now()) {
+        return Err(err(
+            Code::Failure,
+            format!(
+                "staged root v{} expired at {}; re-stage it with a later --expires",
+                root.version, root.expires
+            ),
+        ));
+    }
+    if root.consistent_snapshot() != policy.consistent_snapshot {
+        return Err(err(
+            Code::Failure,
+            format!(
+                "staged root says consistent_snapshot {} but {} says {}",
+                root.consistent_snapshot(),
+                repo.policy_path().display(),
+                policy.consistent_snapshot
+            ),
+        ));
+    }
+    let verified = match &trusted {
+        Some(old) => verify_root_rotation(&staged, &old.role, &limits),
+        None => verify_root_self_signed(&staged, &limits),
+    };
+    if let Err(e) = verified {
+        let mut authorities = Vec::new();
+        if let Some(old) = &trusted {
+            authorities.push(Signers::from_root(
+                &old.role,
+                RoleType::Root,
+                format!("root v{} (trusted)", old.role.version),
+            )?);
+        }
+        authorities.push(Signers::from_root(
+            &root,
+            RoleType::Root,
+            format!("root v{} (itself)", root.version),
+        )?);
+        let mut missing = Vec::new();
+        for authority in &authorities {
+            let count = authority.count(&staged, &names);
+            if !count.met {
+                let keys: Vec<String> = count.missing.iter().map(ToString::to_string).collect();
+                missing.push(format!(
+                    "under {}: {} of {} signature(s); {} more from: {}",
+                    count.authority,
+                    count.signed.len(),
+                    count.threshold,
+                    count
+                        .threshold
+                        .saturating_sub(u64::try_from(count.signed.len()).unwrap_or(0)),
+                    keys.join(", ")
+                ));
+            }
+        }
+        return Err(err(
+            Code::Threshold,
+            format!(
+                "staged root v{} is not signed enough to publish ({e}). {}. Nothing was \
+                 published; collect the signatures with `tuf sign`",
+                root.version,
+                missing.join("; ")
+            ),
+        ));
+    }
+    fsutil::create_dir(&repo.metadata_dir())?;
+    let published = repo
+        .metadata_dir()
+        .join(format!("{}.root.json", root.version));
+    meta::write(&published, &staged, Existing::Refuse)?;
+    fsutil::remove(&staged_path)?;
+    ui.info(format!(
+        "published root v{} as {}",
+        root.version,
+        published.display()
+    ));
+    if let Some(old) = trusted {
+        ui.info(format!(
+            "clients that trust root v{} move to it on their next update",
+            old.role.version
+        ));
+    }
+    Ok(Code::Ok)
+}
+
+fn role_and_value<'a>(spec: &'a str, flag: &str) -> anyhow::Result<(&'a str, &'a str)> {
+    let (role, value) = spec.split_once('=').ok_or_else(|| {
+        usage(format!(
+            "{flag} {spec}: write ROLE=VALUE, e.g. root=dave.pub.json"
+        ))
+    })?;
+    if !TOP_LEVEL.contains(&role) {
+        return Err(usage(format!(
+            "{flag} {spec}: role {role:?} is not one of {}",
+            TOP_LEVEL.join(", ")
+        )));
+    }
+    Ok((role, value))
+}
+
+fn distinct(ids: &[KeyId]) -> usize {
+    ids.iter().collect::<BTreeSet<_>>().len()
+}

@@ -1,0 +1,553 @@
+//! `tuf status`: for each staged and published role, its version, expiry, and the
+//! signatures present vs. needed under every authority it answers to (a staged root
+//! rotation: the trusted root and itself), with the keys still missing.
+//!
+//! Exit code: 0 all good, 3 a threshold is not met, 4 something expires within
+//! `--warn-within` (or has expired), 1 a published file could not be read. The report is
+//! printed in every case.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+use tuf_core::metadata::{Expires, Role, RoleType, Root, Snapshot, Targets, Timestamp};
+use tuf_core::Limits;
+
+use crate::duration::parse_duration;
+use crate::exit::{usage, Code};
+use crate::layout::{Keyholders, Repo};
+use crate::meta::{self, Signers, ThresholdCount};
+use crate::ui::Ui;
+
+/// Arguments of `tuf status`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Repository directory.
+    #[arg(value_name = "REPO")]
+    pub repo: PathBuf,
+    /// Print the report as JSON (for monitoring).
+    #[arg(long)]
+    pub json: bool,
+    /// Warn about roles that expire within this duration.
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub warn_within: String,
+}
+
+/// The whole report (the `--json` output).
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Repository directory.
+    pub repository: String,
+    /// When the check ran.
+    pub checked_at: String,
+    /// The warning window, in seconds.
+    pub warn_within_seconds: i64,
+    /// One entry per role file looked at.
+    pub roles: Vec<RoleReport>,
+    /// Every threshold of every role met.
+    pub thresholds_met: bool,
+    /// Some role expires within the window or has expired.
+    pub expiring: bool,
+    /// Some published file could not be read or parsed.
+    pub errors: bool,
+    /// The exit code this report gives.
+    pub exit_code: u8,
+}
+
+/// One role file.
+#[derive(Debug, Serialize)]
+pub struct RoleReport {
+    /// `root`, `targets`, `snapshot`, `timestamp`, or `bins` (all bins together).
+    pub role: String,
+    /// `staged` or `published`.
+    pub state: &'static str,
+    /// File path (for bins: the metadata directory).
+    pub file: String,
+    /// Version (for bins: the highest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// Expiry (for bins: the earliest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// `ok`, `expiring` or `expired`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<&'static str>,
+    /// SHA-256 of the signed bytes (what a key holder compares before signing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_sha256: Option<String>,
+    /// Signatures counted under each authority.
+    pub thresholds: Vec<ThresholdCount>,
+    /// Every authority's threshold met.
+    pub threshold_met: bool,
+    /// Something else the reader should know.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Why the file could not be checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Run `tuf status`.
+pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
+    let repo = Repo::open(&args.repo)?;
+    let window = parse_duration(&args.warn_within).map_err(|e| usage(format!("{e:#}")))?;
+    let now = Utc::now();
+    let report = build(&repo, now, window)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", human(&report));
+    }
+    let code = code_of(&report);
+    if code != Code::Ok && !args.json {
+        ui.detail(format!("exit code {}", code as u8));
+    }
+    Ok(code)
+}
+
+fn code_of(report: &Report) -> Code {
+    if report.errors {
+        Code::Failure
+    } else if !report.thresholds_met {
+        Code::Threshold
+    } else if report.expiring {
+        Code::Expiring
+    } else {
+        Code::Ok
+    }
+}
+
+/// Build the report.
+pub fn build(repo: &Repo, now: DateTime<Utc>, window: TimeDelta) -> anyhow::Result<Report> {
+    let names = repo.keyholders()?;
+    let trusted = repo.trusted_root()?;
+    let ctx = Ctx {
+        now,
+        window,
+        names: &names,
+    };
+    let mut roles = Vec::new();
+
+    // Staged root: answers to the trusted root (if older) and to itself.
+    let staged_root_path = repo.staged(RoleType::Root);
+    let mut staged_root: Option<Root> = None;
+    if staged_root_path.exists() {
+        let staged = meta::load(&staged_root_path, Some(RoleType::Root))?;
+        let root = meta::typed_root(&staged, &staged_root_path)?;
+        let mut authorities = Vec::new();
+        let mut notes = Vec::new();
+        if let Some(old) = &trusted {
+            if old.role.version < root.version {
+                authorities.push(Signers::from_root(
+                    &old.role,
+                    RoleType::Root,
+                    format!("root v{} (trusted)", old.role.version),
+                )?);
+                if old.role.version.get().checked_add(1) != Some(root.version.get()) {
+                    notes.push(format!(
+                        "staged root is v{} but the trusted root is v{}: it must be v{}",
+                        root.version,
+                        old.role.version,
+                        old.role.version.get().saturating_add(1)
+                    ));
+                }
+            } else {
+                notes.push(format!(
+                    "staged root v{} is not newer than published root v{}: nothing to publish",
+                    root.version, old.role.version
+                ));
+            }
+        }
+        authorities.push(Signers::from_root(
+            &root,
+            RoleType::Root,
+            format!("root v{} (itself)", root.version),
+        )?);
+        let mut entry = ctx.entry(
+            "root",
+            "staged",
+            &staged_root_path,
+            &root,
+            &staged,
+            &authorities,
+        );
+        entry.signed_sha256 = Some(meta::signed_sha256(&staged));
+        entry.notes.extend(notes);
+        roles.push(entry);
+        staged_root = Some(root);
+    }
+
+    // Staged targets: answers to the root that will be in force when it is published.
+    let staged_targets_path = repo.staged(RoleType::Targets);
+    if staged_targets_path.exists() {
+        let staged = meta::load(&staged_targets_path, Some(RoleType::Targets))?;
+        let targets = meta::typed_targets(&staged, &staged_targets_path)?;
+        let governing = staged_root.as_ref().or(trusted.as_ref().map(|t| &t.role));
+        let authorities = match governing {
+            Some(root) => vec![Signers::from_root(
+                root,
+                RoleType::Targets,
+                format!("root v{}", root.version),
+            )?],
+            None => Vec::new(),
+        };
+        let mut entry = ctx.entry(
+            "targets",
+            "staged",
+            &staged_targets_path,
+            &targets,
+            &staged,
+            &authorities,
+        );
+        entry.signed_sha256 = Some(meta::signed_sha256(&staged));
+        roles.push(entry);
+    }
+
+    // Published roles, as a client would reach them.
+    if let Some(trusted) = &trusted {
+        let authorities = vec![Signers::from_root(
+            &trusted.role,
+            RoleType::Root,
+            format!("root v{} (itself)", trusted.role.version),
+        )?];
+        roles.push(ctx.entry(
+            "root",
+            "published",
+            &trusted.path,
+            &trusted.role,
+            &trusted.meta,
+            &authorities,
+        ));
+        published_chain(repo, &trusted.role, &ctx, &mut roles);
+    }
+    if roles.is_empty() {
+        anyhow::bail!(
+            "{} has nothing staged and nothing published; run `tuf init`",
+            repo.dir().display()
+        );
+    }
+
+    let thresholds_met = roles.iter().all(|r| r.threshold_met);
+    let expiring = roles
+        .iter()
+        .any(|r| matches!(r.expiry, Some("expiring" | "expired")));
+    let errors = roles.iter().any(|r| r.error.is_some());
+    let mut report = Report {
+        repository: repo.dir().display().to_string(),
+        checked_at: Expires::from_time(now).to_string(),
+        warn_within_seconds: window.num_seconds(),
+        roles,
+        thresholds_met,
+        expiring,
+        errors,
+        exit_code: 0,
+    };
+    report.exit_code = code_of(&report) as u8;
+    Ok(report)
+}
+
+struct Ctx<'a> {
+    now: DateTime<Utc>,
+    window: TimeDelta,
+    names: &'a Keyholders,
+}
+
+impl Ctx<'_> {
+    fn expiry(&self, expires: &Expires) -> &'static str {
+        if expires.is_expired_at(self.now) {
+            "expired"
+        } else if expires.time() - self.now <= self.window {
+            "expiring"
+        } else {
+            "ok"
+        }
+    }
+
+    fn entry<T: Role>(
+        &self,
+        role: &str,
+        state: &'static str,
+        path: &Path,
+        typed: &T,
+        signed: &tuf_core::metadata::SignedMetadata,
+        authorities: &[Signers],
+    ) -> RoleReport {
+        let thresholds: Vec<ThresholdCount> = authorities
+            .iter()
+            .map(|a| a.count(signed, self.names))
+            .collect();
+        let mut notes = Vec::new();
+        if authorities.is_empty() {
+            notes.push("no root to count signatures against".to_owned());
+        }
+        RoleReport {
+            role: role.to_owned(),
+            state,
+            file: path.display().to_string(),
+            version: Some(typed.version().get()),
+            expires: Some(typed.expires().to_string()),
+            expiry: Some(self.expiry(typed.expires())),
+            signed_sha256: None,
+            threshold_met: !thresholds.is_empty() && thresholds.iter().all(|t| t.met),
+            thresholds,
+            notes,
+            error: None,
+        }
+    }
+
+    fn failed(&self, role: &str, path: &Path, error: &anyhow::Error) -> RoleReport {
+        RoleReport {
+            role: role.to_owned(),
+            state: "published",
+            file: path.display().to_string(),
+            version: None,
+            expires: None,
+            expiry: None,
+            signed_sha256: None,
+            thresholds: Vec::new(),
+            threshold_met: false,
+            notes: Vec::new(),
+            error: Some(format!("{error:#}")),
+        }
+    }
+}
+
+/// timestamp -> snapshot -> targets -> bins, each counted against its delegator. A file
+/// that cannot be read is reported and the chain stops there.
+fn published_chain(repo: &Repo, root: &Root, ctx: &Ctx<'_>, roles: &mut Vec<RoleReport>) {
+    let dir = repo.metadata_dir();
+    let timestamp_path = dir.join("timestamp.json");
+    if !timestamp_path.exists() {
+        return;
+    }
+    let versioned = |name: &str, version: u64| {
+        if root.consistent_snapshot() {
+            dir.join(format!("{version}.{name}.json"))
+        } else {
+            dir.join(format!("{name}.json"))
+        }
+    };
+    let load = |path: &Path, role: RoleType| -> anyhow::Result<_> { meta::load(path, Some(role)) };
+    let limits = Limits::default();
+
+    let authority = |role: RoleType| {
+        Signers::from_root(root, role, format!("root v{}", root.version)).map(|s| vec![s])
+    };
+    let timestamp = match load(&timestamp_path, RoleType::Timestamp).and_then(|m| {
+        let typed: Timestamp = m.to_typed("timestamp", &limits)?;
+        Ok((m, typed))
+    }) {
+        Ok(t) => t,
+        Err(e) => return roles.push(ctx.failed("timestamp", &timestamp_path, &e)),
+    };
+    match authority(RoleType::Timestamp) {
+        Ok(a) => roles.push(ctx.entry(
+            "timestamp",
+            "published",
+            &timestamp_path,
+            &timestamp.1,
+            &timestamp.0,
+            &a,
+        )),
+        Err(e) => return roles.push(ctx.failed("timestamp", &timestamp_path, &e)),
+    }
+    let Some(snapshot_version) = timestamp.1.snapshot_meta().map(|m| m.version.get()) else {
+        return;
+    };
+    let snapshot_path = versioned("snapshot", snapshot_version);
+    let snapshot = match load(&snapshot_path, RoleType::Snapshot).and_then(|m| {
+        let typed: Snapshot = m.to_typed("snapshot", &limits)?;
+        Ok((m, typed))
+    }) {
+        Ok(s) => s,
+        Err(e) => return roles.push(ctx.failed("snapshot", &snapshot_path, &e)),
+    };
+    match authority(RoleType::Snapshot) {
+        Ok(a) => roles.push(ctx.entry(
+            "snapshot",
+            "published",
+            &snapshot_path,
+            &snapshot.1,
+            &snapshot.0,
+            &a,
+        )),
+        Err(e) => return roles.push(ctx.failed("snapshot", &snapshot_path, &e)),
+    }
+    let Some(targets_version) = snapshot.1.role_meta("targets").map(|m| m.version.get()) else {
+        return;
+    };
+    let targets_path = versioned("targets", targets_version);
+    let targets = match load(&targets_path, RoleType::Targets).and_then(|m| {
+        let typed: Targets = m.to_typed("targets", &limits)?;
+        Ok((m, typed))
+    }) {
+        Ok(t) => t,
+        Err(e) => return roles.push(ctx.failed("targets", &targets_path, &e)),
+    };
+    match authority(RoleType::Targets) {
+        Ok(a) => roles.push(ctx.entry(
+            "targets",
+            "published",
+            &targets_path,
+            &targets.1,
+            &targets.0,
+            &a,
+        )),
+        Err(e) => return roles.push(ctx.failed("targets", &targets_path, &e)),
+    }
+    if let Some(bins) = bins_report(&snapshot.1, &targets.1, ctx, &versioned, &dir) {
+        roles.push(bins);
+    }
+}
+
+/// All hashed bins as one entry: the earliest expiry, the highest version, and every bin
+/// whose signatures fall short.
+fn bins_report(
+    snapshot: &Snapshot,
+    targets: &Targets,
+    ctx: &Ctx<'_>,
+    versioned: &dyn Fn(&str, u64) -> PathBuf,
+    dir: &Path,
+) -> Option<RoleReport> {
+    let delegations = targets.delegations.as_ref()?;
+    let bins = delegations.succinct_roles.as_ref()?;
+    let signers = Signers {
+        label: "targets delegation".to_owned(),
+        keys: delegations.keys.clone(),
+        role: tuf_core::metadata::RoleKeys::new(bins.keyids.clone(), bins.threshold),
+    };
+    let limits = Limits::default();
+    let mut earliest: Option<Expires> = None;
+    let mut highest = 0;
+    let mut short = Vec::new();
+    let mut errors = Vec::new();
+    let mut count = 0u64;
+    for name in bins.bin_names() {
+        count += 1;
+        let Some(version) = snapshot.role_meta(&name).map(|m| m.version.get()) else {
+            errors.push(format!("{name}: not in the snapshot"));
+            continue;
+        };
+        let path = versioned(&name, version);
+        let loaded = meta::load(&path, Some(RoleType::Targets)).and_then(|m| {
+            let typed: Targets = m.to_typed(&name, &limits)?;
+            Ok((m, typed))
+        });
+        let (signed, typed) = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                errors.push(format!("{name}: {e:#}"));
+                continue;
+            }
+        };
+        highest = highest.max(version);
+        if earliest
+            .as_ref()
+            .map_or(true, |e| typed.expires.time() < e.time())
+        {
+            earliest = Some(typed.expires.clone());
+        }
+        if !signers.count(&signed, ctx.names).met {
+            short.push(name);
+        }
+    }
+    let mut notes = vec![format!("{count} bins")];
+    if !short.is_empty() {
+        notes.push(format!(
+            "{} bin(s) below threshold: {}",
+            short.len(),
+            short
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Some(RoleReport {
+        role: "bins".to_owned(),
+        state: "published",
+        file: dir.display().to_string(),
+        version: Some(highest),
+        expiry: earliest.as_ref().map(|e| ctx.expiry(e)),
+        expires: earliest.map(|e| e.to_string()),
+        signed_sha256: None,
+        thresholds: Vec::new(),
+        threshold_met: short.is_empty() && errors.is_empty(),
+        notes,
+        error: (!errors.is_empty()).then(|| {
+            format!(
+                "{} bin file(s) unreadable: {}",
+                errors.len(),
+                errors
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        }),
+    })
+}
+
+/// The report for a person.
+pub fn human(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "repository {} (checked {}, warning window {}s)",
+        report.repository, report.checked_at, report.warn_within_seconds
+    );
+    for role in &report.roles {
+        let _ = write!(out, "\n{} {}", role.state, role.role);
+        if let Some(v) = role.version {
+            let _ = write!(out, " v{v}");
+        }
+        let _ = writeln!(out, " ({})", role.file);
+        if let (Some(expires), Some(state)) = (&role.expires, role.expiry) {
+            let flag = match state {
+                "expired" => "  <-- EXPIRED",
+                "expiring" => "  <-- expires soon",
+                _ => "",
+            };
+            let _ = writeln!(out, "  expires {expires}{flag}");
+        }
+        if let Some(sha) = &role.signed_sha256 {
+            let _ = writeln!(out, "  sha256 of signed bytes {sha}");
+        }
+        for t in &role.thresholds {
+            let _ = writeln!(
+                out,
+                "  under {}: {} of {} signature(s) - {}",
+                t.authority,
+                t.signed.len(),
+                t.threshold,
+                if t.met {
+                    "threshold met"
+                } else {
+                    "THRESHOLD NOT MET"
+                }
+            );
+            if !t.met {
+                for key in &t.missing {
+                    let _ = writeln!(out, "    missing: {key}");
+                }
+            }
+        }
+        for note in &role.notes {
+            let _ = writeln!(out, "  note: {note}");
+        }
+        if let Some(error) = &role.error {
+            let _ = writeln!(out, "  ERROR: {error}");
+        }
+    }
+    let verdict = match code_of(report) {
+        Code::Ok => "all thresholds met, nothing expiring".to_owned(),
+        Code::Threshold => "some thresholds are NOT met (exit 3)".to_owned(),
+        Code::Expiring => "thresholds met; something expires soon (exit 4)".to_owned(),
+        _ => "some published files could not be checked (exit 1)".to_owned(),
+    };
+    let _ = writeln!(out, "\n{verdict}");
+    out
+}

@@ -1,0 +1,378 @@
+//! Private and public key files, passphrases, and the [`KeySource`] trait.
+//!
+//! * Private keys are PKCS#8 PEM. Unencrypted: `PRIVATE KEY` (readable by `openssl pkey`).
+//!   Encrypted: `ENCRYPTED PRIVATE KEY`, PKCS#5 v2 PBES2 with scrypt (N = 2^14, r = 8,
+//!   p = 1, the parameters `openssl pkcs8 -scrypt` uses, within OpenSSL's default memory
+//!   cap) and AES-256-CBC, through the `pkcs8` crate.
+//! * A private key file must not be readable or writable by group or others; one that is
+//!   is refused before it is read.
+//! * Public keys are TUF key JSON (`keytype`, `scheme`, `keyval.public`).
+//!
+//! A [`KeySource`] yields a `Box<dyn Signer>`: the file source today; a KMS or HSM source
+//! implements the same trait (see `docs/keys.md`).
+
+use std::fmt;
+use std::fs::File;
+use std::io::Read as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use pkcs8::der::pem::LineEnding;
+use pkcs8::pkcs5::{pbes2, scrypt};
+use pkcs8::EncryptedPrivateKeyInfo;
+use tuf_core::crypto::{signer_from_pkcs8_der, EcdsaP256Signer, Ed25519Signer, PublicKey, Signer};
+use tuf_core::metadata::KeyId;
+use tuf_core::{cjson, Limits};
+use zeroize::Zeroizing;
+
+use crate::exit::{err, Code};
+
+/// PEM label of an unencrypted PKCS#8 key.
+const LABEL_PLAIN: &str = "PRIVATE KEY";
+/// PEM label of an encrypted PKCS#8 key.
+const LABEL_ENCRYPTED: &str = "ENCRYPTED PRIVATE KEY";
+/// A private key file is never larger than this; anything bigger is not ours.
+const MAX_PRIVATE_KEY_BYTES: u64 = 64 * 1024;
+
+/// Key algorithms `tuf key generate` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyType {
+    /// Ed25519 (scheme `ed25519`).
+    Ed25519,
+    /// ECDSA over P-256 with SHA-256 (scheme `ecdsa-sha2-nistp256`).
+    EcdsaP256,
+}
+
+/// Where a passphrase comes from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PassphraseArgs {
+    /// Read the passphrase from the environment variable NAME instead of prompting on the
+    /// terminal (for scripts; the variable's value is never printed).
+    #[arg(long, value_name = "NAME")]
+    pub passphrase_env: Option<String>,
+}
+
+impl PassphraseArgs {
+    /// The passphrase, from the named variable or a terminal prompt about `what`.
+    /// `confirm` asks twice on a terminal (for a new key).
+    pub fn get(&self, what: &str, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+        if let Some(name) = &self.passphrase_env {
+            let value = std::env::var(name).map_err(|_| {
+                err(
+                    Code::KeyRefused,
+                    format!(
+                        "the environment variable {name} named by --passphrase-env is not set \
+                         (or not UTF-8); export it or drop the flag to be asked on the terminal"
+                    ),
+                )
+            })?;
+            if value.is_empty() {
+                return Err(err(
+                    Code::KeyRefused,
+                    format!("the passphrase in {name} is empty; set a non-empty passphrase"),
+                ));
+            }
+            return Ok(Zeroizing::new(value));
+        }
+        let prompt = |p: &str| {
+            rpassword::prompt_password(p)
+                .map(Zeroizing::new)
+                .map_err(|e| {
+                    err(
+                        Code::KeyRefused,
+                        format!(
+                            "cannot ask for the passphrase of {what} on a terminal ({e}); \
+                         use --passphrase-env NAME in scripts"
+                        ),
+                    )
+                })
+        };
+        let first = prompt(&format!("Passphrase for {what}: "))?;
+        if first.is_empty() {
+            return Err(err(Code::KeyRefused, "empty passphrase"));
+        }
+        if confirm {
+            let again = prompt(&format!("Same passphrase again for {what}: "))?;
+            if *again != *first {
+                return Err(err(
+                    Code::KeyRefused,
+                    "the two passphrases differ; nothing was written",
+                ));
+            }
+        }
+        Ok(first)
+    }
+}
+
+/// Something that yields a signer: a key file today, a KMS or HSM key later.
+pub trait KeySource: fmt::Debug {
+    /// What the source is, for messages (never secret).
+    fn describe(&self) -> String;
+    /// Make the signer, asking for whatever unlocks it.
+    fn signer(&self) -> anyhow::Result<Box<dyn Signer>>;
+}
+
+/// A PKCS#8 PEM private key file, maybe passphrase-encrypted.
+#[derive(Debug, Clone)]
+pub struct FileKeySource {
+    path: PathBuf,
+    passphrase: PassphraseArgs,
+}
+
+impl FileKeySource {
+    /// The key in `path`; `passphrase` says where the passphrase comes from if it is
+    /// encrypted.
+    pub fn new(path: PathBuf, passphrase: PassphraseArgs) -> Self {
+        Self { path, passphrase }
+    }
+}
+
+impl KeySource for FileKeySource {
+    fn describe(&self) -> String {
+        format!("key file {}", self.path.display())
+    }
+
+    fn signer(&self) -> anyhow::Result<Box<dyn Signer>> {
+        let pem = read_private_file(&self.path)?;
+        let (label, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).map_err(|e| {
+            err(
+                Code::KeyRefused,
+                format!(
+                    "{} is not a PEM private key ({e}); give the private key file that \
+                     `tuf key generate` wrote",
+                    self.path.display()
+                ),
+            )
+        })?;
+        let der = Zeroizing::new(der);
+        let plain = match label {
+            LABEL_PLAIN => der,
+            LABEL_ENCRYPTED => {
+                let info = EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| {
+                    err(
+                        Code::KeyRefused,
+                        format!(
+                            "{} is not a valid encrypted PKCS#8 key: {e}",
+                            self.path.display()
+                        ),
+                    )
+                })?;
+                let pass = self
+                    .passphrase
+                    .get(&self.path.display().to_string(), false)?;
+                let doc = info.decrypt(pass.as_bytes()).map_err(|_| {
+                    err(
+                        Code::KeyRefused,
+                        format!(
+                            "cannot decrypt {}: wrong passphrase (or a damaged file); \
+                             nothing was signed",
+                            self.path.display()
+                        ),
+                    )
+                })?;
+                Zeroizing::new(doc.as_bytes().to_vec())
+            }
+            other => {
+                return Err(err(
+                    Code::KeyRefused,
+                    format!(
+                        "{} holds a PEM {other:?}, expected {LABEL_PLAIN:?} or \
+                         {LABEL_ENCRYPTED:?} (PKCS#8)",
+                        self.path.display()
+                    ),
+                ))
+            }
+        };
+        signer_from_pkcs8_der(&plain)
+            .map_err(|e| err(Code::KeyRefused, format!("{}: {e}", self.path.display())))
+    }
+}
+
+/// A signer and its private key as PKCS#8 DER (zeroized on drop).
+pub type NewKey = (Box<dyn Signer>, Zeroizing<Vec<u8>>);
+
+/// A new key and its PKCS#8 DER.
+pub fn generate(kind: KeyType) -> anyhow::Result<NewKey> {
+    Ok(match kind {
+        KeyType::Ed25519 => {
+            let key = Ed25519Signer::generate()?;
+            let der = pkcs8_v1(&key.to_pkcs8_der()?)?;
+            (Box::new(key), der)
+        }
+        KeyType::EcdsaP256 => {
+            let key = EcdsaP256Signer::generate()?;
+            let der = key.to_pkcs8_der();
+            (Box::new(key), der)
+        }
+    })
+}
+
+/// The same key as PKCS#8 v1 (RFC 5208, no embedded public key): `ed25519-dalek` writes
+/// v2 (RFC 5958), which OpenSSL 3.0 cannot read; the public key is derived from the
+/// private one anyway.
+fn pkcs8_v1(der: &[u8]) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    use pkcs8::der::Encode as _;
+    let mut info = pkcs8::PrivateKeyInfo::try_from(der)
+        .map_err(|e| anyhow::anyhow!("reading the new private key: {e}"))?;
+    info.public_key = None;
+    info.to_der()
+        .map(Zeroizing::new)
+        .map_err(|e| anyhow::anyhow!("encoding the new private key: {e}"))
+}
+
+/// PKCS#8 DER as PEM, encrypted under `passphrase` when one is given.
+pub fn private_pem(der: &[u8], passphrase: Option<&str>) -> anyhow::Result<Zeroizing<String>> {
+    let Some(passphrase) = passphrase else {
+        return pkcs8::der::pem::encode_string(LABEL_PLAIN, LineEnding::LF, der)
+            .map(Zeroizing::new)
+            .map_err(|e| anyhow::anyhow!("encoding the private key as PEM: {e}"));
+    };
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    let rng = ring::rand::SystemRandom::new();
+    ring::rand::SecureRandom::fill(&rng, &mut salt)
+        .and_then(|()| ring::rand::SecureRandom::fill(&rng, &mut iv))
+        .map_err(|_| anyhow::anyhow!("no randomness available for the key encryption"))?;
+    // N = 2^14, r = 8, p = 1: `openssl pkcs8 -scrypt`'s parameters; N = 2^15 would
+    // exceed OpenSSL's default 32 MiB scrypt memory cap and `openssl pkey` could not
+    // read the key.
+    let params =
+        scrypt::Params::new(14, 8, 1, 32).map_err(|e| anyhow::anyhow!("scrypt parameters: {e}"))?;
+    let pbes2 = pbes2::Parameters::scrypt_aes256cbc(params, &salt, &iv)
+        .map_err(|e| anyhow::anyhow!("PBES2 parameters: {e}"))?;
+    let info = pkcs8::PrivateKeyInfo::try_from(der)
+        .map_err(|e| anyhow::anyhow!("reading the new private key: {e}"))?;
+    let doc = info
+        .encrypt_with_params(pbes2, passphrase.as_bytes())
+        .map_err(|e| anyhow::anyhow!("encrypting the private key: {e}"))?;
+    doc.to_pem(LABEL_ENCRYPTED, LineEnding::LF)
+        .map_err(|e| anyhow::anyhow!("encoding the encrypted key as PEM: {e}"))
+}
+
+/// The TUF key JSON of `key`: the canonical form, but with the PEM's newlines escaped so
+/// any JSON parser reads it (see `cjson::to_file_form`), then a newline.
+pub fn public_key_json(key: &PublicKey) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = cjson::to_file_form(&serde_json::to_value(key)?)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Read a TUF public key JSON file; returns its key id and the key.
+pub fn read_public_key(path: &Path) -> anyhow::Result<(KeyId, PublicKey)> {
+    let bytes = crate::fsutil::read(path)?;
+    let value = cjson::parse(&bytes, Limits::default().max_json_depth)
+        .with_context(|| format!("{} is not JSON", path.display()))?;
+    let key: PublicKey = serde_json::from_value(value).with_context(|| {
+        format!(
+            "{} is not a TUF public key (keytype, scheme, keyval.public); give the \
+             .pub.json file from `tuf key generate`",
+            path.display()
+        )
+    })?;
+    key.validate()
+        .with_context(|| format!("{} holds an unusable public key", path.display()))?;
+    let id = key.key_id()?;
+    Ok((id, key))
+}
+
+/// A key holder's name from a public key file name: `alice.pub.json` → `alice`.
+pub fn holder_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for suffix in [".pub.json", ".json"] {
+        if let Some(stem) = name.strip_suffix(suffix) {
+            return stem.to_owned();
+        }
+    }
+    name
+}
+
+/// Read a private key file after checking no one but its owner can read or write it.
+fn read_private_file(path: &Path) -> anyhow::Result<Zeroizing<String>> {
+    let file = File::open(path).map_err(|e| {
+        err(
+            Code::KeyRefused,
+            format!("cannot open private key {}: {e}", path.display()),
+        )
+    })?;
+    // Check the mode of the file we opened, not of the path (no race with a swap).
+    let meta = file
+        .metadata()
+        .with_context(|| format!("reading the mode of {}", path.display()))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(err(
+            Code::KeyRefused,
+            format!(
+                "private key {} has mode {mode:04o}: group or others can access it. \
+                 Refusing to use it. Run `chmod 600 {}`, and treat the key as exposed \
+                 (rotate it) if others could have read it",
+                path.display(),
+                path.display()
+            ),
+        ));
+    }
+    if meta.len() > MAX_PRIVATE_KEY_BYTES {
+        return Err(err(
+            Code::KeyRefused,
+            format!(
+                "{} is {} bytes; a private key file is under {MAX_PRIVATE_KEY_BYTES}",
+                path.display(),
+                meta.len()
+            ),
+        ));
+    }
+    let mut text = Zeroizing::new(String::new());
+    file.take(MAX_PRIVATE_KEY_BYTES)
+        .read_to_string(&mut text)
+        .with_context(|| format!("reading private key {}", path.display()))?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encrypted_round_trip_and_wrong_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let (signer, der) = generate(KeyType::EcdsaP256).unwrap();
+        let pem = private_pem(&der, Some("correct horse")).unwrap();
+        assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        let path = dir.path().join("k.pem");
+        crate::fsutil::write_atomic(
+            &path,
+            pem.as_bytes(),
+            crate::fsutil::Access::OwnerOnly,
+            crate::fsutil::Existing::Refuse,
+        )
+        .unwrap();
+        std::env::set_var("TUF_TEST_PASS_OK", "correct horse");
+        std::env::set_var("TUF_TEST_PASS_BAD", "wrong");
+        let ok = FileKeySource::new(
+            path.clone(),
+            PassphraseArgs {
+                passphrase_env: Some("TUF_TEST_PASS_OK".into()),
+            },
+        );
+        assert_eq!(ok.signer().unwrap().key_id(), signer.key_id());
+        let bad = FileKeySource::new(
+            path,
+            PassphraseArgs {
+                passphrase_env: Some("TUF_TEST_PASS_BAD".into()),
+            },
+        );
+        let e = bad.signer().unwrap_err();
+        assert_eq!(crate::exit::code_of(&e), Code::KeyRefused);
+        assert!(e.to_string().contains("wrong passphrase"), "{e}");
+    }
+
+    #[test]
+    fn holder_names() {
+        assert_eq!(holder_name(Path::new("/x/alice.pub.json")), "alice");
+        assert_eq!(holder_name(Path::new("bob.json")), "bob");
+    }
+}

@@ -1,0 +1,284 @@
+//! The repository directory: where staged and published metadata, the policy and the
+//! key-holder names live (documented for operators in `docs/operator.md`).
+//!
+//! ```text
+//! REPO/
+//!   policy.json          repository policy: bins, expiry periods, consistent snapshots
+//!   keyholders.json      key id -> holder name, for status messages (not trusted data)
+//!   staged/root.json     root being prepared (v1 by `init`, N+1 by `root rotate`)
+//!   staged/targets.json  top-level targets being prepared (v1 by `init`)
+//!   metadata/            published metadata, served as the TUF metadata URL:
+//!     N.root.json        every root version ever published (kept forever)
+//!     N.targets.json, N.<bin>.json, N.snapshot.json, timestamp.json   (by `tuf publish`)
+//! ```
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use serde::{Deserialize, Serialize};
+use tuf_core::metadata::{KeyId, RoleType, Root, SignedMetadata};
+
+use crate::duration::parse_duration;
+use crate::fsutil::{self, Access, Existing};
+use crate::meta;
+
+/// File name of the policy.
+pub const POLICY_FILE: &str = "policy.json";
+/// File name of the key-holder names.
+pub const KEYHOLDERS_FILE: &str = "keyholders.json";
+/// Directory of staged (unpublished) metadata.
+pub const STAGED_DIR: &str = "staged";
+/// Directory of published metadata.
+pub const METADATA_DIR: &str = "metadata";
+
+/// A repository directory.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    dir: PathBuf,
+}
+
+impl Repo {
+    /// The repository at `dir`, which need not exist yet (for `init`).
+    pub fn at(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// An existing repository: `dir/policy.json` must exist.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        let repo = Self::at(dir);
+        if !repo.policy_path().is_file() {
+            bail!(
+                "{} is not a tuf repository (no {POLICY_FILE}); create one with `tuf init {}`",
+                dir.display(),
+                dir.display()
+            );
+        }
+        Ok(repo)
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `REPO/policy.json`.
+    pub fn policy_path(&self) -> PathBuf {
+        self.dir.join(POLICY_FILE)
+    }
+
+    /// `REPO/keyholders.json`.
+    pub fn keyholders_path(&self) -> PathBuf {
+        self.dir.join(KEYHOLDERS_FILE)
+    }
+
+    /// `REPO/staged`.
+    pub fn staged_dir(&self) -> PathBuf {
+        self.dir.join(STAGED_DIR)
+    }
+
+    /// `REPO/staged/ROLE.json`.
+    pub fn staged(&self, role: RoleType) -> PathBuf {
+        self.staged_dir().join(format!("{role}.json"))
+    }
+
+    /// `REPO/metadata`.
+    pub fn metadata_dir(&self) -> PathBuf {
+        self.dir.join(METADATA_DIR)
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> anyhow::Result<Policy> {
+        let path = self.policy_path();
+        let bytes = fsutil::read(&path)?;
+        let policy: Policy = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a valid policy", path.display()))?;
+        policy
+            .check()
+            .with_context(|| format!("in {}", path.display()))?;
+        Ok(policy)
+    }
+
+    /// Key-holder names (empty when the file is absent).
+    pub fn keyholders(&self) -> anyhow::Result<Keyholders> {
+        let path = self.keyholders_path();
+        if !path.exists() {
+            return Ok(Keyholders::default());
+        }
+        let bytes = fsutil::read(&path)?;
+        serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{} is not a map of key id to name; fix or delete it",
+                path.display()
+            )
+        })
+    }
+
+    /// Save key-holder names.
+    pub fn save_keyholders(&self, names: &Keyholders) -> anyhow::Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(names)?;
+        bytes.push(b'\n');
+        fsutil::write_atomic(
+            &self.keyholders_path(),
+            &bytes,
+            Access::Public,
+            Existing::Replace,
+        )
+    }
+
+    /// Published root versions, ascending, from `metadata/N.root.json`.
+    pub fn published_roots(&self) -> anyhow::Result<Vec<(u64, PathBuf)>> {
+        let dir = self.metadata_dir();
+        let mut found = Vec::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+            Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+        };
+        for entry in entries {
+            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+            let name = entry.file_name();
+            let Some(version) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".root.json"))
+                .and_then(|v| v.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            found.push((version, entry.path()));
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// The newest published root: the root a client trusts now, which a staged rotation
+    /// must also satisfy.
+    pub fn trusted_root(&self) -> anyhow::Result<Option<Published<Root>>> {
+        let Some((_, path)) = self.published_roots()?.pop() else {
+            return Ok(None);
+        };
+        let meta = meta::load(&path, Some(RoleType::Root))?;
+        let root = meta::typed_root(&meta, &path)?;
+        Ok(Some(Published {
+            path,
+            meta,
+            role: root,
+        }))
+    }
+}
+
+/// A published metadata file, parsed and typed.
+#[derive(Debug, Clone)]
+pub struct Published<T> {
+    /// Where it is.
+    pub path: PathBuf,
+    /// The envelope.
+    pub meta: SignedMetadata,
+    /// The typed `signed` part.
+    pub role: T,
+}
+
+/// Key id → key-holder name (from the public key file's name), for messages only.
+pub type Keyholders = BTreeMap<KeyId, String>;
+
+/// `policy.json`: how the publish engine lays out and re-signs the repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Format of this file; 1.
+    pub format: u32,
+    /// Write `N.role.json` files and keep every version for a grace period (TUF §7).
+    pub consistent_snapshot: bool,
+    /// Hashed bins (TAP 15 succinct roles).
+    pub bins: BinsPolicy,
+    /// How long after signing each role expires (`365d`, `12h`, ...).
+    pub expiry: ExpiryPolicy,
+}
+
+/// The hashed-bin layout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BinsPolicy {
+    /// `2^bit_length` bins; 12 (4096 bins) by default.
+    pub bit_length: u8,
+    /// Bin names are `{name_prefix}-{hex}`; `crates-bin` by default.
+    pub name_prefix: String,
+}
+
+/// Expiry periods per role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpiryPolicy {
+    /// Root (offline): 365d.
+    pub root: String,
+    /// Top-level targets (offline): 365d.
+    pub targets: String,
+    /// Each bin (online): 7d.
+    pub bins: String,
+    /// Snapshot (online): 7d.
+    pub snapshot: String,
+    /// Timestamp (online): 1d.
+    pub timestamp: String,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            format: 1,
+            consistent_snapshot: true,
+            bins: BinsPolicy {
+                bit_length: 12,
+                name_prefix: "crates-bin".to_owned(),
+            },
+            expiry: ExpiryPolicy {
+                root: "365d".to_owned(),
+                targets: "365d".to_owned(),
+                bins: "7d".to_owned(),
+                snapshot: "7d".to_owned(),
+                timestamp: "1d".to_owned(),
+            },
+        }
+    }
+}
+
+impl Policy {
+    /// Check every field can be used.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.format != 1 {
+            bail!(
+                "policy format {} is not supported (this tuf reads format 1)",
+                self.format
+            );
+        }
+        let max_bits = tuf_core::Limits::default().max_succinct_bit_length;
+        if !(1..=max_bits).contains(&self.bins.bit_length) {
+            bail!(
+                "bins.bit_length is {}; it must be 1..={max_bits}",
+                self.bins.bit_length
+            );
+        }
+        if self.bins.name_prefix.is_empty() {
+            bail!("bins.name_prefix is empty");
+        }
+        for (role, text) in [
+            ("root", &self.expiry.root),
+            ("targets", &self.expiry.targets),
+            ("bins", &self.expiry.bins),
+            ("snapshot", &self.expiry.snapshot),
+            ("timestamp", &self.expiry.timestamp),
+        ] {
+            parse_duration(text).with_context(|| format!("expiry.{role}"))?;
+        }
+        Ok(())
+    }
+
+    /// The policy as written to disk.
+    pub fn to_file_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(self)?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
