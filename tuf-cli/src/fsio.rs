@@ -25,6 +25,7 @@ pub struct BatchWriter {
     pending_files: Vec<PathBuf>,
     pending_dirs: BTreeSet<PathBuf>,
     steps: usize,
+    sync_time: std::time::Duration,
     fail_after: Option<usize>,
 }
 
@@ -69,8 +70,20 @@ impl BatchWriter {
         self.pending_files.push(path.to_owned());
     }
 
+    /// Time spent waiting for durability (fsync, syncfs) so far.
+    pub fn sync_time(&self) -> std::time::Duration {
+        self.sync_time
+    }
+
     /// Make every file written since the last commit durable, with its directory entry.
     pub fn commit(&mut self) -> Result<(), Error> {
+        let start = std::time::Instant::now();
+        let result = self.commit_inner();
+        self.sync_time += start.elapsed();
+        result
+    }
+
+    fn commit_inner(&mut self) -> Result<(), Error> {
         if self.pending_files.is_empty() {
             return Ok(());
         }
@@ -80,14 +93,15 @@ impl BatchWriter {
         if files.len() > SYNCFS_ABOVE && syncfs(&files[0]).is_ok() {
             return Ok(());
         }
-        for file in &files {
+        // Issued together, the fsyncs of a batch share journal commits instead of waiting
+        // for one each.
+        use rayon::prelude::*;
+        files.par_iter().try_for_each(|file| {
             File::open(file)
                 .and_then(|f| f.sync_all())
-                .map_err(Error::io("fsync", file))?;
-        }
-        for dir in &dirs {
-            sync_dir(dir)?;
-        }
+                .map_err(Error::io("fsync", file))
+        })?;
+        dirs.par_iter().try_for_each(|dir| sync_dir(dir))?;
         Ok(())
     }
 

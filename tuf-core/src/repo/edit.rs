@@ -74,11 +74,13 @@ impl<'s> Edit<'s> {
     }
 
     /// Give the current bytes of bin number `bin`; they are verified against the targets
-    /// delegation and the snapshot's version ([`PublishedState::verify_bin`]).
-    pub fn load_bin(&mut self, bin: u32, bytes: &[u8]) -> Result<(), Error> {
+    /// delegation and the snapshot's version ([`PublishedState::verify_bin`]). Returns
+    /// the bin's expiry.
+    pub fn load_bin(&mut self, bin: u32, bytes: &[u8]) -> Result<crate::metadata::Expires, Error> {
         let targets = self.state.verify_bin(bin, bytes, &self.limits)?;
+        let expires = targets.expires.clone();
         self.loaded.insert(bin, targets);
-        Ok(())
+        Ok(expires)
     }
 
     /// Sign what changed (see [`Edit`]). With `refresh_before`, also re-sign every loaded
