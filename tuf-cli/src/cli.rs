@@ -36,6 +36,10 @@ pub enum Command {
     /// Root key management: stage a rotation, commit a signed root.
     #[command(subcommand)]
     Root(RootCommand),
+    /// Unstable repository commands (publish, refresh, verify) for tests and benchmarks,
+    /// until `tuf publish` / `tuf refresh` / `tuf verify` are built on the same library.
+    #[command(subcommand, hide = true, name = "x-repo")]
+    XRepo(tuf_cli::repo_cmd::RepoCmd),
 }
 
 /// `tuf key ...`
@@ -63,5 +67,6 @@ pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
         Command::Status(args) => cmd::status::run(&args, ui),
         Command::Root(RootCommand::Rotate(args)) => cmd::root::run_rotate(&args, ui),
         Command::Root(RootCommand::Commit(args)) => cmd::root::run_commit(&args, ui),
+        Command::XRepo(cmd) => tuf_cli::repo_cmd::run(cmd).map(|()| Code::Ok),
     }
 }

@@ -282,6 +282,24 @@ pub enum Error {
     /// A Cargo index file or name was refused.
     #[error(transparent)]
     Index(#[from] IndexError),
+
+    /// The published repository a repository edit starts from is inconsistent or
+    /// incomplete (a bin the snapshot does not list, a bin file of the wrong version, a
+    /// bin the edit needs that was not loaded, ...).
+    #[error("repository state: {what}: {reason}")]
+    RepoState {
+        /// The file or role concerned.
+        what: String,
+        /// What was expected and what was found.
+        reason: String,
+    },
+
+    /// The same target path was given twice to a repository edit that builds every bin.
+    #[error("target {path} is listed more than once")]
+    DuplicateTarget {
+        /// The repeated path.
+        path: String,
+    },
 }
 
 /// Which schema rule a [`Error::Schema`] broke. Each maps to one [`Error::code`].
@@ -394,6 +412,8 @@ impl Error {
             Self::KeysRotated { .. } => "keys-rotated",
             Self::ConflictingMetadata { .. } => "conflicting-metadata",
             Self::Index(e) => e.code(),
+            Self::RepoState { .. } => "repo-state",
+            Self::DuplicateTarget { .. } => "duplicate-target",
         }
     }
 

@@ -21,6 +21,7 @@
 //! | [`trusted`] | the client state machine of TUF §5: one method per update step |
 //! | [`delegation`] | target lookup through delegations (TUF §5.6.7, TAP 15 bins) |
 //! | [`index`] | the Cargo index model: crate names, sparse paths, index lines |
+//! | [`repo`] | the repository editor: hashed bins, full and incremental publish, refresh |
 //! | [`limits`] | caps on every size and count an attacker controls |
 //! | [`error`] | the crate's [`Error`] |
 //!

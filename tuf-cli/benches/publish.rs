@@ -1,0 +1,307 @@
+//! Publishing benchmarks (not timed tests). Run in release:
+//!
+//! ```text
+//! cargo bench -p tuf-cli --bench publish -- INDEX_DIR [--mode all|floor|full|incremental|refresh]
+//!     [--repeat N] [--no-copies] [--work DIR]
+//! ```
+//!
+//! INDEX_DIR is a sparse index, e.g. from `synth-index --crates 200000 --seed 1 DIR`.
+//! Each phase prints one line; figures are kept in `docs/benchmarks.md`.
+//!
+//! * floor: read + SHA-256 every index file on all cores (the same walker and bytes), and
+//!   as many ed25519 signatures as a full sign makes (bins + snapshot + timestamp), each
+//!   over a message of the mean bin size;
+//! * full: first publish of the whole index into a fresh repository;
+//! * incremental: add one version to one crate, publish with the changed path (the
+//!   registry hook), repeated on different crates; also one scan-mode publish;
+//! * refresh: re-sign timestamp only (window 30 h), then every online role (window 8 d).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_precision_loss
+)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use rayon::prelude::*;
+use tuf_cli::keyfile::KeyDir;
+use tuf_cli::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
+use tuf_core::crypto::Signer;
+use tuf_core::repo::{offline::RepoKeys, Policy};
+
+struct Args {
+    index: PathBuf,
+    mode: String,
+    repeat: usize,
+    copies: bool,
+    work: PathBuf,
+}
+
+fn args() -> Args {
+    let mut index = None;
+    let mut mode = "all".to_owned();
+    let mut repeat = 3;
+    let mut copies = true;
+    let mut work = std::env::temp_dir().join("tuf-bench");
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--mode" => mode = it.next().unwrap(),
+            "--repeat" => repeat = it.next().unwrap().parse().unwrap(),
+            "--no-copies" => copies = false,
+            "--work" => work = PathBuf::from(it.next().unwrap()),
+            "--bench" => {}
+            other if !other.starts_with("--") => index = Some(PathBuf::from(other)),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    Args {
+        index: index.expect("usage: publish INDEX_DIR [--mode ...]"),
+        mode,
+        repeat,
+        copies,
+        work,
+    }
+}
+
+fn main() {
+    let args = args();
+    let (paths, _) = tuf_cli::hashing::walk_index(&args.index).unwrap();
+    println!(
+        "index {}: {} files; rayon threads {}",
+        args.index.display(),
+        paths.len(),
+        rayon::current_num_threads()
+    );
+    let want = |m: &str| args.mode == "all" || args.mode == m;
+    if want("floor") {
+        for run in 0..args.repeat {
+            floor(&args.index, run);
+        }
+    }
+    if want("full") {
+        for run in 0..args.repeat {
+            let (repo, keys) = fresh_repo(&args, run);
+            let options = options(&args);
+            let start = Instant::now();
+            let report = publish::publish(&repo, &keys, &Changes::Scan, &options).unwrap();
+            let elapsed = start.elapsed();
+            println!(
+                "full sign run {run}: {:.2} s, of which waiting for the disk (syncfs/fsync) {:.2} s ({} files hashed, {} bins, {} copies, copies={}) VmHWM {} MiB",
+                elapsed.as_secs_f64(),
+                report.sync_wait.as_secs_f64(),
+                report.files_hashed,
+                report.bins_signed,
+                report.copies_written,
+                args.copies,
+                vm_hwm_mib()
+            );
+        }
+    }
+    if want("incremental") || want("refresh") {
+        // The previous phase's repositories are deleted only now, after timing.
+        let (repo, keys) = fresh_repo(&args, 99);
+        let options = options(&args);
+        publish::publish(&repo, &keys, &Changes::Scan, &options).unwrap();
+        if want("incremental") {
+            incremental(&repo, &keys, &options, &paths, args.repeat.max(5) * 4);
+        }
+        if want("refresh") {
+            for (label, window) in [
+                ("timestamp only (30 h window)", TimeDelta::hours(30)),
+                ("all online roles (8 d window)", TimeDelta::days(8)),
+            ] {
+                for run in 0..args.repeat {
+                    let start = Instant::now();
+                    let report = publish::refresh(&repo, &keys, window, &options).unwrap();
+                    println!(
+                        "refresh {label} run {run}: {:.1} ms, fsync/syncfs wait {:.1} ms ({} bins, {} files written)",
+                        ms(start.elapsed()),
+                        ms(report.sync_wait),
+                        report.bins_signed,
+                        report.metadata_written
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn options(args: &Args) -> PublishOptions {
+    let mut options = PublishOptions::new(Utc::now());
+    options.target_copies = args.copies;
+    options
+}
+
+fn fresh_repo(args: &Args, run: usize) -> (Repository, OnlineKeys) {
+    // A new directory each run, never one just emptied: ext4 slows down creating files
+    // where thousands were just deleted (its allocator skips recently freed inodes).
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = args.work.join(format!("run-{run}-{stamp}"));
+    fs::create_dir_all(&dir).unwrap();
+    let keys = KeyDir::open_or_generate(&dir.join("keys")).unwrap();
+    let repo = Repository::new(&args.index, dir.join("repo"));
+    let root: [&dyn Signer; 1] = [keys.root.as_ref()];
+    let targets: [&dyn Signer; 1] = [keys.targets.as_ref()];
+    let online: [&dyn Signer; 1] = [keys.online.as_ref()];
+    repo.init(
+        &Policy::default(),
+        &RepoKeys {
+            root: &root,
+            targets: &targets,
+            snapshot: &online,
+            timestamp: &online,
+            bins: &online,
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    (repo, OnlineKeys::single(Arc::clone(&keys.online)))
+}
+
+fn floor(index: &Path, run: usize) {
+    let start = Instant::now();
+    let (paths, _) = tuf_cli::hashing::walk_index(index).unwrap();
+    let walked = start.elapsed();
+    let bytes: u64 = paths
+        .par_iter()
+        .map_init(
+            || Vec::with_capacity(64 * 1024),
+            |buf, path| {
+                use std::io::Read;
+                buf.clear();
+                let mut file = fs::File::open(index.join(path.as_str())).unwrap();
+                file.read_to_end(buf).unwrap();
+                std::hint::black_box(tuf_core::hash::sha256(buf));
+                buf.len() as u64
+            },
+        )
+        .sum();
+    let hashed = start.elapsed();
+    // The same number of signatures as a full sign: 4096 bins, snapshot, timestamp, over
+    // a message of the mean bin size (~45 bytes of JSON per target, ~60 targets a bin).
+    let key = tuf_core::crypto::Ed25519Signer::from_seed(&[7; 32]).unwrap();
+    let message = vec![b'x'; (paths.len() * 130 / 4096).max(200)];
+    let sign_start = Instant::now();
+    (0..4098u32).into_par_iter().for_each(|i| {
+        let mut m = message.clone();
+        m[0] = i.to_le_bytes()[0];
+        std::hint::black_box(key.sign(&m).unwrap());
+    });
+    let signed = sign_start.elapsed();
+    println!(
+        "floor run {run}: {:.2} s = walk {:.2} s + read+sha256 {:.2} s ({:.0} MB) + 4098 signatures {:.3} s",
+        (hashed + signed).as_secs_f64(),
+        walked.as_secs_f64(),
+        (hashed - walked).as_secs_f64(),
+        bytes as f64 / 1e6,
+        signed.as_secs_f64()
+    );
+}
+
+fn incremental(
+    repo: &Repository,
+    keys: &OnlineKeys,
+    options: &PublishOptions,
+    paths: &[tuf_core::metadata::TargetPath],
+    runs: usize,
+) {
+    let mut times = Vec::new();
+    let mut syncs = Vec::new();
+    for run in 0..runs {
+        // Spread the crates over the index; skip config.json.
+        let path = &paths[(run * 7919 + 13) % paths.len()];
+        if path.as_str() == "config.json" {
+            continue;
+        }
+        add_version(&repo.index_dir().join(path.as_str()), run);
+        let mut options = options.clone();
+        options.now = Utc::now();
+        let start = Instant::now();
+        let report = publish::publish(
+            repo,
+            keys,
+            &Changes::Paths(vec![path.as_str().to_owned()]),
+            &options,
+        )
+        .unwrap();
+        let elapsed = start.elapsed();
+        assert_eq!(report.bins_signed, 1);
+        times.push(elapsed);
+        syncs.push(report.sync_wait);
+    }
+    let compute: Vec<Duration> = times
+        .iter()
+        .zip(&syncs)
+        .map(|(t, s)| t.saturating_sub(*s))
+        .collect();
+    let stats = |mut v: Vec<Duration>| {
+        v.sort();
+        format!(
+            "min {:.1} ms, median {:.1} ms, max {:.1} ms",
+            ms(v[0]),
+            ms(v[v.len() / 2]),
+            ms(*v.last().unwrap())
+        )
+    };
+    println!(
+        "incremental (publish hook, 1 version): n={} total {}; without waiting for fsync {}; fsync wait {}",
+        times.len(),
+        stats(times.clone()),
+        stats(compute),
+        stats(syncs)
+    );
+    // Scan mode after one change: stat every file.
+    let path = &paths[paths.len() / 3];
+    add_version(&repo.index_dir().join(path.as_str()), 999);
+    let start = Instant::now();
+    let report = publish::publish(repo, keys, &Changes::Scan, options).unwrap();
+    println!(
+        "incremental (scan, 1 version): {:.1} ms ({} files seen, {} hashed, {} bins)",
+        ms(start.elapsed()),
+        report.files_seen,
+        report.files_hashed,
+        report.bins_signed
+    );
+}
+
+/// Append a version to an index file: its last line with a new pre-release `vers`.
+fn add_version(file: &Path, n: usize) {
+    let text = fs::read_to_string(file).unwrap();
+    let last = text.lines().last().unwrap();
+    let start = last.find("\"vers\":\"").unwrap() + 8;
+    let end = start + last[start..].find('"').unwrap();
+    let line = format!(
+        "{}{}-bench.{n}{}",
+        &last[..start],
+        &last[start..end],
+        &last[end..]
+    );
+    let mut out = text.clone();
+    out.push_str(&line);
+    out.push('\n');
+    fs::write(file, out).unwrap();
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn vm_hwm_mib() -> u64 {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}

@@ -1,0 +1,132 @@
+//! The error type of the `tuf-cli` library.
+
+use std::path::PathBuf;
+
+/// What went wrong on the file side of publishing or verifying.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file system operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done (`read`, `write`, `rename`, ...).
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+
+    /// Metadata was refused or could not be made.
+    #[error("{what}: {source}")]
+    Tuf {
+        /// The file or role concerned.
+        what: String,
+        /// The `tuf-core` error.
+        source: tuf_core::Error,
+    },
+
+    /// Another publish holds the repository lock.
+    #[error("another publish or refresh holds the lock {path}")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+
+    /// The repository has no root or targets to publish with (run `init` first), or
+    /// lacks a file its metadata names.
+    #[error("{path}: {reason}")]
+    Missing {
+        /// What is missing.
+        path: PathBuf,
+        /// Why it was needed.
+        reason: String,
+    },
+
+    /// An index file is larger than a client would accept (`Limits::max_target_bytes`).
+    #[error("index file {path} is {found} bytes, over the limit of {limit}")]
+    TargetTooLarge {
+        /// The index file.
+        path: PathBuf,
+        /// Its size.
+        found: u64,
+        /// The limit.
+        limit: u64,
+    },
+
+    /// A path given as changed is not an index file path (`config.json` or a crate's
+    /// sparse path).
+    #[error("{path:?} is not an index file path: {reason}")]
+    NotIndexPath {
+        /// The path as given.
+        path: String,
+        /// Why not.
+        reason: String,
+    },
+
+    /// A key file could not be read or used.
+    #[error("key file {path}: {reason}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+
+    /// Metadata is past its expiry (TUF §5.3.10, §5.4.5, §5.5.6, §5.6.6).
+    #[error("{role} expired at {expires}")]
+    Expired {
+        /// The role.
+        role: String,
+        /// Its `expires`.
+        expires: String,
+    },
+
+    /// A target is not where the metadata says: it is listed by a bin it does not hash
+    /// to, or its file is missing.
+    #[error("target {path}: {reason}")]
+    Target {
+        /// The target path.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A failure injected by a test ([`crate::publish::PublishOptions::fail_after_writes`]).
+    #[error("injected failure after {writes} file system steps")]
+    Injected {
+        /// Steps done before the failure.
+        writes: usize,
+    },
+}
+
+impl Error {
+    /// A stable, kebab-case name of this error's kind; for `Tuf`, the core error's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Io { .. } => "io",
+            Self::Tuf { source, .. } => source.code(),
+            Self::Locked { .. } => "locked",
+            Self::Missing { .. } => "missing",
+            Self::TargetTooLarge { .. } => "target-too-large",
+            Self::NotIndexPath { .. } => "not-index-path",
+            Self::Key { .. } => "bad-key-file",
+            Self::Expired { .. } => "expired",
+            Self::Target { .. } => "target",
+            Self::Injected { .. } => "injected",
+        }
+    }
+
+    pub(crate) fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io { op, path, source }
+    }
+
+    pub(crate) fn tuf(what: impl Into<String>) -> impl FnOnce(tuf_core::Error) -> Self {
+        let what = what.into();
+        move |source| Self::Tuf { what, source }
+    }
+}

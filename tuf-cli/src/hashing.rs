@@ -1,0 +1,310 @@
+//! Finding and hashing index files, and writing their hash-named target copies.
+//!
+//! Work per file is one `open`, one `fstat`, one read into a reused per-thread buffer and
+//! one SHA-256; files run on every core (rayon). No index bytes are kept after a file is
+//! hashed.
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use tuf_core::index::CrateName;
+use tuf_core::metadata::TargetPath;
+use tuf_core::repo::{target_copy_name, TargetEntry};
+
+use crate::error::Error;
+use crate::fsio;
+use crate::manifest::{mtime_for_manifest, ManifestEntry};
+
+/// An index file as hashed now.
+#[derive(Debug, Clone)]
+pub struct HashedFile {
+    /// Its target entry (path, length, SHA-256).
+    pub entry: TargetEntry,
+    /// What the manifest should remember of it.
+    pub manifest: ManifestEntry,
+    /// The target copy this hash wrote, if it wrote one (to be made durable).
+    pub copy_written: Option<PathBuf>,
+}
+
+/// Where and whether to write hash-named copies of targets.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyTo<'a> {
+    /// The targets directory.
+    pub dir: &'a Path,
+}
+
+/// Whether `path` names an index file: `config.json` or a crate's sparse path.
+pub fn check_index_path(path: &str) -> Result<TargetPath, Error> {
+    let not = |reason: String| Error::NotIndexPath {
+        path: path.to_owned(),
+        reason,
+    };
+    if path != "config.json" {
+        CrateName::from_sparse_path(path).map_err(|e| not(e.to_string()))?;
+    }
+    TargetPath::parse(path).map_err(|e| not(e.to_string()))
+}
+
+/// Every index file under `index` (relative `/`-separated paths, sorted), and the files
+/// that are not index files (skipped, reported to the operator). Names starting with `.`
+/// are not looked at (`.git`, temporary files).
+pub fn walk_index(index: &Path) -> Result<(Vec<TargetPath>, Vec<String>), Error> {
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    let mut stack = vec![(index.to_owned(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        for item in fs::read_dir(&dir).map_err(Error::io("read directory", &dir))? {
+            let item = item.map_err(Error::io("read directory", &dir))?;
+            let name = item.file_name();
+            let Some(name) = name.to_str() else {
+                skipped.push(format!("{prefix}{}", name.to_string_lossy()));
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let rel = format!("{prefix}{name}");
+            let kind = item.file_type().map_err(Error::io("stat", item.path()))?;
+            if kind.is_dir() {
+                stack.push((item.path(), format!("{rel}/")));
+            } else if kind.is_file() {
+                match check_index_path(&rel) {
+                    Ok(path) => found.push(path),
+                    Err(_) => skipped.push(rel),
+                }
+            } else {
+                skipped.push(rel);
+            }
+        }
+    }
+    found.sort_unstable();
+    skipped.sort_unstable();
+    Ok((found, skipped))
+}
+
+/// Hash `paths` under `index` on every core. A path whose file does not exist comes back
+/// as `None` (a deleted crate). With `copy`, each file's hash-named copy is written (or,
+/// when it exists, its mtime is set to now so pruning knows it is named again).
+pub fn hash_files(
+    index: &Path,
+    paths: &[TargetPath],
+    copy: Option<CopyTo<'_>>,
+    max_bytes: u64,
+    now_ns: i64,
+) -> Result<Vec<(TargetPath, Option<HashedFile>)>, Error> {
+    paths
+        .par_iter()
+        .map_init(
+            || Vec::with_capacity(64 * 1024),
+            |buf, path| {
+                let hashed = hash_one(index, path, copy, max_bytes, now_ns, buf)?;
+                Ok((path.clone(), hashed))
+            },
+        )
+        .collect()
+}
+
+/// One file of a scan: hashed now, or carried over from the manifest because its length
+/// and mtime are as recorded.
+#[derive(Debug, Clone)]
+pub enum Scanned {
+    /// Its stat changed (or it is new): hashed now.
+    Hashed(HashedFile),
+    /// Its stat is as the manifest recorded: the manifest's hash stands.
+    Unchanged(TargetEntry, ManifestEntry),
+}
+
+/// Stat every path; hash (and copy) only those whose length or mtime differ from
+/// `manifest` or whose recorded mtime is unknown (0). Files that vanished are left out.
+pub fn scan_files(
+    index: &Path,
+    paths: &[TargetPath],
+    manifest: &crate::manifest::Manifest,
+    copy: Option<CopyTo<'_>>,
+    max_bytes: u64,
+    now_ns: i64,
+) -> Result<Vec<Scanned>, Error> {
+    let results: Result<Vec<Option<Scanned>>, Error> = paths
+        .par_iter()
+        .map_init(
+            || Vec::with_capacity(64 * 1024),
+            |buf, path| {
+                if let Some(known) = manifest.entries.get(path.as_str()) {
+                    let full = index.join(path.as_str());
+                    if let Ok(meta) = fs::metadata(&full) {
+                        if known.mtime_ns != 0
+                            && meta.len() == known.length
+                            && crate::manifest::mtime_ns(&meta) == known.mtime_ns
+                        {
+                            let entry = TargetEntry {
+                                path: path.clone(),
+                                length: known.length,
+                                sha256: known.sha256,
+                            };
+                            return Ok(Some(Scanned::Unchanged(entry, *known)));
+                        }
+                    }
+                }
+                Ok(hash_one(index, path, copy, max_bytes, now_ns, buf)?.map(Scanned::Hashed))
+            },
+        )
+        .collect();
+    Ok(results?.into_iter().flatten().collect())
+}
+
+fn hash_one(
+    index: &Path,
+    path: &TargetPath,
+    copy: Option<CopyTo<'_>>,
+    max_bytes: u64,
+    now_ns: i64,
+    buf: &mut Vec<u8>,
+) -> Result<Option<HashedFile>, Error> {
+    let full = index.join(path.as_str());
+    let mut file = match File::open(&full) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("open", full)(e)),
+    };
+    // Stat before reading: if the file changes while it is read, its mtime moves past
+    // the one recorded here and the next scan hashes it again.
+    let meta = file.metadata().map_err(Error::io("stat", &full))?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    if meta.len() > max_bytes {
+        return Err(Error::TargetTooLarge {
+            path: full,
+            found: meta.len(),
+            limit: max_bytes,
+        });
+    }
+    buf.clear();
+    // Read at most one byte past the limit: the length signed is what was read.
+    file.by_ref()
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(buf)
+        .map_err(Error::io("read", &full))?;
+    let length = u64::try_from(buf.len()).unwrap_or(u64::MAX);
+    if length > max_bytes {
+        return Err(Error::TargetTooLarge {
+            path: full,
+            found: length,
+            limit: max_bytes,
+        });
+    }
+    let sha256 = tuf_core::hash::sha256(buf);
+    let copy_written = match copy {
+        Some(CopyTo { dir }) => write_copy(dir, path, &sha256, buf)?,
+        None => None,
+    };
+    Ok(Some(HashedFile {
+        entry: TargetEntry {
+            path: path.clone(),
+            length,
+            sha256,
+        },
+        manifest: ManifestEntry {
+            length,
+            mtime_ns: mtime_for_manifest(&meta, now_ns),
+            sha256,
+        },
+        copy_written,
+    }))
+}
+
+/// Write the copy of `bytes` at its hash name unless it exists; an existing copy holds
+/// the same bytes (its name is their hash, and it was written by rename), so only its
+/// mtime is refreshed.
+fn write_copy(
+    dir: &Path,
+    path: &TargetPath,
+    sha256: &[u8; 32],
+    bytes: &[u8],
+) -> Result<Option<PathBuf>, Error> {
+    let copy = dir.join(target_copy_name(path, sha256));
+    match File::options().write(true).open(&copy) {
+        Ok(existing) => {
+            existing
+                .set_modified(std::time::SystemTime::now())
+                .map_err(Error::io("touch", &copy))?;
+            return Ok(None);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("open", copy)(e)),
+    }
+    let parent = copy.parent().unwrap_or(dir);
+    fs::create_dir_all(parent).map_err(Error::io("create directory", parent))?;
+    let tmp = fsio::temp_name(&copy);
+    fs::write(&tmp, bytes).map_err(Error::io("write", &tmp))?;
+    fs::rename(&tmp, &copy).map_err(Error::io("rename", &copy))?;
+    Ok(Some(copy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_paths() {
+        for ok in ["config.json", "1/a", "2/ab", "3/a/abc", "se/rd/serde"] {
+            check_index_path(ok).unwrap();
+        }
+        for bad in ["README", "se/rd/Serde", "x/yz/serde", "../1/a", "1/a/", ""] {
+            assert_eq!(
+                check_index_path(bad).unwrap_err().code(),
+                "not-index-path",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn walk_hash_and_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("index");
+        for (path, content) in [
+            ("config.json", "{}"),
+            ("1/a", "a\n"),
+            ("se/rd/serde", "s\n"),
+            ("README.md", "x"),
+            (".git/HEAD", "x"),
+        ] {
+            let full = index.join(path);
+            fs::create_dir_all(full.parent().unwrap()).unwrap();
+            fs::write(full, content).unwrap();
+        }
+        let (paths, skipped) = walk_index(&index).unwrap();
+        let names: Vec<&str> = paths.iter().map(TargetPath::as_str).collect();
+        assert_eq!(names, ["1/a", "config.json", "se/rd/serde"]);
+        assert_eq!(skipped, ["README.md"]);
+
+        let copies = dir.path().join("targets");
+        let mut with_missing = paths.clone();
+        with_missing.push(TargetPath::parse("2/ab").unwrap());
+        let hashed = hash_files(
+            &index,
+            &with_missing,
+            Some(CopyTo { dir: &copies }),
+            1 << 20,
+            0,
+        )
+        .unwrap();
+        assert!(hashed[3].1.is_none());
+        let serde = hashed[2].1.as_ref().unwrap();
+        assert_eq!(serde.entry.sha256, tuf_core::hash::sha256(b"s\n"));
+        let copy = copies.join(target_copy_name(&serde.entry.path, &serde.entry.sha256));
+        assert_eq!(fs::read(&copy).unwrap(), b"s\n");
+        assert_eq!(serde.copy_written.as_deref(), Some(copy.as_path()));
+        // A second hash finds the copy in place.
+        let again = hash_files(&index, &paths, Some(CopyTo { dir: &copies }), 1 << 20, 0).unwrap();
+        assert!(again
+            .iter()
+            .all(|(_, h)| h.as_ref().unwrap().copy_written.is_none()));
+        // Over the size limit.
+        let err = hash_files(&index, &paths, None, 1, 0).unwrap_err();
+        assert_eq!(err.code(), "target-too-large");
+    }
+}

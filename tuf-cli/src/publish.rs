@@ -1,0 +1,752 @@
+//! Publish, refresh and prune a TUF repository for a Cargo sparse index on disk.
+//!
+//! # Directories
+//!
+//! ```text
+//! INDEX/                 the sparse index, owned and served by the registry
+//! REPO/metadata/         served at the metadata URL: N.root.json, N.targets.json,
+//!                        N.crates-bin-XXX.json, N.snapshot.json, timestamp.json
+//! REPO/targets/          served at the targets URL: hash-named copies, se/rd/HASH.serde
+//! REPO/state/            never served: manifest, manifest.journal, retired, lock
+//! ```
+//!
+//! # A publish
+//!
+//! 1. Take the repository lock (one publisher at a time).
+//! 2. Load the published state as a client would (newest root, `timestamp.json`, the
+//!    snapshot it names, the targets that names), verified.
+//! 3. Find what changed: the paths a registry's publish hook names ([`Changes::Paths`],
+//!    work proportional to the change), or a scan of the whole index that re-hashes only
+//!    files whose length or mtime differ from the manifest ([`Changes::Scan`]).
+//!    Hashing a file also writes its hash-named copy.
+//! 4. Let [`tuf_core::repo`] sign: every bin on the first publish (or when the offline
+//!    targets changed), otherwise only the bins that changed; then snapshot, then
+//!    timestamp.
+//! 5. Write bins and snapshot (temp + rename), make them and the new target copies
+//!    durable, then write `timestamp.json` the same way, last.
+//! 6. Record the manifest, and the files the new state no longer names in `retired`;
+//!    delete retired files older than the grace period.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rayon::prelude::*;
+use tuf_core::crypto::Signer;
+use tuf_core::metadata::TargetPath;
+use tuf_core::repo::{
+    self, offline, Change, Edit, Expiries, FullInput, OnlineSigners, Policy, Publication,
+    PublishedState, StateLoader, TargetEntry,
+};
+use tuf_core::Limits;
+
+use crate::error::Error;
+use crate::fsio::{self, BatchWriter, RepoLock};
+use crate::hashing::{self, CopyTo, Scanned};
+use crate::manifest::{self, JournalRecord, Manifest};
+
+/// A repository: the index it signs and the directory it publishes to.
+#[derive(Debug, Clone)]
+pub struct Repository {
+    index: PathBuf,
+    repo: PathBuf,
+}
+
+impl Repository {
+    /// The repository at `repo` signing the index at `index`.
+    pub fn new(index: impl Into<PathBuf>, repo: impl Into<PathBuf>) -> Self {
+        Self {
+            index: index.into(),
+            repo: repo.into(),
+        }
+    }
+
+    /// The index directory.
+    pub fn index_dir(&self) -> &Path {
+        &self.index
+    }
+
+    /// Where metadata is written (served at the metadata URL).
+    pub fn metadata_dir(&self) -> PathBuf {
+        self.repo.join("metadata")
+    }
+
+    /// Where hash-named target copies are written (served at the targets URL).
+    pub fn targets_dir(&self) -> PathBuf {
+        self.repo.join("targets")
+    }
+
+    /// Publisher state (never served).
+    pub fn state_dir(&self) -> PathBuf {
+        self.repo.join("state")
+    }
+
+    /// Write version 1 of root and targets, created and signed with `keys`, for a new
+    /// repository. Fails if the repository already has a root.
+    pub fn init(
+        &self,
+        policy: &Policy,
+        keys: &offline::RepoKeys<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let root_path = self.metadata_dir().join("1.root.json");
+        if root_path.exists() {
+            return Err(Error::Io {
+                op: "init",
+                path: root_path,
+                source: std::io::ErrorKind::AlreadyExists.into(),
+            });
+        }
+        let roles = offline::create(policy, keys, now).map_err(Error::tuf("init"))?;
+        let mut writer = BatchWriter::new(None);
+        writer.write(&self.metadata_dir().join("1.targets.json"), &roles.targets)?;
+        writer.write(&root_path, &roles.root)?;
+        writer.commit()
+    }
+
+    /// The newest root on disk (`N.root.json` with the highest N, found as a client finds
+    /// it: counting up from 1), with its version.
+    pub fn newest_root(&self) -> Result<(u64, Vec<u8>), Error> {
+        self.newest("root", 1)?.ok_or_else(|| Error::Missing {
+            path: self.metadata_dir().join("1.root.json"),
+            reason: "no root: initialise the repository first".to_owned(),
+        })
+    }
+
+    /// The published state, `None` before the first publish.
+    pub fn load_state(
+        &self,
+        root: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<PublishedState>, Error> {
+        let dir = self.metadata_dir();
+        let Some(timestamp) = fsio::read_optional(&dir.join(repo::TIMESTAMP_FILE))? else {
+            return Ok(None);
+        };
+        let mut loader =
+            StateLoader::new(root, &timestamp, limits).map_err(Error::tuf("timestamp.json"))?;
+        let snapshot_file = loader
+            .snapshot_file()
+            .map_err(Error::tuf("timestamp.json"))?;
+        let snapshot = read_named(&dir, &snapshot_file)?;
+        loader
+            .add_snapshot(&snapshot)
+            .map_err(Error::tuf(snapshot_file))?;
+        let targets_file = loader.targets_file().map_err(Error::tuf("snapshot"))?;
+        let targets = read_named(&dir, &targets_file)?;
+        loader
+            .finish(&targets)
+            .map(Some)
+            .map_err(Error::tuf(targets_file))
+    }
+
+    fn newest(&self, role: &str, from: u64) -> Result<Option<(u64, Vec<u8>)>, Error> {
+        let dir = self.metadata_dir();
+        let mut found = None;
+        let mut version = from;
+        while let Some(bytes) = fsio::read_optional(&dir.join(format!("{version}.{role}.json")))? {
+            found = Some((version, bytes));
+            version = version.saturating_add(1);
+        }
+        Ok(found)
+    }
+}
+
+/// The online keys.
+#[derive(Debug, Clone)]
+pub struct OnlineKeys {
+    /// Bin keys.
+    pub bins: Vec<Arc<dyn Signer>>,
+    /// Snapshot keys.
+    pub snapshot: Vec<Arc<dyn Signer>>,
+    /// Timestamp keys.
+    pub timestamp: Vec<Arc<dyn Signer>>,
+}
+
+impl OnlineKeys {
+    /// One key for bins, snapshot and timestamp (the default layout of a registry).
+    pub fn single(key: Arc<dyn Signer>) -> Self {
+        Self {
+            bins: vec![key.clone()],
+            snapshot: vec![key.clone()],
+            timestamp: vec![key],
+        }
+    }
+
+    fn with_signers<T>(&self, f: impl FnOnce(&OnlineSigners<'_>) -> T) -> T {
+        let bins: Vec<&dyn Signer> = self.bins.iter().map(|k| k.as_ref()).collect();
+        let snapshot: Vec<&dyn Signer> = self.snapshot.iter().map(|k| k.as_ref()).collect();
+        let timestamp: Vec<&dyn Signer> = self.timestamp.iter().map(|k| k.as_ref()).collect();
+        f(&OnlineSigners {
+            bins: &bins,
+            snapshot: &snapshot,
+            timestamp: &timestamp,
+        })
+    }
+}
+
+/// What changed in the index since the last publish.
+#[derive(Debug, Clone)]
+pub enum Changes {
+    /// Walk the whole index; hash files whose length or mtime changed.
+    Scan,
+    /// Exactly these index paths changed (added, modified or deleted), as a registry's
+    /// publish hook knows. Work is proportional to this list.
+    Paths(Vec<String>),
+}
+
+/// How to publish.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    /// Expiry periods of the online roles.
+    pub expiry: Expiries,
+    /// Write hash-named target copies (`se/rd/HASH.serde`) so clients fetch immutable
+    /// targets, as TUF consistent snapshots expect (default on; see docs/repository.md).
+    pub target_copies: bool,
+    /// How long files the current state no longer names are kept (default 1 hour).
+    pub grace: TimeDelta,
+    /// Signing time.
+    pub now: DateTime<Utc>,
+    /// Limits (the target size cap comes from here).
+    pub limits: Limits,
+    /// How long to wait for another publish holding the lock (default 10 s).
+    pub lock_wait: std::time::Duration,
+    /// Test hook: fail with [`Error::Injected`] after this many metadata write steps.
+    pub fail_after_writes: Option<usize>,
+}
+
+impl PublishOptions {
+    /// Defaults, signing at `now`.
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            expiry: Expiries::default(),
+            target_copies: true,
+            grace: TimeDelta::hours(1),
+            now,
+            limits: Limits::default(),
+            lock_wait: std::time::Duration::from_secs(10),
+            fail_after_writes: None,
+        }
+    }
+}
+
+/// What a publish did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishKind {
+    /// The first publish: every bin.
+    First,
+    /// Every bin again (the offline targets changed, or the manifest was lost).
+    Full,
+    /// Only changed bins.
+    Incremental,
+    /// Online roles near expiry re-signed.
+    Refresh,
+}
+
+/// Counts from a publish or refresh.
+#[derive(Debug, Clone)]
+pub struct PublishReport {
+    /// What kind of publish it was.
+    pub kind: PublishKind,
+    /// Index files looked at.
+    pub files_seen: usize,
+    /// Index files hashed (the rest were known from the manifest).
+    pub files_hashed: usize,
+    /// Files under the index that are not index files (not signed).
+    pub skipped: Vec<String>,
+    /// Bins signed.
+    pub bins_signed: usize,
+    /// Metadata files written.
+    pub metadata_written: usize,
+    /// Target copies written.
+    pub copies_written: usize,
+    /// Retired files deleted after their grace period.
+    pub pruned: usize,
+    /// Snapshot version now published.
+    pub snapshot_version: u64,
+    /// Timestamp version now published.
+    pub timestamp_version: u64,
+    /// Wall time spent waiting for the disk to make writes durable (fsync / syncfs).
+    pub sync_wait: std::time::Duration,
+}
+
+/// Publish the current state of the index (see the module documentation).
+pub fn publish(
+    repository: &Repository,
+    keys: &OnlineKeys,
+    changes: &Changes,
+    options: &PublishOptions,
+) -> Result<PublishReport, Error> {
+    let state_dir = repository.state_dir();
+    let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
+    let limits = &options.limits;
+    let (_, root) = repository.newest_root()?;
+    let state = repository.load_state(&root, limits)?;
+    let from = state.as_ref().map_or(1, |s| s.targets().version.get());
+    let (targets_version, targets) =
+        repository
+            .newest("targets", from)?
+            .ok_or_else(|| Error::Missing {
+                path: repository
+                    .metadata_dir()
+                    .join(format!("{from}.targets.json")),
+                reason: "no targets: initialise the repository first".to_owned(),
+            })?;
+    let targets_dir = repository.targets_dir();
+    let copy = options
+        .target_copies
+        .then_some(CopyTo { dir: &targets_dir });
+    let now_ns = real_now_ns();
+    let max = limits.max_target_bytes;
+
+    let targets_changed = state
+        .as_ref()
+        .is_some_and(|s| s.targets().version.get() != targets_version);
+    let old_manifest = match (&state, changes) {
+        (Some(_), Changes::Paths(_)) if !targets_changed => Manifest::default(),
+        _ => Manifest::load(&state_dir)?,
+    };
+    let full = match &state {
+        None => Some(PublishKind::First),
+        Some(_) if targets_changed => Some(PublishKind::Full),
+        // Without a manifest a scan cannot see deletions; sign every bin from the scan.
+        Some(_) if matches!(changes, Changes::Scan) && old_manifest.entries.is_empty() => {
+            Some(PublishKind::Full)
+        }
+        Some(_) => None,
+    };
+
+    let mut writer = BatchWriter::new(options.fail_after_writes);
+    let mut report = PublishReport {
+        kind: full.unwrap_or(PublishKind::Incremental),
+        files_seen: 0,
+        files_hashed: 0,
+        skipped: Vec::new(),
+        bins_signed: 0,
+        metadata_written: 0,
+        copies_written: 0,
+        pruned: 0,
+        snapshot_version: 0,
+        timestamp_version: 0,
+        sync_wait: std::time::Duration::ZERO,
+    };
+
+    // Find what changed, hash it, write its copies.
+    let mut new_manifest: Option<Manifest> = None;
+    let mut journal: Vec<(String, Option<manifest::ManifestEntry>)> = Vec::new();
+    let mut edit_changes: Vec<Change> = Vec::new();
+    let mut all_entries: Vec<TargetEntry> = Vec::new();
+    let mut retired_copies: Vec<TargetEntry> = Vec::new();
+    match (changes, full.is_some()) {
+        (Changes::Paths(paths), false) => {
+            let mut paths: Vec<TargetPath> = paths
+                .iter()
+                .map(|p| hashing::check_index_path(p))
+                .collect::<Result<_, _>>()?;
+            paths.sort_unstable();
+            paths.dedup();
+            report.files_seen = paths.len();
+            for (path, hashed) in
+                hashing::hash_files(repository.index_dir(), &paths, copy, max, now_ns)?
+            {
+                match hashed {
+                    Some(hashed) => {
+                        report.files_hashed += 1;
+                        if let Some(copy) = &hashed.copy_written {
+                            writer.adopt(copy);
+                            report.copies_written += 1;
+                        }
+                        journal.push((path.as_str().to_owned(), Some(hashed.manifest)));
+                        edit_changes.push(Change::Put(hashed.entry));
+                    }
+                    None => {
+                        journal.push((path.as_str().to_owned(), None));
+                        edit_changes.push(Change::Remove(path));
+                    }
+                }
+            }
+        }
+        _ => {
+            let (paths, skipped) = hashing::walk_index(repository.index_dir())?;
+            report.files_seen = paths.len();
+            report.skipped = skipped;
+            let scanned = hashing::scan_files(
+                repository.index_dir(),
+                &paths,
+                &old_manifest,
+                copy,
+                max,
+                now_ns,
+            )?;
+            let mut next = Manifest::default();
+            next.entries.reserve(scanned.len());
+            for item in scanned {
+                let (entry, recorded, hashed) = match item {
+                    Scanned::Unchanged(entry, recorded) => (entry, recorded, false),
+                    Scanned::Hashed(hashed) => {
+                        report.files_hashed += 1;
+                        if let Some(copy) = &hashed.copy_written {
+                            writer.adopt(copy);
+                            report.copies_written += 1;
+                        }
+                        (hashed.entry, hashed.manifest, true)
+                    }
+                };
+                if let Some(old) = old_manifest.entries.get(entry.path.as_str()) {
+                    if old.sha256 != entry.sha256 && full.is_some() {
+                        retired_copies.push(TargetEntry {
+                            path: entry.path.clone(),
+                            length: old.length,
+                            sha256: old.sha256,
+                        });
+                    }
+                }
+                next.entries
+                    .insert(entry.path.as_str().to_owned(), recorded);
+                // Every re-hashed file goes to the editor, which compares it with the
+                // signed bin: the manifest may lag the signed state after a crash.
+                if hashed && full.is_none() {
+                    edit_changes.push(Change::Put(entry.clone()));
+                }
+                if full.is_some() {
+                    all_entries.push(entry);
+                }
+            }
+            for (path, old) in &old_manifest.entries {
+                if !next.entries.contains_key(path) {
+                    if let Ok(path) = TargetPath::parse(path) {
+                        if full.is_some() {
+                            retired_copies.push(TargetEntry {
+                                path,
+                                length: old.length,
+                                sha256: old.sha256,
+                            });
+                        } else {
+                            edit_changes.push(Change::Remove(path));
+                        }
+                    }
+                }
+            }
+            new_manifest = Some(next);
+        }
+    }
+
+    // Sign.
+    let publication = keys.with_signers(|signers| -> Result<Publication, Error> {
+        match (&state, full) {
+            (Some(state), None) => {
+                let mut edit = Edit::new(state, limits);
+                for change in edit_changes {
+                    edit.apply(change);
+                }
+                let needed = edit.bins_to_load();
+                load_bins(repository, state, &mut edit, needed)?;
+                edit.finish(&options.expiry, signers, options.now, None)
+                    .map_err(Error::tuf("publish"))
+            }
+            (previous, _) => {
+                let input = FullInput {
+                    root: &root,
+                    targets: &targets,
+                    previous: previous.as_ref(),
+                    expiry: &options.expiry,
+                    now: options.now,
+                };
+                repo::full_publish(&input, all_entries, signers, limits)
+                    .map_err(Error::tuf("publish"))
+            }
+        }
+    })?;
+    retired_copies.extend(publication.superseded_targets.iter().cloned());
+
+    write_publication(repository, &mut writer, &publication, &mut report)?;
+
+    // The timestamp is durable: record what was signed and what was retired.
+    if full.is_some() {
+        if let Some(earliest) = options.now.checked_add_signed(options.expiry.bins) {
+            write_bins_expire(&state_dir, earliest)?;
+        }
+    }
+    if let Some(next) = new_manifest {
+        next.save(&state_dir)?;
+    } else {
+        let records: Vec<JournalRecord<'_>> = journal
+            .iter()
+            .map(|(path, entry)| match entry {
+                Some(entry) => JournalRecord::Put(path, entry),
+                None => JournalRecord::Remove(path),
+            })
+            .collect();
+        manifest::append_journal(&state_dir, &records)?;
+    }
+    let copies: Vec<String> = if options.target_copies {
+        retired_copies
+            .iter()
+            .map(|e| repo::target_copy_name(&e.path, &e.sha256))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    retire(&state_dir, &publication.superseded, &copies)?;
+    report.pruned = prune(repository, options.now, options.grace)?;
+    Ok(report)
+}
+
+/// Re-sign the online roles (bins, snapshot, timestamp) that expire within `window` of
+/// `options.now`, changing nothing else. Reads and verifies every bin.
+pub fn refresh(
+    repository: &Repository,
+    keys: &OnlineKeys,
+    window: TimeDelta,
+    options: &PublishOptions,
+) -> Result<PublishReport, Error> {
+    let state_dir = repository.state_dir();
+    let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
+    let limits = &options.limits;
+    let (_, root) = repository.newest_root()?;
+    let state = repository
+        .load_state(&root, limits)?
+        .ok_or_else(|| Error::Missing {
+            path: repository.metadata_dir().join(repo::TIMESTAMP_FILE),
+            reason: "nothing published yet".to_owned(),
+        })?;
+    let refresh_before = options
+        .now
+        .checked_add_signed(window)
+        .ok_or_else(|| Error::Tuf {
+            what: "refresh".to_owned(),
+            source: tuf_core::Error::Invalid {
+                role: "refresh".to_owned(),
+                reason: "window out of range".to_owned(),
+            },
+        })?;
+    let mut edit = Edit::new(&state, limits);
+    // Reading and verifying every bin costs ~0.1 s per 1000 bins; skip it when a lower
+    // bound on the bins' expiry says none can be due.
+    let hint = read_bins_expire(&state_dir)?;
+    let bins_due = hint.map_or(true, |earliest| earliest <= refresh_before);
+    let mut new_hint = None;
+    if bins_due {
+        let bins: Vec<u32> = edit.all_bins().collect();
+        let expiries = load_bins(repository, &state, &mut edit, bins)?;
+        let resigned = options.now.checked_add_signed(options.expiry.bins);
+        new_hint = expiries
+            .into_iter()
+            .map(|e| {
+                if e <= refresh_before {
+                    resigned.unwrap_or(e)
+                } else {
+                    e
+                }
+            })
+            .min();
+    }
+    let publication = keys.with_signers(|signers| {
+        edit.finish(&options.expiry, signers, options.now, Some(refresh_before))
+            .map_err(Error::tuf("refresh"))
+    })?;
+    let mut writer = BatchWriter::new(options.fail_after_writes);
+    let mut report = PublishReport {
+        kind: PublishKind::Refresh,
+        files_seen: 0,
+        files_hashed: 0,
+        skipped: Vec::new(),
+        bins_signed: 0,
+        metadata_written: 0,
+        copies_written: 0,
+        pruned: 0,
+        snapshot_version: 0,
+        timestamp_version: 0,
+        sync_wait: std::time::Duration::ZERO,
+    };
+    write_publication(repository, &mut writer, &publication, &mut report)?;
+    if let Some(earliest) = new_hint {
+        write_bins_expire(&state_dir, earliest)?;
+    }
+    retire(&state_dir, &publication.superseded, &[])?;
+    report.pruned = prune(repository, options.now, options.grace)?;
+    Ok(report)
+}
+
+/// Delete retired files whose grace period ended by `now`. A target copy named again
+/// since it was retired (its mtime is newer than the retirement) is kept. Returns the
+/// number of files deleted.
+pub fn prune(
+    repository: &Repository,
+    now: DateTime<Utc>,
+    grace: TimeDelta,
+) -> Result<usize, Error> {
+    let path = repository.state_dir().join("retired");
+    let Some(bytes) = fsio::read_optional(&path)? else {
+        return Ok(0);
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let cutoff = now
+        .checked_sub_signed(grace)
+        .and_then(|t| t.timestamp_nanos_opt())
+        .unwrap_or(i64::MIN);
+    let mut keep = String::new();
+    let mut deleted = 0;
+    let mut due = false;
+    for line in text.split_inclusive('\n') {
+        let Some(record) = line.strip_suffix('\n') else {
+            continue;
+        };
+        let mut fields = record.splitn(3, '\t');
+        let (Some(Ok(at)), Some(kind), Some(name)) = (
+            fields.next().map(str::parse::<i64>),
+            fields.next(),
+            fields.next(),
+        ) else {
+            continue;
+        };
+        if at > cutoff {
+            keep.push_str(line);
+            continue;
+        }
+        due = true;
+        let file = match kind {
+            "m" => repository.metadata_dir().join(name),
+            "t" => repository.targets_dir().join(name),
+            _ => continue,
+        };
+        if name
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            continue;
+        }
+        if kind == "t" {
+            // Named again since it was retired: keep.
+            if let Ok(meta) = fs::metadata(&file) {
+                if manifest::mtime_ns(&meta) > at {
+                    continue;
+                }
+            }
+        }
+        match fs::remove_file(&file) {
+            Ok(()) => deleted += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove", file)(e)),
+        }
+    }
+    if due {
+        fsio::write_atomic(&path, keep.as_bytes())?;
+    }
+    Ok(deleted)
+}
+
+fn load_bins(
+    repository: &Repository,
+    state: &PublishedState,
+    edit: &mut Edit<'_>,
+    bins: Vec<u32>,
+) -> Result<Vec<DateTime<Utc>>, Error> {
+    let dir = repository.metadata_dir();
+    let files: Vec<(u32, String, Vec<u8>)> = bins
+        .into_par_iter()
+        .map(|bin| {
+            let name = state.bin_file(bin).map_err(Error::tuf("snapshot"))?;
+            let bytes = read_named(&dir, &name)?;
+            Ok((bin, name, bytes))
+        })
+        .collect::<Result<_, Error>>()?;
+    let mut expiries = Vec::with_capacity(files.len());
+    for (bin, name, bytes) in files {
+        expiries.push(edit.load_bin(bin, &bytes).map_err(Error::tuf(name))?.time());
+    }
+    Ok(expiries)
+}
+
+/// `state/bins-expire`: a lower bound on every bin's expiry (RFC 3339). A full publish
+/// sets it, a refresh that read every bin recomputes it; an incremental publish only
+/// makes bins expire later, so the bound stays true.
+fn read_bins_expire(state_dir: &Path) -> Result<Option<DateTime<Utc>>, Error> {
+    Ok(fsio::read_optional(&state_dir.join("bins-expire"))?
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
+        .map(|t| t.with_timezone(&Utc)))
+}
+
+fn write_bins_expire(state_dir: &Path, earliest: DateTime<Utc>) -> Result<(), Error> {
+    fsio::write_atomic(
+        &state_dir.join("bins-expire"),
+        earliest.to_rfc3339().as_bytes(),
+    )
+}
+
+fn write_publication(
+    repository: &Repository,
+    writer: &mut BatchWriter,
+    publication: &Publication,
+    report: &mut PublishReport,
+) -> Result<(), Error> {
+    let dir = repository.metadata_dir();
+    let (timestamp, rest): (Vec<_>, Vec<_>) = publication
+        .files
+        .iter()
+        .partition(|f| f.kind == repo::FileKind::Timestamp);
+    for file in rest {
+        // Root and targets are written by their ceremony; rewrite only if absent.
+        if matches!(file.kind, repo::FileKind::Root | repo::FileKind::Targets)
+            && dir.join(&file.name).exists()
+        {
+            continue;
+        }
+        writer.write(&dir.join(&file.name), &file.bytes)?;
+        report.metadata_written += 1;
+    }
+    writer.commit()?;
+    for file in timestamp {
+        writer.write(&dir.join(&file.name), &file.bytes)?;
+        report.metadata_written += 1;
+    }
+    writer.commit()?;
+    report.bins_signed = publication.bins_signed();
+    report.snapshot_version = publication.state.snapshot().version.get();
+    report.timestamp_version = publication.state.timestamp().version.get();
+    report.sync_wait = writer.sync_time();
+    Ok(())
+}
+
+/// Append retired metadata files (`m`) and target copies (`t`) to `state/retired`, with
+/// the time (ns, real clock) they stopped being named.
+fn retire(state_dir: &Path, metadata: &[String], copies: &[String]) -> Result<(), Error> {
+    if metadata.is_empty() && copies.is_empty() {
+        return Ok(());
+    }
+    use std::io::Write;
+    let at = real_now_ns();
+    let mut out = String::new();
+    for (kind, names) in [("m", metadata), ("t", copies)] {
+        for name in names {
+            out.push_str(&format!("{at}\t{kind}\t{name}\n"));
+        }
+    }
+    let path = state_dir.join("retired");
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(Error::io("open", &path))?;
+    file.write_all(out.as_bytes())
+        .map_err(Error::io("append", &path))
+}
+
+fn read_named(dir: &Path, name: &str) -> Result<Vec<u8>, Error> {
+    let path = dir.join(name);
+    fsio::read_optional(&path)?.ok_or_else(|| Error::Missing {
+        path,
+        reason: "named by the published metadata but not on disk".to_owned(),
+    })
+}
+
+fn real_now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,174 @@
+//! A tiny crates.io-shaped index and a repository over it, for the integration tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{TimeDelta, Utc};
+use tuf_cli::keyfile::KeyDir;
+use tuf_cli::publish::{self, Changes, OnlineKeys, PublishOptions, PublishReport, Repository};
+use tuf_core::crypto::Signer;
+use tuf_core::index::CrateName;
+use tuf_core::repo::{offline::RepoKeys, Policy};
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub repo: Repository,
+    pub keys: KeyDir,
+    pub online: OnlineKeys,
+}
+
+pub fn crate_name(i: usize) -> String {
+    format!("crate{i:04}x")
+}
+
+pub fn sparse_path(name: &str) -> String {
+    CrateName::parse(name).unwrap().sparse_path()
+}
+
+pub fn line(name: &str, vers: &str, yanked: bool) -> String {
+    let cksum = hex::encode(tuf_core::hash::sha256(format!("{name}-{vers}").as_bytes()));
+    format!(
+        r#"{{"name":"{name}","vers":"{vers}","deps":[],"cksum":"{cksum}","features":{{}},"yanked":{yanked}}}"#
+    )
+}
+
+/// Write the index file of `name` with `versions` (each `(vers, yanked)`).
+pub fn write_crate(index: &Path, name: &str, versions: &[(String, bool)]) {
+    let path = index.join(sparse_path(name));
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut text = String::new();
+    for (vers, yanked) in versions {
+        text.push_str(&line(name, vers, *yanked));
+        text.push('\n');
+    }
+    fs::write(path, text).unwrap();
+}
+
+pub fn versions(n: usize) -> Vec<(String, bool)> {
+    (0..n).map(|v| (format!("0.{v}.0"), false)).collect()
+}
+
+impl Fixture {
+    /// An index of `crates` crates (1–3 versions each) and a repository with
+    /// `2^bit_length` bins, initialised but not published.
+    pub fn new(crates: usize, bit_length: u8) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("index");
+        fs::create_dir_all(&index).unwrap();
+        fs::write(
+            index.join("config.json"),
+            r#"{"dl":"https://example.invalid/dl"}"#,
+        )
+        .unwrap();
+        for i in 0..crates {
+            write_crate(&index, &crate_name(i), &versions(1 + i % 3));
+        }
+        let repo = Repository::new(index, dir.path().join("repo"));
+        let keys = KeyDir::open_or_generate(&dir.path().join("keys")).unwrap();
+        let root: [&dyn Signer; 1] = [keys.root.as_ref()];
+        let targets: [&dyn Signer; 1] = [keys.targets.as_ref()];
+        let online: [&dyn Signer; 1] = [keys.online.as_ref()];
+        let policy = Policy {
+            bit_length,
+            ..Policy::default()
+        };
+        repo.init(
+            &policy,
+            &RepoKeys {
+                root: &root,
+                targets: &targets,
+                snapshot: &online,
+                timestamp: &online,
+                bins: &online,
+            },
+            Utc::now(),
+        )
+        .unwrap();
+        let online = OnlineKeys::single(Arc::clone(&keys.online));
+        Self {
+            dir,
+            repo,
+            keys,
+            online,
+        }
+    }
+
+    pub fn index(&self) -> &Path {
+        self.repo.index_dir()
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.dir.path().join("keys")
+    }
+
+    pub fn repo_dir(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    pub fn trusted_root(&self) -> Vec<u8> {
+        fs::read(self.repo.metadata_dir().join("1.root.json")).unwrap()
+    }
+
+    pub fn options(&self) -> PublishOptions {
+        PublishOptions::new(Utc::now())
+    }
+
+    pub fn publish(&self, changes: &Changes) -> PublishReport {
+        publish::publish(&self.repo, &self.online, changes, &self.options()).unwrap()
+    }
+
+    pub fn publish_paths(&self, paths: &[&str]) -> PublishReport {
+        self.publish(&Changes::Paths(
+            paths.iter().map(|p| (*p).to_owned()).collect(),
+        ))
+    }
+
+    /// Set every index file's mtime an hour back, so the manifest can trust it.
+    pub fn age_index(&self) {
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        age_tree(self.index(), past);
+    }
+
+    pub fn verify(&self, check: tuf_cli::verify::TargetCheck) -> tuf_cli::verify::VerifyReport {
+        tuf_cli::verify::verify_repository(
+            &self.repo,
+            &self.trusted_root(),
+            Utc::now(),
+            check,
+            &tuf_core::Limits::default(),
+        )
+        .unwrap()
+    }
+
+    pub fn view(&self) -> tuf_cli::verify::RepoView {
+        tuf_cli::verify::RepoView::load(
+            &self.repo,
+            &self.trusted_root(),
+            Utc::now(),
+            &tuf_core::Limits::default(),
+        )
+        .unwrap()
+    }
+}
+
+fn age_tree(dir: &Path, when: std::time::SystemTime) {
+    for item in fs::read_dir(dir).unwrap() {
+        let item = item.unwrap();
+        if item.file_type().unwrap().is_dir() {
+            age_tree(&item.path(), when);
+        } else {
+            fs::File::options()
+                .write(true)
+                .open(item.path())
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+        }
+    }
+}
+
+pub fn later(hours: i64) -> chrono::DateTime<Utc> {
+    Utc::now() + TimeDelta::hours(hours)
+}

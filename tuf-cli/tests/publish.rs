@@ -1,0 +1,276 @@
+//! End-to-end publishing on real files: first and incremental publish, yank, delete,
+//! the manifest, refresh and pruning.
+
+mod common;
+
+use std::fs;
+
+use chrono::TimeDelta;
+use common::*;
+use tuf_cli::publish::{self, Changes, PublishKind};
+use tuf_cli::verify::TargetCheck;
+use tuf_core::repo::target_copy_name;
+
+#[test]
+fn first_publish_signs_every_bin_and_verifies() {
+    let f = Fixture::new(40, 4);
+    let report = f.publish(&Changes::Scan);
+    assert_eq!(report.kind, PublishKind::First);
+    assert_eq!(report.files_seen, 41);
+    assert_eq!(report.bins_signed, 16);
+    assert_eq!(report.copies_written, 41);
+    assert_eq!(report.metadata_written, 16 + 2); // root and targets were written by init
+    let verified = f.verify(TargetCheck::Copies);
+    assert_eq!((verified.bins, verified.targets), (16, 41));
+    f.verify(TargetCheck::Index);
+    // Every bin exists even when the index is tiny.
+    let g = Fixture::new(1, 6);
+    g.publish(&Changes::Scan);
+    assert_eq!(g.verify(TargetCheck::Copies).bins, 64);
+}
+
+#[test]
+fn publishing_a_version_resigns_one_bin_snapshot_and_timestamp() {
+    let f = Fixture::new(40, 6);
+    f.publish(&Changes::Scan);
+    let name = crate_name(7);
+    let path = sparse_path(&name);
+    let before = f.view();
+    let bin = before.bins().bin_of(&path);
+    let bin_version = before
+        .snapshot()
+        .role_meta(&before.bins().bin_name(bin))
+        .unwrap()
+        .version;
+    write_crate(f.index(), &name, &versions(4));
+    let report = f.publish_paths(&[&path]);
+    assert_eq!(report.kind, PublishKind::Incremental);
+    assert_eq!(
+        (
+            report.files_hashed,
+            report.bins_signed,
+            report.metadata_written
+        ),
+        (1, 1, 3)
+    );
+    let after = f.view();
+    assert_eq!(
+        after.snapshot().version.get(),
+        before.snapshot().version.get() + 1
+    );
+    assert_eq!(
+        after.timestamp().version.get(),
+        before.timestamp().version.get() + 1
+    );
+    let name_of_bin = after.bins().bin_name(bin);
+    assert_eq!(
+        after.snapshot().role_meta(&name_of_bin).unwrap().version,
+        bin_version.next().unwrap()
+    );
+    let entry = after.target(&path).unwrap().unwrap();
+    let bytes = fs::read(f.index().join(&path)).unwrap();
+    assert_eq!(entry.sha256(), Some(tuf_core::hash::sha256(&bytes)));
+    f.verify(TargetCheck::Copies);
+    // Publishing the same state again signs nothing.
+    let again = f.publish_paths(&[&path]);
+    assert_eq!(again.metadata_written, 0);
+    assert_eq!(f.view().timestamp().version, after.timestamp().version);
+}
+
+#[test]
+fn yank_changes_the_hash_and_the_bin_end_to_end() {
+    let f = Fixture::new(30, 4);
+    f.publish(&Changes::Scan);
+    let name = crate_name(5);
+    let path = sparse_path(&name);
+    let old = f.view().target(&path).unwrap().unwrap();
+    let mut yanked = versions(3);
+    yanked[1].1 = true;
+    write_crate(f.index(), &name, &yanked);
+    f.publish_paths(&[&path]);
+    let view = f.view();
+    let new = view.target(&path).unwrap().unwrap();
+    assert_ne!(new.sha256(), old.sha256());
+    // The verified copy holds the yanked line.
+    let copy = f.repo.targets_dir().join(target_copy_name(
+        &tuf_core::metadata::TargetPath::parse(&path).unwrap(),
+        &new.sha256().unwrap(),
+    ));
+    let text = fs::read_to_string(copy).unwrap();
+    assert!(text.lines().nth(1).unwrap().contains(r#""yanked":true"#));
+    view.check_target(
+        &tuf_core::metadata::TargetPath::parse(&path).unwrap(),
+        &new,
+        TargetCheck::Copies,
+    )
+    .unwrap();
+    // The old copy stays for readers holding the old metadata, until pruned.
+    let old_copy = f.repo.targets_dir().join(target_copy_name(
+        &tuf_core::metadata::TargetPath::parse(&path).unwrap(),
+        &old.sha256().unwrap(),
+    ));
+    assert!(old_copy.exists());
+    assert_eq!(
+        publish::prune(&f.repo, later(0), TimeDelta::hours(1)).unwrap(),
+        0
+    );
+    assert!(publish::prune(&f.repo, later(2), TimeDelta::hours(1)).unwrap() >= 3);
+    assert!(!old_copy.exists());
+    f.verify(TargetCheck::Copies);
+}
+
+#[test]
+fn deleting_a_crate_removes_its_target() {
+    let f = Fixture::new(30, 4);
+    f.publish(&Changes::Scan);
+    let gone = sparse_path(&crate_name(11));
+    let other = sparse_path(&crate_name(12));
+    assert!(f.view().target(&gone).unwrap().is_some());
+    fs::remove_file(f.index().join(&gone)).unwrap();
+    // Through a scan (the manifest sees the file is gone) ...
+    let report = f.publish(&Changes::Scan);
+    assert_eq!(report.bins_signed, 1);
+    let view = f.view();
+    assert!(
+        view.target(&gone).unwrap().is_none(),
+        "an authenticated 'no such crate'"
+    );
+    assert!(view.target(&other).unwrap().is_some());
+    assert_eq!(f.verify(TargetCheck::Index).targets, 30);
+    // ... and through the publish hook's list.
+    let gone2 = sparse_path(&crate_name(13));
+    fs::remove_file(f.index().join(&gone2)).unwrap();
+    f.publish_paths(&[&gone2]);
+    assert!(f.view().target(&gone2).unwrap().is_none());
+    assert_eq!(f.verify(TargetCheck::Copies).targets, 29);
+}
+
+#[test]
+fn scan_rehashes_only_files_whose_stat_changed() {
+    let f = Fixture::new(50, 4);
+    f.age_index();
+    f.publish(&Changes::Scan);
+    let second = f.publish(&Changes::Scan);
+    assert_eq!(
+        (
+            second.files_seen,
+            second.files_hashed,
+            second.metadata_written
+        ),
+        (51, 0, 0)
+    );
+    let name = crate_name(3);
+    write_crate(f.index(), &name, &versions(5));
+    let third = f.publish(&Changes::Scan);
+    assert_eq!((third.files_hashed, third.bins_signed), (1, 1));
+    // A touched file with the same content is re-hashed but signs nothing.
+    let path = f.index().join(sparse_path(&crate_name(9)));
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now())
+        .unwrap();
+    let fourth = f.publish(&Changes::Scan);
+    assert!(fourth.files_hashed >= 1);
+    assert_eq!(fourth.bins_signed, 0);
+    f.verify(TargetCheck::Index);
+}
+
+#[test]
+fn a_lost_manifest_leads_to_a_full_resign_that_drops_deleted_crates() {
+    let f = Fixture::new(20, 4);
+    f.publish(&Changes::Scan);
+    let gone = sparse_path(&crate_name(4));
+    fs::remove_file(f.index().join(&gone)).unwrap();
+    fs::remove_file(f.repo.state_dir().join("manifest")).unwrap();
+    let report = f.publish(&Changes::Scan);
+    assert_eq!(report.kind, PublishKind::Full);
+    assert_eq!(report.bins_signed, 16);
+    assert!(f.view().target(&gone).unwrap().is_none());
+    assert_eq!(f.verify(TargetCheck::Copies).targets, 20);
+}
+
+#[test]
+fn paths_that_are_not_index_files_are_refused() {
+    let f = Fixture::new(5, 4);
+    f.publish(&Changes::Scan);
+    for bad in ["../etc/passwd", "README.md", "se/rd/Serde"] {
+        let err = publish::publish(
+            &f.repo,
+            &f.online,
+            &Changes::Paths(vec![bad.to_owned()]),
+            &f.options(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "not-index-path", "{bad}");
+    }
+}
+
+#[test]
+fn refresh_resigns_only_what_expires_within_the_window() {
+    let f = Fixture::new(20, 4);
+    f.publish(&Changes::Scan);
+    let v0 = f.view();
+    let options = f.options();
+    let none = publish::refresh(&f.repo, &f.online, TimeDelta::hours(1), &options).unwrap();
+    assert_eq!(none.metadata_written, 0);
+    let ts_only = publish::refresh(&f.repo, &f.online, TimeDelta::hours(30), &options).unwrap();
+    assert_eq!((ts_only.metadata_written, ts_only.bins_signed), (1, 0));
+    let all = publish::refresh(&f.repo, &f.online, TimeDelta::days(8), &options).unwrap();
+    assert_eq!((all.bins_signed, all.metadata_written), (16, 18));
+    let v1 = f.view();
+    assert_eq!(v1.snapshot().version.get(), v0.snapshot().version.get() + 1);
+    assert_eq!(
+        v1.timestamp().version.get(),
+        v0.timestamp().version.get() + 2
+    );
+    assert_eq!(f.verify(TargetCheck::Copies).targets, 21);
+}
+
+#[test]
+fn pruning_keeps_files_for_the_grace_period_and_copies_named_again() {
+    let f = Fixture::new(10, 4);
+    f.publish(&Changes::Scan);
+    let name = crate_name(2);
+    let path = sparse_path(&name);
+    let original = versions(3);
+    let mut yanked = original.clone();
+    yanked[0].1 = true;
+    write_crate(f.index(), &name, &yanked);
+    f.publish_paths(&[&path]);
+    // Unyank: the content, and so the copy's name, is what it was before.
+    write_crate(f.index(), &name, &original);
+    f.publish_paths(&[&path]);
+    let old_snapshot = f.repo.metadata_dir().join("1.snapshot.json");
+    assert!(old_snapshot.exists());
+    let pruned = publish::prune(&f.repo, later(2), TimeDelta::hours(1)).unwrap();
+    assert!(pruned >= 4, "{pruned}");
+    assert!(!old_snapshot.exists());
+    // The copy retired by the yank is named again after the unyank: it is kept.
+    f.verify(TargetCheck::Copies);
+    // Roots are kept forever.
+    assert!(f.repo.metadata_dir().join("1.root.json").exists());
+}
+
+#[test]
+fn one_publisher_at_a_time() {
+    let f = Fixture::new(3, 4);
+    f.publish(&Changes::Scan);
+    let _held = tuf_cli::fsio::RepoLock::acquire(&f.repo.state_dir().join("lock")).unwrap();
+    let mut options = f.options();
+    options.lock_wait = std::time::Duration::from_millis(50);
+    let err = publish::publish(&f.repo, &f.online, &Changes::Scan, &options).unwrap_err();
+    assert_eq!(err.code(), "locked");
+}
+
+#[test]
+fn without_target_copies_targets_verify_from_the_index() {
+    let f = Fixture::new(10, 4);
+    let mut options = f.options();
+    options.target_copies = false;
+    let report = publish::publish(&f.repo, &f.online, &Changes::Scan, &options).unwrap();
+    assert_eq!(report.copies_written, 0);
+    assert!(!f.repo.targets_dir().exists());
+    f.verify(TargetCheck::Index);
+}

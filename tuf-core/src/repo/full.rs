@@ -1,0 +1,202 @@
+//! Sign every bin from the complete list of targets.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::Error;
+use crate::limits::Limits;
+use crate::metadata::{
+    sign_role, MetaFile, RoleType, SignedMetadata, Snapshot, TargetFile, TargetPath, Targets,
+    Timestamp, Version,
+};
+use crate::verify::{self, Authority};
+
+use super::state::{snapshot_meta, verify_top};
+use super::{
+    check_signers, expires_after, map_jobs, sign_bin, versioned_name, Expiries, FileKind,
+    OnlineSigners, OutputFile, Publication, PublishedState, TargetEntry, TIMESTAMP_FILE,
+};
+
+/// What a full publish starts from besides the targets.
+#[derive(Debug, Clone, Copy)]
+pub struct FullInput<'a> {
+    /// The signed root (newest version), as written by the key holders.
+    pub root: &'a [u8],
+    /// The signed top-level targets delegating to the bins.
+    pub targets: &'a [u8],
+    /// The state published so far, if any: versions continue from it and its files are
+    /// reported as superseded.
+    pub previous: Option<&'a PublishedState>,
+    /// Expiry periods of the online roles.
+    pub expiry: &'a Expiries,
+    /// The time of signing.
+    pub now: DateTime<Utc>,
+}
+
+/// Sign every bin (even empty ones) from `entries`, then the snapshot, then the timestamp.
+///
+/// Root and targets are verified first (root by itself, targets against root), and the
+/// online signers are checked against the thresholds those give them, so a publish never
+/// writes metadata a client would refuse. The files come back in write order: root,
+/// targets, every bin, snapshot, `timestamp.json`.
+pub fn full_publish(
+    input: &FullInput<'_>,
+    entries: Vec<TargetEntry>,
+    signers: &OnlineSigners<'_>,
+    limits: &Limits,
+) -> Result<Publication, Error> {
+    let root_meta = SignedMetadata::parse(input.root, RoleType::Root, limits)?;
+    let root = verify::verify_root_self_signed(&root_meta, limits)?.into_inner();
+    let targets: Targets = verify_top(&root, input.targets, RoleType::Targets, limits)?;
+    let (bins, bin_keys) = match &targets.delegations {
+        Some(d) => match &d.succinct_roles {
+            Some(s) => (s.clone(), d.keys.clone()),
+            None => return Err(not_binned()),
+        },
+        None => return Err(not_binned()),
+    };
+    if !root.consistent_snapshot() {
+        return Err(Error::RepoState {
+            what: "root".to_owned(),
+            reason: "consistent_snapshot is off; this repository layout needs it on".to_owned(),
+        });
+    }
+    check_signers(
+        "bins",
+        &Authority::new(&bin_keys, &bins.keyids, bins.threshold),
+        signers.bins,
+    )?;
+    for (role, keys) in [
+        (RoleType::Snapshot, signers.snapshot),
+        (RoleType::Timestamp, signers.timestamp),
+    ] {
+        let authority = Authority::from_root(&root, role).ok_or_else(|| Error::RepoState {
+            what: "root".to_owned(),
+            reason: format!("root has no {role} role"),
+        })?;
+        check_signers(role.as_str(), &authority, keys)?;
+    }
+
+    // Group the targets by bin. INVARIANT: `bit_length` was checked against
+    // `limits.max_succinct_bit_length` (≤ 32) when targets was parsed, so every bin
+    // number fits the vector.
+    let bin_count = usize::try_from(bins.bin_count()).map_err(|_| Error::Invalid {
+        role: "targets".to_owned(),
+        reason: "too many bins for this platform".to_owned(),
+    })?;
+    let mut by_bin: Vec<BTreeMap<TargetPath, TargetFile>> = vec![BTreeMap::new(); bin_count];
+    for entry in entries {
+        let bin = usize::try_from(bins.bin_of(entry.path.as_str())).unwrap_or(usize::MAX);
+        let slot = by_bin.get_mut(bin).ok_or_else(|| Error::Invalid {
+            role: "targets".to_owned(),
+            reason: format!("bin {bin} out of range"),
+        })?;
+        let file = entry.target_file();
+        if slot.insert(entry.path.clone(), file).is_some() {
+            return Err(Error::DuplicateTarget {
+                path: entry.path.to_string(),
+            });
+        }
+    }
+
+    let previous = input.previous;
+    let next_version = |meta: Option<&MetaFile>| -> Result<Version, Error> {
+        match meta {
+            Some(m) => m.version.next(),
+            None => Version::new(1),
+        }
+    };
+    let bin_expires = expires_after(input.now, input.expiry.bins, "bins")?;
+    let mut jobs = Vec::with_capacity(bin_count);
+    for (bin, targets_of_bin) in by_bin.into_iter().enumerate() {
+        let bin = u32::try_from(bin).unwrap_or(u32::MAX);
+        let name = bins.bin_name(bin);
+        let version = next_version(previous.and_then(|p| p.snapshot.role_meta(&name)))?;
+        jobs.push((name, version, targets_of_bin));
+    }
+    let mut snapshot_meta_map = BTreeMap::new();
+    snapshot_meta_map.insert("targets.json".to_owned(), MetaFile::new(targets.version));
+    for (name, version, _) in &jobs {
+        snapshot_meta_map.insert(format!("{name}.json"), MetaFile::new(*version));
+    }
+    let bin_files = map_jobs(jobs, |(name, version, targets_of_bin)| {
+        Ok(OutputFile {
+            name: versioned_name(&name, version),
+            kind: FileKind::Bin,
+            bytes: sign_bin(version, &bin_expires, targets_of_bin, signers.bins)?,
+        })
+    })?;
+
+    let snapshot_version = match previous {
+        Some(p) => p.snapshot.version.next()?,
+        None => Version::new(1)?,
+    };
+    let snapshot = Snapshot::new(
+        snapshot_version,
+        expires_after(input.now, input.expiry.snapshot, "snapshot")?,
+        snapshot_meta_map,
+    );
+    let snapshot_bytes = sign_role(&snapshot, signers.snapshot)?;
+    let timestamp_version = match previous {
+        Some(p) => p.timestamp.version.next()?,
+        None => Version::new(1)?,
+    };
+    let timestamp = Timestamp::new(
+        timestamp_version,
+        expires_after(input.now, input.expiry.timestamp, "timestamp")?,
+        snapshot_meta(
+            snapshot_version,
+            u64::try_from(snapshot_bytes.len()).unwrap_or(u64::MAX),
+            crate::hash::sha256(&snapshot_bytes),
+        ),
+    );
+    let timestamp_bytes = sign_role(&timestamp, signers.timestamp)?;
+
+    let mut files = Vec::with_capacity(bin_files.len() + 4);
+    files.push(OutputFile {
+        name: versioned_name("root", root.version),
+        kind: FileKind::Root,
+        bytes: input.root.to_vec(),
+    });
+    files.push(OutputFile {
+        name: versioned_name("targets", targets.version),
+        kind: FileKind::Targets,
+        bytes: input.targets.to_vec(),
+    });
+    files.extend(bin_files);
+    files.push(OutputFile {
+        name: versioned_name("snapshot", snapshot_version),
+        kind: FileKind::Snapshot,
+        bytes: snapshot_bytes.clone(),
+    });
+    files.push(OutputFile {
+        name: TIMESTAMP_FILE.to_owned(),
+        kind: FileKind::Timestamp,
+        bytes: timestamp_bytes,
+    });
+
+    let written: BTreeSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    let superseded = previous
+        .map(|p| {
+            p.named_files()
+                .into_iter()
+                .filter(|name| !written.contains(name.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let state = PublishedState::from_parts(root, targets, snapshot, &snapshot_bytes, timestamp)?;
+    Ok(Publication {
+        files,
+        superseded,
+        superseded_targets: Vec::new(),
+        state,
+    })
+}
+
+fn not_binned() -> Error {
+    Error::RepoState {
+        what: "targets".to_owned(),
+        reason: "targets does not delegate to succinct hashed bins".to_owned(),
+    }
+}

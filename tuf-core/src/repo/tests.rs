@@ -1,0 +1,604 @@
+use std::collections::BTreeMap;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+
+use super::offline::{self, RepoKeys};
+use super::*;
+use crate::crypto::Ed25519Signer;
+use crate::limits::Limits;
+use crate::metadata::{RoleType, SignedMetadata, Snapshot, Timestamp};
+
+struct Keys {
+    root: Ed25519Signer,
+    targets: Ed25519Signer,
+    online: Ed25519Signer,
+}
+
+fn keys() -> Keys {
+    Keys {
+        root: Ed25519Signer::from_seed(&[1; 32]).unwrap(),
+        targets: Ed25519Signer::from_seed(&[2; 32]).unwrap(),
+        online: Ed25519Signer::from_seed(&[3; 32]).unwrap(),
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+fn policy() -> Policy {
+    Policy {
+        bit_length: 4,
+        ..Policy::default()
+    }
+}
+
+fn entry(path: &str, content: &[u8]) -> TargetEntry {
+    TargetEntry {
+        path: TargetPath::parse(path).unwrap(),
+        length: content.len() as u64,
+        sha256: crate::hash::sha256(content),
+    }
+}
+
+fn first(keys: &Keys, entries: Vec<TargetEntry>) -> (super::offline::OfflineRoles, Publication) {
+    let root: [&dyn Signer; 1] = [&keys.root];
+    let targets: [&dyn Signer; 1] = [&keys.targets];
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let repo_keys = RepoKeys {
+        root: &root,
+        targets: &targets,
+        snapshot: &online,
+        timestamp: &online,
+        bins: &online,
+    };
+    let offline = offline::create(&policy(), &repo_keys, now()).unwrap();
+    let input = FullInput {
+        root: &offline.root,
+        targets: &offline.targets,
+        previous: None,
+        expiry: &Expiries::default(),
+        now: now(),
+    };
+    let signers = OnlineSigners {
+        bins: &online,
+        snapshot: &online,
+        timestamp: &online,
+    };
+    let publication = full_publish(&input, entries, &signers, &Limits::default()).unwrap();
+    (offline, publication)
+}
+
+fn file<'p>(publication: &'p Publication, name: &str) -> &'p [u8] {
+    &publication
+        .files
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no file {name}"))
+        .bytes
+}
+
+fn index() -> Vec<TargetEntry> {
+    vec![
+        entry("config.json", b"{\"dl\":\"x\"}"),
+        entry("se/rd/serde", b"line1\n"),
+        entry("3/a/abc", b"abc\n"),
+        entry("1/a", b"a\n"),
+    ]
+}
+
+#[test]
+fn full_publish_emits_every_bin_in_order_and_verifies() {
+    let keys = keys();
+    let (offline, publication) = first(&keys, index());
+    let names: Vec<&str> = publication.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names.len(), 2 + 16 + 2);
+    assert_eq!(names[0], "1.root.json");
+    assert_eq!(names[1], "1.targets.json");
+    assert_eq!(names[2], "1.crates-bin-0.json");
+    assert_eq!(names[17], "1.crates-bin-f.json");
+    assert_eq!(names[18], "1.snapshot.json");
+    assert_eq!(names[19], "timestamp.json");
+    assert_eq!(publication.bins_signed(), 16);
+
+    // Walk it as a client: timestamp → snapshot (length + hash) → targets → bin → target.
+    let limits = Limits::default();
+    let mut loader =
+        StateLoader::new(&offline.root, file(&publication, "timestamp.json"), &limits).unwrap();
+    assert_eq!(loader.snapshot_file().unwrap(), "1.snapshot.json");
+    loader
+        .add_snapshot(file(&publication, "1.snapshot.json"))
+        .unwrap();
+    assert_eq!(loader.targets_file().unwrap(), "1.targets.json");
+    let state = loader.finish(&offline.targets).unwrap();
+    assert_eq!(state.snapshot().meta.len(), 17);
+    let bin = state.bins().bin_of("se/rd/serde");
+    let bin_file = state.bin_file(bin).unwrap();
+    let verified = state
+        .verify_bin(bin, file(&publication, &bin_file), &limits)
+        .unwrap();
+    let target = &verified.targets[&TargetPath::parse("se/rd/serde").unwrap()];
+    assert_eq!(target.length.get(), 6);
+    assert_eq!(target.sha256(), Some(crate::hash::sha256(b"line1\n")));
+    // The timestamp pins the snapshot's length and hash.
+    let ts_meta = state.timestamp().snapshot_meta().unwrap();
+    assert_eq!(
+        ts_meta.length.unwrap().get(),
+        file(&publication, "1.snapshot.json").len() as u64
+    );
+    // Bins are written canonically.
+    let value: serde_json::Value = serde_json::from_slice(file(&publication, &bin_file)).unwrap();
+    assert_eq!(
+        crate::cjson::to_file_form(&value).unwrap(),
+        file(&publication, &bin_file)
+    );
+}
+
+#[test]
+fn empty_bins_are_signed_too() {
+    let keys = keys();
+    let (_, publication) = first(&keys, Vec::new());
+    assert_eq!(publication.bins_signed(), 16);
+    let meta = SignedMetadata::parse(
+        file(&publication, "1.crates-bin-7.json"),
+        RoleType::Targets,
+        &Limits::default(),
+    )
+    .unwrap();
+    let bin: Targets = meta.to_typed("crates-bin-7", &Limits::default()).unwrap();
+    assert!(bin.targets.is_empty());
+}
+
+#[test]
+fn duplicate_target_is_refused() {
+    let keys = keys();
+    let root: [&dyn Signer; 1] = [&keys.root];
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let repo_keys = RepoKeys {
+        root: &root,
+        targets: &root,
+        snapshot: &online,
+        timestamp: &online,
+        bins: &online,
+    };
+    let offline = offline::create(&policy(), &repo_keys, now()).unwrap();
+    let input = FullInput {
+        root: &offline.root,
+        targets: &offline.targets,
+        previous: None,
+        expiry: &Expiries::default(),
+        now: now(),
+    };
+    let signers = OnlineSigners {
+        bins: &online,
+        snapshot: &online,
+        timestamp: &online,
+    };
+    let mut entries = index();
+    entries.push(entry("1/a", b"other\n"));
+    let err = full_publish(&input, entries, &signers, &Limits::default()).unwrap_err();
+    assert_eq!(err.code(), "duplicate-target");
+}
+
+#[test]
+fn unauthorised_online_key_is_refused_before_signing() {
+    let keys = keys();
+    let (offline, _) = first(&keys, index());
+    let outsider = Ed25519Signer::from_seed(&[9; 32]).unwrap();
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let wrong: [&dyn Signer; 1] = [&outsider];
+    let input = FullInput {
+        root: &offline.root,
+        targets: &offline.targets,
+        previous: None,
+        expiry: &Expiries::default(),
+        now: now(),
+    };
+    for signers in [
+        OnlineSigners {
+            bins: &wrong,
+            snapshot: &online,
+            timestamp: &online,
+        },
+        OnlineSigners {
+            bins: &online,
+            snapshot: &wrong,
+            timestamp: &online,
+        },
+        OnlineSigners {
+            bins: &online,
+            snapshot: &online,
+            timestamp: &wrong,
+        },
+        OnlineSigners {
+            bins: &[],
+            snapshot: &online,
+            timestamp: &online,
+        },
+    ] {
+        let err = full_publish(&input, index(), &signers, &Limits::default()).unwrap_err();
+        assert_eq!(err.code(), "invalid", "{err}");
+    }
+}
+
+fn edit_publish(
+    keys: &Keys,
+    state: &PublishedState,
+    files: &BTreeMap<String, Vec<u8>>,
+    changes: Vec<Change>,
+) -> Publication {
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let signers = OnlineSigners {
+        bins: &online,
+        snapshot: &online,
+        timestamp: &online,
+    };
+    let mut edit = Edit::new(state, &Limits::default());
+    for change in changes {
+        edit.apply(change);
+    }
+    for bin in edit.bins_to_load() {
+        let name = state.bin_file(bin).unwrap();
+        edit.load_bin(bin, &files[&name]).unwrap();
+    }
+    edit.finish(
+        &Expiries::default(),
+        &signers,
+        now() + TimeDelta::hours(1),
+        None,
+    )
+    .unwrap()
+}
+
+fn all_files(publications: &[&Publication]) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for publication in publications {
+        for f in &publication.files {
+            files.insert(f.name.clone(), f.bytes.clone());
+        }
+    }
+    files
+}
+
+#[test]
+fn incremental_publish_resigns_one_bin_then_snapshot_then_timestamp() {
+    let keys = keys();
+    let (_, first_pub) = first(&keys, index());
+    let files = all_files(&[&first_pub]);
+    let state = &first_pub.state;
+    let changed = entry("se/rd/serde", b"line1\nline2\n");
+    let bin = state.bins().bin_of("se/rd/serde");
+    let publication = edit_publish(&keys, state, &files, vec![Change::Put(changed.clone())]);
+    let names: Vec<&str> = publication.files.iter().map(|f| f.name.as_str()).collect();
+    let bin_name = state.bins().bin_name(bin);
+    assert_eq!(
+        names,
+        [
+            format!("2.{bin_name}.json").as_str(),
+            "2.snapshot.json",
+            "timestamp.json"
+        ]
+    );
+    assert_eq!(
+        publication.superseded,
+        [format!("1.{bin_name}.json"), "1.snapshot.json".to_owned()]
+    );
+    assert_eq!(
+        publication.superseded_targets,
+        [entry("se/rd/serde", b"line1\n")]
+    );
+    let new_state = &publication.state;
+    assert_eq!(new_state.bin_version(bin).unwrap().get(), 2);
+    assert_eq!(new_state.snapshot().version.get(), 2);
+    assert_eq!(new_state.timestamp().version.get(), 2);
+    // Other bins keep version 1.
+    let other = (bin + 1) % 16;
+    assert_eq!(new_state.bin_version(other).unwrap().get(), 1);
+    // The new bin verifies under the new state and lists the new hash.
+    let all = all_files(&[&first_pub, &publication]);
+    let verified = new_state
+        .verify_bin(bin, &all[&format!("2.{bin_name}.json")], &Limits::default())
+        .unwrap();
+    assert_eq!(
+        verified.targets[&changed.path].sha256(),
+        Some(changed.sha256)
+    );
+    // The timestamp names the new snapshot's exact bytes.
+    let ts = SignedMetadata::parse(
+        &all["timestamp.json"],
+        RoleType::Timestamp,
+        &Limits::default(),
+    )
+    .unwrap();
+    let ts: Timestamp = ts.to_typed("timestamp", &Limits::default()).unwrap();
+    let meta = ts.snapshot_meta().unwrap();
+    crate::metadata::check_length_and_hashes(
+        "snapshot",
+        &all["2.snapshot.json"],
+        meta.length,
+        meta.hashes.as_ref(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn unchanged_content_publishes_nothing() {
+    let keys = keys();
+    let (_, first_pub) = first(&keys, index());
+    let files = all_files(&[&first_pub]);
+    let publication = edit_publish(
+        &keys,
+        &first_pub.state,
+        &files,
+        vec![
+            Change::Put(entry("se/rd/serde", b"line1\n")),
+            Change::Remove(TargetPath::parse("no/ne/none").unwrap()),
+        ],
+    );
+    assert!(publication.is_empty());
+    assert!(publication.superseded.is_empty());
+}
+
+#[test]
+fn remove_drops_the_target_and_reports_its_old_entry() {
+    let keys = keys();
+    let (_, first_pub) = first(&keys, index());
+    let files = all_files(&[&first_pub]);
+    let path = TargetPath::parse("3/a/abc").unwrap();
+    let publication = edit_publish(
+        &keys,
+        &first_pub.state,
+        &files,
+        vec![Change::Remove(path.clone())],
+    );
+    assert_eq!(publication.bins_signed(), 1);
+    assert_eq!(publication.superseded_targets, [entry("3/a/abc", b"abc\n")]);
+    let bin = first_pub.state.bins().bin_of("3/a/abc");
+    let all = all_files(&[&first_pub, &publication]);
+    let name = publication.state.bin_file(bin).unwrap();
+    let verified = publication
+        .state
+        .verify_bin(bin, &all[&name], &Limits::default())
+        .unwrap();
+    assert!(!verified.targets.contains_key(&path));
+}
+
+#[test]
+fn changes_in_two_bins_and_last_change_wins() {
+    let keys = keys();
+    let (_, first_pub) = first(&keys, index());
+    let files = all_files(&[&first_pub]);
+    let state = &first_pub.state;
+    // Find two new paths in different bins.
+    let a = "ab/cd/abcd";
+    let b = (0..100)
+        .map(|i| format!("ab/cd/abcd{i}"))
+        .find(|p| state.bins().bin_of(p) != state.bins().bin_of(a))
+        .unwrap();
+    let publication = edit_publish(
+        &keys,
+        state,
+        &files,
+        vec![
+            Change::Put(entry(a, b"1")),
+            Change::Put(entry(&b, b"1")),
+            Change::Put(entry(a, b"2")),
+        ],
+    );
+    assert_eq!(publication.bins_signed(), 2);
+    let all = all_files(&[&first_pub, &publication]);
+    let bin = state.bins().bin_of(a);
+    let verified = publication
+        .state
+        .verify_bin(
+            bin,
+            &all[&publication.state.bin_file(bin).unwrap()],
+            &Limits::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        verified.targets[&TargetPath::parse(a).unwrap()].sha256(),
+        Some(crate::hash::sha256(b"2"))
+    );
+}
+
+#[test]
+fn edit_needs_its_bins_loaded() {
+    let keys = keys();
+    let (_, first_pub) = first(&keys, index());
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let signers = OnlineSigners {
+        bins: &online,
+        snapshot: &online,
+        timestamp: &online,
+    };
+    let mut edit = Edit::new(&first_pub.state, &Limits::default());
+    edit.apply(Change::Put(entry("1/a", b"x")));
+    assert_eq!(edit.bins_to_load().len(), 1);
+    let err = edit
+        .finish(&Expiries::default(), &signers, now(), None)
+        .unwrap_err();
+    assert_eq!(err.code(), "repo-state");
+}
+
+#[test]
+fn a_bin_file_of_the_wrong_version_or_bin_is_refused() {
+    let keys = keys();
+    let (_, first_pub) = first(&keys, index());
+    let files = all_files(&[&first_pub]);
+    let state = &first_pub.state;
+    let bin = state.bins().bin_of("1/a");
+    let second = edit_publish(
+        &keys,
+        state,
+        &files,
+        vec![Change::Put(entry("1/a", b"new"))],
+    );
+    let all = all_files(&[&first_pub, &second]);
+    // The old version of the bin against the new state.
+    let err = second
+        .state
+        .verify_bin(bin, &all[&state.bin_file(bin).unwrap()], &Limits::default())
+        .unwrap_err();
+    assert_eq!(err.code(), "repo-state");
+    // Another bin's file given for this bin.
+    let other = (bin + 1) % 16;
+    let err = state
+        .verify_bin(
+            other,
+            &all[&state.bin_file(bin).unwrap()],
+            &Limits::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "repo-state");
+    // A bin signed by the wrong key.
+    let outsider = Ed25519Signer::from_seed(&[9; 32]).unwrap();
+    let forged = sign_bin(
+        state.bin_version(bin).unwrap(),
+        &Expires::from_time(now()),
+        BTreeMap::new(),
+        &[&outsider],
+    )
+    .unwrap();
+    assert_eq!(
+        state
+            .verify_bin(bin, &forged, &Limits::default())
+            .unwrap_err()
+            .code(),
+        "threshold"
+    );
+}
+
+#[test]
+fn refresh_resigns_only_what_expires_within_the_window() {
+    let keys = keys();
+    let (_, first_pub) = first(&keys, index());
+    let files = all_files(&[&first_pub]);
+    let state = &first_pub.state;
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let signers = OnlineSigners {
+        bins: &online,
+        snapshot: &online,
+        timestamp: &online,
+    };
+    let refresh = |at: DateTime<Utc>, window: TimeDelta| {
+        let mut edit = Edit::new(state, &Limits::default());
+        let bins: Vec<u32> = edit.all_bins().collect();
+        for bin in bins {
+            edit.load_bin(bin, &files[&state.bin_file(bin).unwrap()])
+                .unwrap();
+        }
+        edit.finish(&Expiries::default(), &signers, at, Some(at + window))
+            .unwrap()
+    };
+    // Nothing expires within an hour of signing.
+    assert!(refresh(now(), TimeDelta::hours(1)).is_empty());
+    // 20 hours later with a 6 hour window: only the timestamp (1 day).
+    let later = refresh(now() + TimeDelta::hours(20), TimeDelta::hours(6));
+    let names: Vec<&str> = later.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["timestamp.json"]);
+    assert_eq!(later.state.timestamp().version.get(), 2);
+    assert_eq!(later.state.snapshot().version.get(), 1);
+    // Six days later with a two-day window: every bin, the snapshot and the timestamp.
+    let week = refresh(now() + TimeDelta::days(6), TimeDelta::days(2));
+    assert_eq!(week.bins_signed(), 16);
+    assert_eq!(week.files.len(), 18);
+    assert_eq!(week.state.snapshot().version.get(), 2);
+    let snapshot = SignedMetadata::parse(
+        &week.files[16].bytes,
+        RoleType::Snapshot,
+        &Limits::default(),
+    )
+    .unwrap();
+    let snapshot: Snapshot = snapshot.to_typed("snapshot", &Limits::default()).unwrap();
+    assert!(
+        snapshot
+            .meta
+            .values()
+            .filter(|m| m.version.get() == 2)
+            .count()
+            == 16
+    );
+}
+
+#[test]
+fn state_loader_checks_the_links() {
+    let keys = keys();
+    let (offline, publication) = first(&keys, index());
+    let limits = Limits::default();
+    let mut loader =
+        StateLoader::new(&offline.root, file(&publication, "timestamp.json"), &limits).unwrap();
+    // A snapshot of other bytes than the timestamp names.
+    let mut tampered = file(&publication, "1.snapshot.json").to_vec();
+    tampered.push(b' ');
+    assert_eq!(
+        loader.add_snapshot(&tampered).unwrap_err().code(),
+        "length-mismatch"
+    );
+    // A timestamp not signed by the timestamp key.
+    let root_signers: [&dyn Signer; 1] = [&keys.root];
+    let ts = SignedMetadata::parse(
+        file(&publication, "timestamp.json"),
+        RoleType::Timestamp,
+        &limits,
+    )
+    .unwrap();
+    let ts: Timestamp = ts.to_typed("timestamp", &limits).unwrap();
+    let forged = sign_role(&ts, &root_signers).unwrap();
+    assert_eq!(
+        StateLoader::new(&offline.root, &forged, &limits)
+            .unwrap_err()
+            .code(),
+        "threshold"
+    );
+    // Targets given before the snapshot.
+    let loader =
+        StateLoader::new(&offline.root, file(&publication, "timestamp.json"), &limits).unwrap();
+    assert_eq!(
+        loader.finish(&offline.targets).unwrap_err().code(),
+        "repo-state"
+    );
+}
+
+#[test]
+fn second_full_publish_continues_versions() {
+    let keys = keys();
+    let (offline, first_pub) = first(&keys, index());
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let signers = OnlineSigners {
+        bins: &online,
+        snapshot: &online,
+        timestamp: &online,
+    };
+    let input = FullInput {
+        root: &offline.root,
+        targets: &offline.targets,
+        previous: Some(&first_pub.state),
+        expiry: &Expiries::default(),
+        now: now(),
+    };
+    let again = full_publish(&input, index(), &signers, &Limits::default()).unwrap();
+    assert_eq!(again.state.snapshot().version.get(), 2);
+    assert_eq!(again.state.timestamp().version.get(), 2);
+    assert_eq!(again.state.bin_version(0).unwrap().get(), 2);
+    // Every old bin and the old snapshot are superseded; root and targets are not.
+    assert_eq!(again.superseded.len(), 17);
+    assert!(!again
+        .superseded
+        .iter()
+        .any(|n| n.contains("root") || n.contains("targets")));
+}
+
+#[test]
+fn target_copy_names_follow_python_tuf() {
+    let digest = [0xab; 32];
+    let hex = "ab".repeat(32);
+    assert_eq!(
+        target_copy_name(&TargetPath::parse("se/rd/serde").unwrap(), &digest),
+        format!("se/rd/{hex}.serde")
+    );
+    assert_eq!(
+        target_copy_name(&TargetPath::parse("config.json").unwrap(), &digest),
+        format!("{hex}.config.json")
+    );
+}
