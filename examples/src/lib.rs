@@ -5,6 +5,10 @@
 //!   versions by default), generated in memory or on disk, plus the publish / yank / delete
 //!   mutations that the incremental-publish benchmarks and tests apply to it. The `synth-index`
 //!   binary writes one to a directory.
+//!
+//! The README demo, `examples/demo.sh`, signs a registry made of the crates in
+//! `demo-crates/`, serves it with the `demo-serve` binary (a std-only static file server on
+//! 127.0.0.1) and builds `demo-app/` through `cargo tuf run`; `tests/demo.rs` runs it.
 #![forbid(unsafe_code)]
 
 pub mod synth;

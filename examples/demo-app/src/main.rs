@@ -1,0 +1,4 @@
+fn main() {
+    println!("{}", demo_greet::greet("TUF"));
+    println!("{}", demo_shout::shout("verified crates"));
+}
