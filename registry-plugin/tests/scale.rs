@@ -50,6 +50,11 @@ fn two_hundred_crates_cost_one_timestamp_fetch_per_run() {
     assert!(bins <= 16, "each of the 16 bins at most once, got {bins}");
     assert_eq!(server.count_prefix("index/"), 1 + CRATES as u64); // config.json + files
     assert_eq!(server.count_prefix("crates/"), CRATES as u64);
+    // Cargo has up to two connections to the proxy at once (`set_max_host_connections(2)`
+    // in its `http_remote.rs`); each proxied request holds an upstream fetch, so the
+    // upstream sees two at a time. This relies on `cargo tuf run` passing
+    // `http.multiplexing=false` (see `source_replacement_args`): without it cargo's curl
+    // sends `Upgrade: h2c` and, with PIPEWAIT, waits for each answer before the next.
     assert!(
         server.max_in_flight() >= 2,
         "cargo's parallel requests were served one at a time"

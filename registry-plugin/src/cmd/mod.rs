@@ -106,6 +106,25 @@ impl VerifyArgs {
 
 /// The `--config` arguments that make cargo use the proxy at `proxy_url` in place of
 /// `pinned`'s registry (source replacement; nothing in the user's files changes).
+///
+/// They also set `http.multiplexing = false`, without which cargo sends the proxy one
+/// request at a time. With multiplexing on (cargo's default), cargo asks curl for HTTP/2
+/// and sets `CURLOPT_PIPEWAIT` on every index and `.crate` request
+/// (`try_old_curl_http2_pipewait!` in cargo's `src/cargo/util/network/mod.rs`, used by
+/// `sources/registry/http_remote.rs` and `core/package.rs`). Over plain `http://` curl can
+/// only reach HTTP/2 by an `Upgrade: h2c` request, so it adds that header to every
+/// request; the proxy (hyper, HTTP/1.1) ignores it, and while such a request is
+/// outstanding curl counts its connection as a pending upgrade ("Connection #0 is not open
+/// enough, cannot reuse" / "Found pending candidate for reuse and CURLOPT_PIPEWAIT is
+/// set", seen with cargo 1.95, curl 8.15). Every other transfer waits for it instead of
+/// opening the second connection cargo allows (`set_max_host_connections(2)`), so 200
+/// index files cost 200 sequential round trips through the proxy to the upstream. With
+/// `http.multiplexing = false` cargo asks for HTTP/1.1, sends no `Upgrade`, and curl
+/// uses both connections. The setting is process-wide for that cargo run; under `cargo
+/// tuf run` the replaced registry's index and downloads all go to the proxy, so what it
+/// gives up is HTTP/2 to other hosts (git dependencies, registries not behind the proxy).
+/// Serving h2c upgrades in the proxy would lift the two-connection cap as well; hyper
+/// has no server-side h2c upgrade, so that is left for later.
 pub fn source_replacement_args(pinned: &PinnedRegistry, proxy_url: &str) -> Vec<String> {
     let quote = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
     let mut args = Vec::new();
@@ -120,6 +139,9 @@ pub fn source_replacement_args(pinned: &PinnedRegistry, proxy_url: &str) -> Vec<
         config("source.cargo-tuf-upstream.replace-with", "cargo-tuf");
     }
     config("source.cargo-tuf.registry", &format!("sparse+{proxy_url}"));
+    // A boolean, so not quoted (see above for why).
+    args.push("--config".to_owned());
+    args.push("http.multiplexing=false".to_owned());
     args
 }
 
@@ -142,7 +164,9 @@ mod tests {
                 "--config",
                 "source.crates-io.replace-with=\"cargo-tuf\"",
                 "--config",
-                "source.cargo-tuf.registry=\"sparse+http://127.0.0.1:9/\""
+                "source.cargo-tuf.registry=\"sparse+http://127.0.0.1:9/\"",
+                "--config",
+                "http.multiplexing=false"
             ]
         );
         pinned.name = RegistryName::parse("private").unwrap();
@@ -152,6 +176,6 @@ mod tests {
             args[1],
             "source.cargo-tuf-upstream.registry=\"sparse+https://reg.example/index/\""
         );
-        assert_eq!(args.len(), 6);
+        assert_eq!(args.len(), 8);
     }
 }
