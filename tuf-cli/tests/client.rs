@@ -6,6 +6,7 @@
 //! The server is std-only on 127.0.0.1 (an ephemeral port), as in `tuf-client/tests/`,
 //! but serves the repository directory from disk, so the client reads exactly the files
 //! the publisher wrote.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
