@@ -148,6 +148,7 @@ impl Repository {
         let state = loader.finish(&targets).map_err(Error::tuf(targets_file))?;
         let key = StateKey {
             metadata_dir: dir,
+            limits: limits.clone(),
             root: sha256(root),
             timestamp: sha256(&timestamp),
             targets: sha256(&targets),
@@ -166,7 +167,7 @@ impl Repository {
         let dir = self.metadata_dir();
         let cached = state_cache().clone();
         if let Some((state, key)) = cached {
-            if key.metadata_dir == dir && key.root == sha256(root) {
+            if key.metadata_dir == dir && &key.limits == limits && key.root == sha256(root) {
                 let timestamp = fsio::read_optional(&dir.join(repo::TIMESTAMP_FILE))?;
                 let targets = fsio::read_optional(&dir.join(state.targets_file()))?;
                 if timestamp.is_some_and(|t| sha256(&t) == key.timestamp)
@@ -193,12 +194,15 @@ impl Repository {
     }
 }
 
-/// What a cached [`PublishedState`] was verified from: the metadata directory and the
-/// SHA-256 of the exact bytes of the newest root, `timestamp.json` and the top-level
-/// targets file.
+/// What a cached [`PublishedState`] was verified from: the metadata directory, the
+/// limits, and the SHA-256 of the exact bytes of the newest root, `timestamp.json` and
+/// the top-level targets file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct StateKey {
     metadata_dir: PathBuf,
+    /// The limits the state was verified under: a publish with other limits loads it
+    /// again, so it is refused exactly when a fresh load would refuse it.
+    limits: Limits,
     root: [u8; 32],
     timestamp: [u8; 32],
     targets: [u8; 32],
