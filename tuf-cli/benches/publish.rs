@@ -13,7 +13,9 @@
 //!   over a message of the mean bin size;
 //! * full: first publish of the whole index into a fresh repository;
 //! * incremental: add one version to one crate, publish with the changed path (the
-//!   registry hook), repeated on different crates; also one scan-mode publish;
+//!   registry hook), repeated on different crates, first with the published state loaded
+//!   and verified from disk each time (a publisher process per publish), then kept in
+//!   memory between publishes (a long-running publisher); also one scan-mode publish;
 //! * refresh: re-sign timestamp only (window 30 h), then every online role (window 8 d).
 #![allow(
     clippy::unwrap_used,
@@ -109,7 +111,11 @@ fn main() {
         let options = options(&args);
         publish::publish(&repo, &keys, &Changes::Scan, &options).unwrap();
         if want("incremental") {
-            incremental(&repo, &keys, &options, &paths, args.repeat.max(5) * 4);
+            let runs = args.repeat.max(5) * 4;
+            // A publisher started for each publish (loads and verifies the state), then
+            // a long-running one (keeps the state it verified or signed in memory).
+            incremental(&repo, &keys, &options, &paths, runs, true);
+            incremental(&repo, &keys, &options, &paths, runs, false);
         }
         if want("refresh") {
             for (label, window) in [
@@ -213,18 +219,22 @@ fn incremental(
     options: &PublishOptions,
     paths: &[tuf_core::metadata::TargetPath],
     runs: usize,
+    cold: bool,
 ) {
     let mut times = Vec::new();
     let mut syncs = Vec::new();
     for run in 0..runs {
         // Spread the crates over the index; skip config.json.
-        let path = &paths[(run * 7919 + 13) % paths.len()];
+        let path = &paths[(run * 7919 + usize::from(cold) * 4099 + 13) % paths.len()];
         if path.as_str() == "config.json" {
             continue;
         }
         add_version(&repo.index_dir().join(path.as_str()), run);
         let mut options = options.clone();
         options.now = Utc::now();
+        if cold {
+            publish::clear_state_cache();
+        }
         let start = Instant::now();
         let report = publish::publish(
             repo,
@@ -253,12 +263,16 @@ fn incremental(
         )
     };
     println!(
-        "incremental (publish hook, 1 version): n={} total {}; without waiting for fsync {}; fsync wait {}",
+        "incremental (publish hook, 1 version, {}): n={} total {}; without waiting for fsync {}; fsync wait {}",
+        if cold { "state loaded and verified" } else { "state kept in memory" },
         times.len(),
         stats(times.clone()),
         stats(compute),
         stats(syncs)
     );
+    if cold {
+        return;
+    }
     // Scan mode after one change: stat every file.
     let path = &paths[paths.len() / 3];
     add_version(&repo.index_dir().join(path.as_str()), 999);

@@ -121,6 +121,15 @@ impl Repository {
         root: &[u8],
         limits: &Limits,
     ) -> Result<Option<PublishedState>, Error> {
+        Ok(self.load_state_keyed(root, limits)?.map(|(state, _)| state))
+    }
+
+    /// [`Repository::load_state`], with the SHA-256 of the exact bytes it verified.
+    fn load_state_keyed(
+        &self,
+        root: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<(PublishedState, StateKey)>, Error> {
         let dir = self.metadata_dir();
         let Some(timestamp) = fsio::read_optional(&dir.join(repo::TIMESTAMP_FILE))? else {
             return Ok(None);
@@ -136,10 +145,41 @@ impl Repository {
             .map_err(Error::tuf(snapshot_file))?;
         let targets_file = loader.targets_file().map_err(Error::tuf("snapshot"))?;
         let targets = read_named(&dir, &targets_file)?;
-        loader
-            .finish(&targets)
-            .map(Some)
-            .map_err(Error::tuf(targets_file))
+        let state = loader.finish(&targets).map_err(Error::tuf(targets_file))?;
+        let key = StateKey {
+            metadata_dir: dir,
+            limits: limits.clone(),
+            root: sha256(root),
+            timestamp: sha256(&timestamp),
+            targets: sha256(&targets),
+        };
+        Ok(Some((state, key)))
+    }
+
+    /// [`Repository::load_state_keyed`], served from this process's [`STATE_CACHE`] when
+    /// the root, `timestamp.json` and the targets file on disk are byte for byte the ones
+    /// the cached state was verified from or signed as (see [`STATE_CACHE`]).
+    fn load_state_cached(
+        &self,
+        root: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<(PublishedState, StateKey)>, Error> {
+        let dir = self.metadata_dir();
+        let cached = state_cache().clone();
+        if let Some((state, key)) = cached {
+            if key.metadata_dir == dir && &key.limits == limits && key.root == sha256(root) {
+                let timestamp = fsio::read_optional(&dir.join(repo::TIMESTAMP_FILE))?;
+                let targets = fsio::read_optional(&dir.join(state.targets_file()))?;
+                if timestamp.is_some_and(|t| sha256(&t) == key.timestamp)
+                    && targets.is_some_and(|t| sha256(&t) == key.targets)
+                {
+                    return Ok(Some((state, key)));
+                }
+            }
+        }
+        let loaded = self.load_state_keyed(root, limits)?;
+        *state_cache() = loaded.clone();
+        Ok(loaded)
     }
 
     fn newest(&self, role: &str, from: u64) -> Result<Option<(u64, Vec<u8>)>, Error> {
@@ -152,6 +192,70 @@ impl Repository {
         }
         Ok(found)
     }
+}
+
+/// What a cached [`PublishedState`] was verified from: the metadata directory, the
+/// limits, and the SHA-256 of the exact bytes of the newest root, `timestamp.json` and
+/// the top-level targets file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StateKey {
+    metadata_dir: PathBuf,
+    /// The limits the state was verified under: a publish with other limits loads it
+    /// again, so it is refused exactly when a fresh load would refuse it.
+    limits: Limits,
+    root: [u8; 32],
+    timestamp: [u8; 32],
+    targets: [u8; 32],
+}
+
+/// The published state of the last repository this process loaded or published, so a
+/// long-running publisher (a registry's publish service calling [`publish`] for every
+/// crate version) does not parse and verify the ~185 KB snapshot again on every publish.
+///
+/// Why this is sound, i.e. never trusts metadata a fresh load would refuse:
+///
+/// * An entry is made only (a) from a state [`Repository::load_state_keyed`] just
+///   verified in full from exactly the bytes whose hashes it records, or (b) after a
+///   publish, from the [`Publication::state`] the editor built while signing it, keyed by
+///   the hash of the `timestamp.json` bytes this process itself signed and wrote (the
+///   root and targets bytes are unchanged from the load that verified them). In (b) the
+///   state is what verifying those bytes would give: the timestamp names the snapshot by
+///   length and SHA-256, and that snapshot is the one the editor signed from the
+///   cached `Snapshot` value.
+/// * It is used only when the newest root, `timestamp.json` and the named targets file on
+///   disk hash to exactly the recorded values. Any other change (another publisher, a
+///   `refresh`, an operator restoring a backup, tampering with the served directory, a
+///   new root or targets) misses, and the state is loaded and verified in full. The
+///   snapshot file is not re-read on a hit: the timestamp (ours, byte for byte) binds its
+///   hash, and the publisher does not read anything else from it. A tampered snapshot
+///   file would be refused by clients, as it would be after a full load; the next
+///   publish replaces it. Bins are still read and verified from disk on every publish.
+/// * A SHA-256 collision is assumed infeasible; the cache lives in process memory, which
+///   already holds the online signing keys. A failed publish leaves the entry as it was
+///   before the publish, keyed by the old `timestamp.json`: if the new one was written
+///   anyway, the key misses.
+///
+/// One entry: a process publishes one repository. [`clear_state_cache`] empties it (the
+/// benchmark uses it to measure a publish from a fresh process).
+static STATE_CACHE: std::sync::Mutex<Option<(PublishedState, StateKey)>> =
+    std::sync::Mutex::new(None);
+
+fn state_cache() -> std::sync::MutexGuard<'static, Option<(PublishedState, StateKey)>> {
+    // A panic while holding the lock cannot leave a half-written entry (it is replaced
+    // whole), so a poisoned lock is still usable.
+    STATE_CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Forget the published state this process keeps between publishes (see the
+/// notes on `STATE_CACHE` in this module); the next publish loads and verifies it in full.
+pub fn clear_state_cache() {
+    *state_cache() = None;
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    tuf_core::hash::sha256(bytes)
 }
 
 /// The online keys.
@@ -283,7 +387,10 @@ pub fn publish(
     let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
     let limits = &options.limits;
     let (_, root) = repository.newest_root()?;
-    let state = repository.load_state(&root, limits)?;
+    let (state, state_key) = match repository.load_state_cached(&root, limits)? {
+        Some((state, key)) => (Some(state), Some(key)),
+        None => (None, None),
+    };
     let from = state.as_ref().map_or(1, |s| s.targets().version.get());
     let (targets_version, targets) =
         repository
@@ -462,6 +569,22 @@ pub fn publish(
     retired_copies.extend(publication.superseded_targets.iter().cloned());
 
     write_publication(repository, &mut writer, &publication, &mut report)?;
+    // An incremental publish keeps root and targets; remember the state it wrote, keyed
+    // by its timestamp (see `STATE_CACHE`). A full publish leaves the next publish to
+    // load and verify what it wrote.
+    if let (Some(key), None) = (state_key, full) {
+        if let Some(timestamp) = publication
+            .files
+            .iter()
+            .find(|f| f.kind == repo::FileKind::Timestamp)
+        {
+            let key = StateKey {
+                timestamp: sha256(&timestamp.bytes),
+                ..key
+            };
+            *state_cache() = Some((publication.state.clone(), key));
+        }
+    }
 
     // The timestamp is durable: record what was signed and what was retired.
     if full.is_some() {

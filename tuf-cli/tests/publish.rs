@@ -274,3 +274,37 @@ fn without_target_copies_targets_verify_from_the_index() {
     assert!(!f.repo.targets_dir().exists());
     f.verify(TargetCheck::Index);
 }
+
+#[test]
+fn a_kept_state_is_not_used_once_timestamp_json_changed_on_disk() {
+    let f = Fixture::new(20, 4);
+    f.publish(&Changes::Scan);
+    let name = crate_name(3);
+    let path = sparse_path(&name);
+    write_crate(f.index(), &name, &versions(5));
+    // This process now keeps the state it signed, keyed by the timestamp it wrote.
+    f.publish_paths(&[&path]);
+    let file = f.repo.metadata_dir().join("timestamp.json");
+    let good = fs::read(&file).unwrap();
+    let tampered =
+        String::from_utf8(good.clone())
+            .unwrap()
+            .replacen(r#""version":"#, r#""version":1"#, 1);
+    assert_ne!(tampered.as_bytes(), good.as_slice());
+    fs::write(&file, &tampered).unwrap();
+    write_crate(f.index(), &name, &versions(6));
+    let err = publish::publish(
+        &f.repo,
+        &f.online,
+        &Changes::Paths(vec![path.clone()]),
+        &f.options(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "threshold", "{err}");
+    assert_eq!(fs::read(&file).unwrap(), tampered.as_bytes());
+    // Restored, it is the state this process signed: the publish goes on from it.
+    fs::write(&file, &good).unwrap();
+    let report = f.publish_paths(&[&path]);
+    assert_eq!(report.bins_signed, 1);
+    f.verify(TargetCheck::Copies);
+}

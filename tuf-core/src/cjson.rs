@@ -92,9 +92,9 @@ fn write_value(value: &Value, out: &mut Vec<u8>, strings: Strings) -> Result<(),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
-                out.extend_from_slice(i.to_string().as_bytes());
+                write_integer(out, i.unsigned_abs(), i < 0);
             } else if let Some(u) = n.as_u64() {
-                out.extend_from_slice(u.to_string().as_bytes());
+                write_integer(out, u, false);
             } else {
                 return Err(Error::Float {
                     found: n.to_string(),
@@ -114,11 +114,27 @@ fn write_value(value: &Value, out: &mut Vec<u8>, strings: Strings) -> Result<(),
         }
         Value::Object(map) => {
             // Sorted by the keys' UTF-8 bytes, which is code point order, as
-            // securesystemslib's `sorted(obj.keys())` does.
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            // securesystemslib's `sorted(obj.keys())` does. serde_json's map (a B-tree of
+            // `String`s, whose order is that byte order) usually iterates sorted already;
+            // only another order is collected and sorted.
             out.push(b'{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
+            let mut previous: Option<&String> = None;
+            let sorted = map.keys().all(|key| {
+                let in_order = previous.map_or(true, |p| p.as_bytes() < key.as_bytes());
+                previous = Some(key);
+                in_order
+            });
+            let mut entries: Vec<(&String, &Value)> = Vec::new();
+            if !sorted {
+                entries = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            }
+            let items: Box<dyn Iterator<Item = (&String, &Value)>> = if sorted {
+                Box::new(map.iter())
+            } else {
+                Box::new(entries.into_iter())
+            };
+            for (i, (key, item)) in items.enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -141,8 +157,37 @@ pub fn to_canonical_from<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Erro
     to_canonical(&value)
 }
 
+/// Append the decimal form of `magnitude`, with a `-` when `negative`, without allocating.
+fn write_integer(out: &mut Vec<u8>, magnitude: u64, negative: bool) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = magnitude;
+    loop {
+        at -= 1;
+        // INVARIANT: `rest % 10` < 10, so the cast is exact; u64::MAX has 20 digits, so
+        // `at` never goes below 0.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (rest % 10) as u8;
+        digits[at] = b'0' + digit;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 fn write_string(s: &str, out: &mut Vec<u8>, strings: Strings) {
     out.push(b'"');
+    // Most strings (names, hex digests, dates) need no escape: copy them whole.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b <= 0x1f) {
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     for &byte in s.as_bytes() {
         match (byte, strings) {
             (b'"' | b'\\', _) => out.extend_from_slice(&[b'\\', byte]),

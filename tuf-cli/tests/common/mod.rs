@@ -65,6 +65,13 @@ impl Fixture {
         for i in 0..crates {
             write_crate(&index, &crate_name(i), &versions(1 + i % 3));
         }
+        Self::over_index(dir, bit_length)
+    }
+
+    /// A repository with `2^bit_length` bins over the index already in `dir/index`,
+    /// initialised but not published.
+    pub fn over_index(dir: tempfile::TempDir, bit_length: u8) -> Self {
+        let index = dir.path().join("index");
         let repo = Repository::new(index, dir.path().join("repo"));
         let keys = KeyDir::open_or_generate(&dir.path().join("keys")).unwrap();
         let root: [&dyn Signer; 1] = [keys.root.as_ref()];

@@ -287,10 +287,27 @@ impl SignedMetadata {
         let signatures = serde_json::to_value(&self.signatures).map_err(|e| Error::Json {
             reason: e.to_string(),
         })?;
-        let mut envelope = serde_json::Map::new();
-        envelope.insert("signatures".to_owned(), signatures);
-        envelope.insert("signed".to_owned(), self.signed.clone());
-        cjson::to_file_form(&Value::Object(envelope))
+        // The file form of `{"signatures":S,"signed":D}` (keys in byte order), written
+        // part by part rather than through a copy of the whole `signed` tree. `signed`'s
+        // file form is its canonical form when that holds no control byte: canonical JSON
+        // has no whitespace, so a byte below 0x20 can only be inside a string, and
+        // strings without one are written the same in both forms.
+        let signatures = cjson::to_file_form(&signatures)?;
+        let reuse = !self.canonical_signed.iter().any(|&b| b < 0x20);
+        let signed_form;
+        let signed: &[u8] = if reuse {
+            &self.canonical_signed
+        } else {
+            signed_form = cjson::to_file_form(&self.signed)?;
+            &signed_form
+        };
+        let mut out = Vec::with_capacity(signatures.len() + signed.len() + 28);
+        out.extend_from_slice(br#"{"signatures":"#);
+        out.extend_from_slice(&signatures);
+        out.extend_from_slice(br#","signed":"#);
+        out.extend_from_slice(signed);
+        out.push(b'}');
+        Ok(out)
     }
 }
 
