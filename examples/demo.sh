@@ -3,11 +3,12 @@
 #
 #   1. build `tuf`, `cargo-tuf` and `demo-serve` (this repository's binaries)
 #   2. generate keys with `tuf key generate` (offline keys encrypted, online key not)
-#   3. stage, sign and commit root v1 and targets v1 with `tuf init`, `tuf sign`,
-#      `tuf root commit`
+#   3. stage and sign root v1 and targets v1 with `tuf init`, `tuf sign`; commit root v1
+#      with `tuf root commit`
 #   4. package the crates of examples/demo-crates with `cargo package` and lay them out as
 #      a sparse registry (config.json, index files, .crate files), served on 127.0.0.1
-#   5. sign the index with the registry signing engine (bins, snapshot, timestamp)
+#   5. commit targets v1 and sign the index with the online key (`tuf publish`: bins,
+#      snapshot, timestamp), then check it as a client would (`tuf verify`)
 #   6. as a cargo user with a fresh CARGO_HOME: pin the registry with `cargo tuf init`,
 #      build examples/demo-app through `cargo tuf run -- build`, check the lockfile with
 #      `cargo tuf verify`
@@ -47,7 +48,6 @@ show() {
 need() { command -v "$1" >/dev/null 2>&1 || fail "this demo needs \`$1\` on PATH"; }
 
 need cargo
-need base64
 need sed
 # sha256 FILE: the hex SHA-256 of FILE (GNU coreutils or macOS).
 if command -v sha256sum >/dev/null 2>&1; then
@@ -134,14 +134,8 @@ show "$TUF" status "$REPO" || status_rc=$?
 [ "$status_rc" = 3 ] && fail "tuf status: a threshold is not met"
 show "$TUF" root commit "$REPO" || fail "tuf root commit"
 [ -f "$REPO/metadata/1.root.json" ] || fail "no metadata/1.root.json after tuf root commit"
-# GAP: nothing in the CLI commits staged/targets.json yet (that is `tuf publish`'s job,
-# not built); the engine publishes the newest metadata/N.targets.json. Commit it by hand:
-# it is the signed file as staged, byte for byte.
-cp "$REPO/staged/targets.json" "$REPO/metadata/1.targets.json"
-rm "$REPO/staged/targets.json"
-echo "    (targets v1 committed by copying staged/targets.json to metadata/1.targets.json:"
-echo "     the CLI has no command for it until \`tuf publish\` lands)"
-ok "root v1 and targets v1 published in $REPO/metadata/"
+# The signed staged targets is committed by `tuf publish` below (step "Sign the index").
+ok "root v1 published in $REPO/metadata/; targets v1 signed, staged for tuf publish"
 
 # --------------------------------------------------------------------------------------
 step "Start the registry's static web server on 127.0.0.1 (demo-serve)"
@@ -197,26 +191,18 @@ publish_crate demo-shout 0.1.0 \
 ok "sparse index in $INDEX, .crate files in $SRV/crates"
 
 # --------------------------------------------------------------------------------------
-step "Sign the index with the online key (registry signing engine: bins, snapshot, timestamp)"
-# GAP: `tuf publish` is not built yet; the engine is driven by the hidden
-# `tuf x-repo publish`, which reads its keys from a directory of unencrypted PKCS#8 DER
-# files (root.pk8, targets.pk8, online.pk8) and loads all three although a publish signs
-# with the online key only. The online key's PEM is plain base64 of that DER; the offline
-# keys stay encrypted and are not given to the publisher: the online key stands in for
-# them in the key directory (never used to sign root or targets).
-ENGINE_KEYS="$WORK/engine-keys"
-mkdir -p "$ENGINE_KEYS" && chmod 700 "$ENGINE_KEYS"
-sed '/-----/d' "$KEYS/online.pem" | base64 -d >"$ENGINE_KEYS/online.pk8"
-cp "$ENGINE_KEYS/online.pk8" "$ENGINE_KEYS/root.pk8"
-cp "$ENGINE_KEYS/online.pk8" "$ENGINE_KEYS/targets.pk8"
-chmod 600 "$ENGINE_KEYS"/*.pk8
-show "$TUF" x-repo publish --index "$INDEX" --repo "$REPO" --keys "$ENGINE_KEYS" \
-    --no-copies || fail "publish"
-[ -f "$REPO/metadata/timestamp.json" ] || fail "no timestamp.json after publishing"
+step "Publish: commit targets v1 and sign the index with the online key (tuf publish, tuf verify)"
+# `tuf publish` refuses while a staged role lacks signatures, commits the signed targets,
+# and signs bins, snapshot and timestamp with the online key only: the offline root and
+# targets keys never reach the publishing server.
+show "$TUF" publish "$REPO" --index "$INDEX" --online-key "$KEYS/online.pem" \
+    --no-copies || fail "tuf publish"
+[ -f "$REPO/metadata/1.targets.json" ] || fail "no metadata/1.targets.json after tuf publish"
+[ -f "$REPO/metadata/timestamp.json" ] || fail "no timestamp.json after tuf publish"
 echo "    metadata: $(ls "$REPO/metadata" | wc -l) files in $REPO/metadata"
 echo "    checking the published repository from the trusted root, as a client would:"
-show "$TUF" x-repo verify --index "$INDEX" --repo "$REPO" \
-    --root "$REPO/metadata/1.root.json" --targets index || fail "verify"
+show "$TUF" verify --root "$REPO/metadata/1.root.json" "$REPO/metadata" \
+    --index "$INDEX" || fail "tuf verify"
 ok "index signed and verified"
 
 # --------------------------------------------------------------------------------------

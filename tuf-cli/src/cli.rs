@@ -6,7 +6,8 @@ use crate::cmd;
 use crate::exit::Code;
 use crate::ui::Ui;
 
-/// TUF signing for a Cargo registry: keys, ceremonies, status and root rotation.
+/// TUF signing for a Cargo registry: keys, ceremonies, status, root rotation, publish,
+/// refresh and verify.
 #[derive(Debug, Parser)]
 #[command(name = "tuf", version, about, long_about = None)]
 pub struct Cli {
@@ -36,6 +37,12 @@ pub enum Command {
     /// Root key management: stage a rotation, commit a signed root.
     #[command(subcommand)]
     Root(RootCommand),
+    /// Publish: commit signed staged root/targets, then sign the index with the online key.
+    Publish(cmd::publish::PublishArgs),
+    /// Re-sign online roles (timestamp, snapshot, bins) that expire soon (for cron).
+    Refresh(cmd::publish::RefreshArgs),
+    /// Verify a published repository from a trusted root, as a client would.
+    Verify(cmd::publish::VerifyArgs),
     /// Unstable repository commands (publish, refresh, verify) for tests and benchmarks,
     /// until `tuf publish` / `tuf refresh` / `tuf verify` are built on the same library.
     #[command(subcommand, hide = true, name = "x-repo")]
@@ -67,6 +74,9 @@ pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
         Command::Status(args) => cmd::status::run(&args, ui),
         Command::Root(RootCommand::Rotate(args)) => cmd::root::run_rotate(&args, ui),
         Command::Root(RootCommand::Commit(args)) => cmd::root::run_commit(&args, ui),
+        Command::Publish(args) => cmd::publish::run_publish(&args, ui),
+        Command::Refresh(args) => cmd::publish::run_refresh(&args, ui),
+        Command::Verify(args) => cmd::publish::run_verify(&args, ui),
         Command::XRepo(cmd) => tuf_cli::repo_cmd::run(cmd).map(|()| Code::Ok),
     }
 }

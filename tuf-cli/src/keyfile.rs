@@ -74,6 +74,12 @@ impl KeyDir {
         })
     }
 
+    /// Load only the online key, `dir/online.pk8`: all a publish or refresh signs with.
+    /// The offline keys need not be in `dir` (and should not be on a publishing server).
+    pub fn open_online(dir: &Path) -> Result<std::sync::Arc<dyn Signer>, Error> {
+        load(&dir.join("online.pk8")).map(std::sync::Arc::from)
+    }
+
     /// Load the three keys from `dir`.
     pub fn open(dir: &Path) -> Result<Self, Error> {
         let one = |name: &str| load(&dir.join(name)).map(std::sync::Arc::from);

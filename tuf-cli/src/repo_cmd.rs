@@ -36,7 +36,7 @@ pub enum RepoCmd {
         /// Repository directory.
         #[arg(long)]
         repo: PathBuf,
-        /// Key directory.
+        /// Key directory (only online.pk8 is read).
         #[arg(long)]
         keys: PathBuf,
         /// Index paths that changed (repeatable); without any, the index is scanned.
@@ -57,7 +57,7 @@ pub enum RepoCmd {
         /// Repository directory.
         #[arg(long)]
         repo: PathBuf,
-        /// Key directory.
+        /// Key directory (only online.pk8 is read).
         #[arg(long)]
         keys: PathBuf,
         /// Window in hours.
@@ -116,7 +116,7 @@ pub fn run(cmd: RepoCmd) -> anyhow::Result<()> {
             no_copies,
             fail_after,
         } => {
-            let keys = KeyDir::open(&keys).context("while loading keys")?;
+            let online = KeyDir::open_online(&keys).context("while loading the online key")?;
             let mut options = PublishOptions::new(Utc::now());
             options.target_copies = !no_copies;
             options.fail_after_writes = fail_after;
@@ -127,7 +127,7 @@ pub fn run(cmd: RepoCmd) -> anyhow::Result<()> {
             };
             let report = publish::publish(
                 &Repository::new(index, repo),
-                &OnlineKeys::single(keys.online),
+                &OnlineKeys::single(online),
                 &changes,
                 &options,
             )
@@ -140,10 +140,10 @@ pub fn run(cmd: RepoCmd) -> anyhow::Result<()> {
             keys,
             window_hours,
         } => {
-            let keys = KeyDir::open(&keys).context("while loading keys")?;
+            let online = KeyDir::open_online(&keys).context("while loading the online key")?;
             let report = publish::refresh(
                 &Repository::new(index, repo),
-                &OnlineKeys::single(keys.online),
+                &OnlineKeys::single(online),
                 TimeDelta::hours(window_hours),
                 &PublishOptions::new(Utc::now()),
             )

@@ -2,6 +2,7 @@
 
 pub mod init;
 pub mod key;
+pub mod publish;
 pub mod root;
 pub mod sign;
 pub mod status;

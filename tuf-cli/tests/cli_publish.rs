@@ -1,0 +1,276 @@
+//! `tuf publish`, `tuf refresh` and `tuf verify` through the binary, on the layout the
+//! ceremony commands make: the whole flow, and error paths.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli_support;
+
+use cli_support::Env;
+use predicates::prelude::*;
+
+/// A small sparse index under `index/`.
+fn write_index(env: &Env) {
+    std::fs::create_dir_all(env.path("index/de/mo")).unwrap();
+    std::fs::write(env.path("index/config.json"), b"{\"dl\":\"http://x/\"}").unwrap();
+    std::fs::write(
+        env.path("index/de/mo/demo"),
+        b"{\"name\":\"demo\",\"vers\":\"0.1.0\"}\n",
+    )
+    .unwrap();
+}
+
+fn publish(env: &Env) -> assert_cmd::Command {
+    let mut cmd = env.tuf();
+    cmd.args(["publish", "repo", "--index", "index"])
+        .args(["--online-key", "online.pem"]);
+    cmd
+}
+
+fn verify(env: &Env) -> assert_cmd::Command {
+    let mut cmd = env.tuf();
+    cmd.args(["verify", "--root", "trusted-root.json", "repo/metadata"])
+        .args(["--index", "index"]);
+    cmd
+}
+
+#[test]
+fn keys_to_publish_verify_and_refresh() {
+    let env = Env::new();
+    let h = env.ceremony_repo();
+    write_index(&env);
+    env.sign("root", "alice");
+    env.sign("root", "bob");
+    env.tuf()
+        .args(["root", "commit", "repo"])
+        .assert()
+        .success();
+    std::fs::copy(
+        env.path("repo/metadata/1.root.json"),
+        env.path("trusted-root.json"),
+    )
+    .unwrap();
+
+    // Targets is staged but unsigned: publish refuses with exit 3, naming the tgt key.
+    publish(&env)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("staged targets"))
+        .stderr(predicate::str::contains(h.tgt.as_str()))
+        .stderr(predicate::str::contains("(tgt)"));
+    assert!(!env.path("repo/metadata/timestamp.json").exists());
+    assert!(!env.path("repo/metadata/1.targets.json").exists());
+
+    env.sign("targets", "tgt");
+    let staged = env.read("repo/staged/targets.json");
+    publish(&env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published (First)"));
+    // Targets committed byte for byte; staged copy gone.
+    assert_eq!(env.read("repo/metadata/1.targets.json"), staged);
+    assert!(!env.path("repo/staged/targets.json").exists());
+    assert!(env.path("repo/metadata/timestamp.json").exists());
+    verify(&env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("ok: root v1, timestamp v1"));
+
+    // An index file changes: an incremental publish, and the result verifies.
+    std::fs::write(
+        env.path("index/de/mo/demo"),
+        b"{\"name\":\"demo\",\"vers\":\"0.1.0\"}\n{\"name\":\"demo\",\"vers\":\"0.2.0\"}\n",
+    )
+    .unwrap();
+    verify(&env)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("de/mo/demo"));
+    publish(&env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published (Incremental)"));
+    verify(&env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("timestamp v2"));
+
+    // Hook mode: the registry names the changed path.
+    std::fs::create_dir_all(env.path("index/ne/wc")).unwrap();
+    std::fs::write(
+        env.path("index/ne/wc/newcrate"),
+        b"{\"name\":\"newcrate\"}\n",
+    )
+    .unwrap();
+    publish(&env)
+        .args(["--changed", "ne/wc/newcrate"])
+        .assert()
+        .success();
+    verify(&env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("3 index files checked"));
+
+    // Nothing expires within an hour: refresh says so and changes nothing.
+    let before = env.read("repo/metadata/timestamp.json");
+    env.tuf()
+        .args(["refresh", "repo", "--online-key", "online.pem"])
+        .args(["--within", "1h"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("nothing to do"));
+    assert_eq!(env.read("repo/metadata/timestamp.json"), before);
+    // The timestamp (1d) expires within 2d: refresh re-signs it, and it still verifies.
+    env.tuf()
+        .args(["refresh", "repo", "--online-key", "online.pem"])
+        .args(["--within", "2d"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("refreshed"));
+    assert_ne!(env.read("repo/metadata/timestamp.json"), before);
+    verify(&env).assert().success();
+}
+
+#[test]
+fn publish_needs_only_an_encrypted_online_key() {
+    let env = Env::new();
+    let _h = env.ceremony_repo();
+    // A fresh 1-of-1 repository whose online key is encrypted.
+    std::fs::remove_dir_all(env.path("repo")).unwrap();
+    env.key("online2");
+    env.tuf()
+        .args(["init", "repo", "--root-key", "alice.pub.json"])
+        .args([
+            "--targets-key",
+            "tgt.pub.json",
+            "--online-key",
+            "online2.pub.json",
+        ])
+        .assert()
+        .success();
+    write_index(&env);
+    env.sign("root", "alice");
+    env.sign("targets", "tgt");
+    // The staged root is committed by publish itself; only the online key is given.
+    let mut cmd = env.tuf();
+    cmd.args([
+        "publish",
+        "repo",
+        "--index",
+        "index",
+        "--online-key",
+        "online2.pem",
+    ]);
+    // Without the passphrase: refused (exit 5) before anything is written.
+    cmd.args(["--passphrase-env", "TUF_TEST_WRONG_PW"])
+        .assert()
+        .code(5);
+    assert!(!env.path("repo/metadata/timestamp.json").exists());
+    env.tuf()
+        .args([
+            "publish",
+            "repo",
+            "--index",
+            "index",
+            "--online-key",
+            "online2.pem",
+        ])
+        .args(["--passphrase-env", "TUF_TEST_PW"])
+        .assert()
+        .success();
+    assert!(env.path("repo/metadata/1.root.json").exists());
+    assert!(env.path("repo/metadata/timestamp.json").exists());
+}
+
+#[test]
+fn error_paths() {
+    let env = Env::new();
+    let _h = env.ceremony_repo();
+    write_index(&env);
+    // Root under threshold: refused, exit 3, naming root keys still missing.
+    env.sign("root", "alice");
+    env.sign("targets", "tgt");
+    publish(&env)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("staged root"))
+        .stderr(predicate::str::contains("(bob)"));
+    // Not a repository.
+    env.tuf()
+        .args([
+            "publish",
+            "nope",
+            "--index",
+            "index",
+            "--online-key",
+            "online.pem",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a tuf repository"));
+    // Nothing published: refresh and verify fail with a message.
+    env.tuf()
+        .args(["refresh", "repo", "--online-key", "online.pem"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing published yet"));
+    env.tuf()
+        .args([
+            "refresh",
+            "repo",
+            "--online-key",
+            "online.pem",
+            "--within",
+            "soon",
+        ])
+        .assert()
+        .code(2);
+    // The wrong key as the online key: the engine refuses to sign.
+    env.sign("root", "bob");
+    env.tuf()
+        .args([
+            "publish",
+            "repo",
+            "--index",
+            "index",
+            "--online-key",
+            "tgt.pem",
+        ])
+        .assert()
+        .failure();
+    assert!(!env.path("repo/metadata/timestamp.json").exists());
+    // A root not trusted by the verifier: a clear failure.
+    std::fs::write(env.path("trusted-root.json"), b"{}").unwrap();
+    verify(&env)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("does not verify"));
+}
+
+#[test]
+fn x_repo_publish_reads_only_the_online_key() {
+    let env = Env::new();
+    write_index(&env);
+    env.tuf()
+        .args(["x-repo", "init", "--repo", "xr", "--keys", "xkeys"])
+        .args(["--bit-length", "2"])
+        .assert()
+        .success();
+    // The offline keys are not on the publishing server.
+    std::fs::remove_file(env.path("xkeys/root.pk8")).unwrap();
+    std::fs::remove_file(env.path("xkeys/targets.pk8")).unwrap();
+    env.tuf()
+        .args(["x-repo", "publish", "--index", "index", "--repo", "xr"])
+        .args(["--keys", "xkeys"])
+        .assert()
+        .success();
+    env.tuf()
+        .args(["x-repo", "refresh", "--index", "index", "--repo", "xr"])
+        .args(["--keys", "xkeys"])
+        .assert()
+        .success();
+    env.tuf()
+        .args(["verify", "--root", "xr/metadata/1.root.json", "xr/metadata"])
+        .args(["--index", "index"])
+        .assert()
+        .success();
+}
