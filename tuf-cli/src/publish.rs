@@ -376,6 +376,25 @@ pub struct PublishReport {
     pub sync_wait: std::time::Duration,
 }
 
+impl PublishReport {
+    /// A report of `kind` with nothing counted yet.
+    fn empty(kind: PublishKind) -> Self {
+        Self {
+            kind,
+            files_seen: 0,
+            files_hashed: 0,
+            skipped: Vec::new(),
+            bins_signed: 0,
+            metadata_written: 0,
+            copies_written: 0,
+            pruned: 0,
+            snapshot_version: 0,
+            timestamp_version: 0,
+            sync_wait: std::time::Duration::ZERO,
+        }
+    }
+}
+
 /// Publish the current state of the index (see the module documentation).
 pub fn publish(
     repository: &Repository,
@@ -426,19 +445,7 @@ pub fn publish(
     };
 
     let mut writer = BatchWriter::new(options.fail_after_writes);
-    let mut report = PublishReport {
-        kind: full.unwrap_or(PublishKind::Incremental),
-        files_seen: 0,
-        files_hashed: 0,
-        skipped: Vec::new(),
-        bins_signed: 0,
-        metadata_written: 0,
-        copies_written: 0,
-        pruned: 0,
-        snapshot_version: 0,
-        timestamp_version: 0,
-        sync_wait: std::time::Duration::ZERO,
-    };
+    let mut report = PublishReport::empty(full.unwrap_or(PublishKind::Incremental));
 
     // Find what changed, hash it, write its copies.
     let mut new_manifest: Option<Manifest> = None;
@@ -671,19 +678,7 @@ pub fn refresh(
             .map_err(Error::tuf("refresh"))
     })?;
     let mut writer = BatchWriter::new(options.fail_after_writes);
-    let mut report = PublishReport {
-        kind: PublishKind::Refresh,
-        files_seen: 0,
-        files_hashed: 0,
-        skipped: Vec::new(),
-        bins_signed: 0,
-        metadata_written: 0,
-        copies_written: 0,
-        pruned: 0,
-        snapshot_version: 0,
-        timestamp_version: 0,
-        sync_wait: std::time::Duration::ZERO,
-    };
+    let mut report = PublishReport::empty(PublishKind::Refresh);
     write_publication(repository, &mut writer, &publication, &mut report)?;
     if let Some(earliest) = new_hint {
         write_bins_expire(&state_dir, earliest)?;
