@@ -205,10 +205,12 @@ pub enum Error {
 
     /// Metadata has expired: its `expires` is not after the client's `now` (TUF §5.3.10,
     /// §5.4.4, §5.5.6, §5.6.5). A freeze attack looks like this.
-    #[error("{role} metadata expired at {expires}")]
+    #[error("{role} metadata version {version} expired at {expires}")]
     Expired {
         /// Role of the metadata.
         role: String,
+        /// Its version (which copy expired: a stale mirror serves an old one).
+        version: u64,
         /// Its `expires` as written.
         expires: String,
     },

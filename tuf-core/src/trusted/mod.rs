@@ -587,6 +587,7 @@ fn check_expiry<T: Role>(role: &str, metadata: &T, now: DateTime<Utc>) -> Result
     if metadata.expires().is_expired_at(now) {
         return Err(Error::Expired {
             role: role.to_owned(),
+            version: metadata.version().get(),
             expires: metadata.expires().to_string(),
         });
     }
