@@ -41,6 +41,16 @@ pub enum ClientError {
         path: String,
     },
 
+    /// The updater works from the local store only ([`crate::Updater::load_local`]) and
+    /// the store has no copy of a role it needs.
+    #[error(
+        "{role} metadata is not stored locally, and this updater does not fetch (local store only)"
+    )]
+    NotStored {
+        /// The role.
+        role: String,
+    },
+
     /// The updater was set up without something this call needs.
     #[error("configuration: {reason}")]
     Config {
@@ -58,6 +68,7 @@ impl ClientError {
             Self::Io { .. } => "io",
             Self::NoTrustedRoot { .. } => "no-trusted-root",
             Self::TargetNotFound { .. } => "target-not-found",
+            Self::NotStored { .. } => "not-stored",
             Self::Config { .. } => "config",
         }
     }

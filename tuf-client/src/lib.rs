@@ -24,4 +24,4 @@ pub mod updater;
 pub use error::ClientError;
 pub use fetch::{FetchError, Fetcher, FileFetcher, HttpFetcher};
 pub use store::MetadataStore;
-pub use updater::{TargetInfo, Updater, UpdaterConfig};
+pub use updater::{TargetInfo, TimestampInfo, Updater, UpdaterConfig};

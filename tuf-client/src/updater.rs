@@ -11,14 +11,26 @@
 //! targets is still the one the snapshot names; delegated roles `V.ROLE.json` (ROLE
 //! percent-encoded) only when a target lookup needs them and the stored copy is not the
 //! one the snapshot names. Without consistent snapshots the names carry no version.
+//!
+//! Two ways to start, one way to look up:
+//!
+//! * [`Updater::refresh`] runs the TUF §5 workflow over the network;
+//! * [`Updater::load_local`] builds the same trusted state from the stored metadata only,
+//!   never fetching (offline use): every stored role must verify and be unexpired, and
+//!   the stored snapshot must be the one the stored timestamp names;
+//! * [`Updater::lookup_target`] takes `&self`, so one updater serves lookups from many
+//!   threads at once: the trusted state is locked only while it is read or while a
+//!   fetched role is handed to it, never during network I/O, and a delegated role that
+//!   several lookups need at once is fetched once (a lock per role).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use tuf_core::delegation::{self, Lookup};
-use tuf_core::metadata::{check_length_and_hashes, TargetFile, TargetPath};
-use tuf_core::trusted::{LocalSnapshot, TimestampUpdate, TrustedState};
+use tuf_core::metadata::{check_length_and_hashes, Role, TargetFile, TargetPath};
+use tuf_core::trusted::{LocalSnapshot, TimestampUpdate, TrustedState, ROOT_DELEGATOR};
 use tuf_core::{Error, Limits};
 
 use crate::error::ClientError;
@@ -69,15 +81,40 @@ pub struct TargetInfo {
 }
 
 /// A TUF client: refresh the metadata, look targets up, download them.
+///
+/// `Updater<F>` is `Sync` when `F` is: lookups ([`Updater::lookup_target`]) and downloads
+/// take `&self`; only starting a new trusted state ([`Updater::refresh`],
+/// [`Updater::load_local`]) needs `&mut self`.
 #[derive(Debug)]
 pub struct Updater<F: Fetcher> {
     config: UpdaterConfig,
     fetcher: F,
     store: MetadataStore,
+    session: Mutex<Session>,
+    /// One lock per targets role being loaded, so concurrent lookups that need the same
+    /// role fetch and verify it once.
+    role_loads: Mutex<BTreeMap<String, Arc<Mutex<()>>>>,
+}
+
+/// The trusted state of the last refresh (or local load) and what belongs to it.
+#[derive(Debug, Default)]
+struct Session {
     state: Option<TrustedState>,
     /// Bytes of the delegated roles handed to `state` since the last refresh, so a role
     /// reached again through another delegator is checked against the same bytes.
     delegated_bytes: BTreeMap<String, Vec<u8>>,
+    /// Built by [`Updater::load_local`]: targets roles come from the store or not at all.
+    local_only: bool,
+}
+
+/// What the trusted timestamp says about itself (for callers that report or bound how
+/// current their view is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimestampInfo {
+    /// Its version.
+    pub version: u64,
+    /// Its expiry.
+    pub expires: DateTime<Utc>,
 }
 
 impl<F: Fetcher> Updater<F> {
@@ -92,36 +129,70 @@ impl<F: Fetcher> Updater<F> {
             config,
             fetcher,
             store,
-            state: None,
-            delegated_bytes: BTreeMap::new(),
+            session: Mutex::new(Session::default()),
+            role_loads: Mutex::new(BTreeMap::new()),
         })
     }
 
-    /// The trusted state after the last refresh.
-    pub fn trusted(&self) -> Option<&TrustedState> {
-        self.state.as_ref()
+    /// Run `read` on the trusted state of the last refresh or local load, if any.
+    pub fn inspect_trusted<R>(&self, read: impl FnOnce(&TrustedState) -> R) -> Option<R> {
+        lock(&self.session).state.as_ref().map(read)
+    }
+
+    /// The trusted timestamp's version and expiry, if a refresh or local load succeeded.
+    pub fn trusted_timestamp(&self) -> Option<TimestampInfo> {
+        self.inspect_trusted(|state| {
+            state.timestamp().map(|timestamp| TimestampInfo {
+                version: timestamp.version.get(),
+                expires: timestamp.expires.time(),
+            })
+        })
+        .flatten()
     }
 
     /// Run the top-level update (TUF §5.2–§5.6): root chain, timestamp, snapshot,
-    /// targets. On error the stored metadata is what was verified up to that point.
+    /// targets. On error the stored metadata is what was verified up to that point, and
+    /// no trusted state is kept (lookups fail until a refresh succeeds).
     pub fn refresh(&mut self, now: DateTime<Utc>) -> Result<(), ClientError> {
-        self.state = None;
-        self.delegated_bytes.clear();
-        let limits = self.config.limits.clone();
+        *self.session_mut() = Session::default();
         // §5.2: the trusted root.
-        let root = self
-            .store
-            .load("root", limits.max_root_bytes)?
-            .ok_or_else(|| ClientError::NoTrustedRoot {
-                path: self.store.path_of("root"),
-            })?;
-        let mut state = TrustedState::new_from_root_with_limits(&root, now, limits.clone())?;
+        let mut state = self.trusted_root(now)?;
         self.update_root_chain(&mut state, now)?;
         self.update_timestamp(&mut state, now)?;
         self.update_snapshot(&mut state, now)?;
-        self.load_targets_role(&mut state, "root", "targets", now)?;
-        self.state = Some(state);
-        Ok(())
+        self.start_session(state, false, now)
+    }
+
+    /// Build the trusted state from the stored metadata alone, without any request
+    /// (offline use; not a TUF §5 update, which always asks for the timestamp). The same
+    /// checks as a refresh that found nothing new: the stored root verifies with its own
+    /// keys and has not expired (§5.3.10); the stored timestamp verifies with the root's
+    /// timestamp keys and has not expired (§5.4.2, §5.4.4); the stored snapshot verifies,
+    /// is exactly the one the timestamp names and has not expired (§5.5.2–§5.5.6); the
+    /// stored targets likewise against the snapshot (§5.6). Delegated roles are then
+    /// taken from the store only: a lookup that needs one that is not stored (or no
+    /// longer verifies) fails with [`ClientError::NotStored`] (or the verification error)
+    /// instead of fetching it. No root chain is followed, so a stored root is final.
+    pub fn load_local(&mut self, now: DateTime<Utc>) -> Result<(), ClientError> {
+        *self.session_mut() = Session::default();
+        let limits = self.config.limits.clone();
+        let mut state = self.trusted_root(now)?;
+        let timestamp = self
+            .store
+            .load("timestamp", limits.max_timestamp_bytes)?
+            .ok_or_else(|| not_stored("timestamp"))?;
+        state.load_local_timestamp(&timestamp, now)?;
+        let snapshot = self
+            .store
+            .load("snapshot", limits.max_snapshot_bytes)?
+            .ok_or_else(|| not_stored("snapshot"))?;
+        // `load_local_snapshot` checks the timestamp's expiry first (§5.4.4), then
+        // whether the snapshot is the final one; anything else is the reason it is not.
+        match state.load_local_snapshot(&snapshot, now)? {
+            LocalSnapshot::Current => {}
+            LocalSnapshot::Intermediate { reason } => return Err(reason.into()),
+        }
+        self.start_session(state, true, now)
     }
 
     /// Look `path` up through the delegations (TUF §5.6.7), loading the delegated roles
@@ -132,16 +203,30 @@ impl<F: Fetcher> Updater<F> {
         path: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<TargetInfo>, ClientError> {
-        if self.state.is_none() {
+        if self.session_mut().state.is_none() {
             self.refresh(now)?;
         }
+        self.lookup_target(path, now)
+    }
+
+    /// Look `path` up (TUF §5.6.7) in the trusted state of the last refresh or local
+    /// load, loading the delegated roles the search needs (stored copy first; fetched
+    /// unless the state came from [`Updater::load_local`]). `Ok(None)`: no trusted role
+    /// lists it, an authenticated absence.
+    ///
+    /// The state may be older than `now`: before answering, the timestamp, snapshot and
+    /// top-level targets, and every role on the path to a found target, are checked
+    /// again not to have expired at `now` (§5.4.4, §5.5.6, §5.6.5), so a long-lived
+    /// updater never answers from expired metadata. Fails with [`ClientError::Config`]
+    /// when no refresh or local load has succeeded.
+    pub fn lookup_target(
+        &self,
+        path: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TargetInfo>, ClientError> {
         let path = TargetPath::parse(path)?;
-        let mut state = self.state.take().ok_or_else(|| ClientError::Config {
-            reason: "refresh did not produce a trusted state".to_owned(),
-        })?;
-        let result = self.walk(&mut state, &path, now);
-        self.state = Some(state);
-        result
+        self.with_state(|state| check_top_level_unexpired(state, now))??;
+        self.walk(&path, now)
     }
 
     /// The cached copy of `target`, if the target directory holds one whose length and
@@ -182,9 +267,8 @@ impl<F: Fetcher> Updater<F> {
             .into());
         }
         let consistent = self
-            .state
-            .as_ref()
-            .is_some_and(|s| s.root().consistent_snapshot());
+            .inspect_trusted(|s| s.root().consistent_snapshot())
+            .unwrap_or(false);
         let url = format!(
             "{base}{}",
             target_url_path(
@@ -227,6 +311,50 @@ impl<F: Fetcher> Updater<F> {
     }
 
     // ---- the steps ----
+
+    /// §5.2: the stored trusted root, verified with its own keys.
+    fn trusted_root(&self, now: DateTime<Utc>) -> Result<TrustedState, ClientError> {
+        let limits = self.config.limits.clone();
+        let root = self
+            .store
+            .load("root", limits.max_root_bytes)?
+            .ok_or_else(|| ClientError::NoTrustedRoot {
+                path: self.store.path_of("root"),
+            })?;
+        Ok(TrustedState::new_from_root_with_limits(&root, now, limits)?)
+    }
+
+    /// Make `state` (timestamp and snapshot done) the session's, then load the top-level
+    /// targets (§5.6); on failure no state is kept.
+    fn start_session(
+        &mut self,
+        state: TrustedState,
+        local_only: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), ClientError> {
+        *self.session_mut() = Session {
+            state: Some(state),
+            delegated_bytes: BTreeMap::new(),
+            local_only,
+        };
+        let loaded = self.load_targets_role("root", "targets", now);
+        if loaded.is_err() {
+            *self.session_mut() = Session::default();
+        }
+        loaded
+    }
+
+    fn session_mut(&mut self) -> &mut Session {
+        self.session
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Run `read` on the session's trusted state; [`ClientError::Config`] if there is
+    /// none (no refresh or local load succeeded).
+    fn with_state<R>(&self, read: impl FnOnce(&TrustedState) -> R) -> Result<R, ClientError> {
+        self.inspect_trusted(read).ok_or_else(no_trusted_state)
+    }
 
     /// §5.3: `N+1.root.json` until "not found", each verified, then stored.
     fn update_root_chain(
@@ -315,44 +443,63 @@ impl<F: Fetcher> Updater<F> {
 
     /// §5.6: targets role `role` as delegated by `delegator` (`root` for `targets`):
     /// bytes already handed over in this session, else the stored copy if it is still
-    /// the one the snapshot names, else a download.
+    /// the one the snapshot names, else (unless local-only) a download.
+    ///
+    /// Safe to call from several threads: the role's load lock is held throughout, so
+    /// one role is fetched once; the session lock is held only to read the state or to
+    /// hand bytes to it, never while reading the disk or the network.
     fn load_targets_role(
-        &mut self,
-        state: &mut TrustedState,
+        &self,
         delegator: &str,
         role: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ClientError> {
-        let limits = self.config.limits.clone();
-        let apply = |state: &mut TrustedState, bytes: &[u8]| -> Result<(), Error> {
-            if delegator == "root" {
-                state.update_targets(bytes, now).map(|_| ())
-            } else {
-                state
-                    .update_delegated(delegator, role, bytes, now)
-                    .map(|_| ())
-            }
-        };
-        if let Some(held) = self.delegated_bytes.get(role) {
-            // Reached before through another delegator: the same bytes, checked against
-            // this delegator's keys. A failure here is final.
-            apply(state, held)?;
-            return Ok(());
-        }
-        let meta = state
-            .role_meta(role)
-            .cloned()
-            .ok_or_else(|| Error::MissingRole {
-                role: role.to_owned(),
-            })?;
-        if let Some(local) = self.store.load(role, limits.max_targets_bytes)? {
-            if apply(state, &local).is_ok() {
-                self.remember(delegator, role, local);
+        let limits = &self.config.limits;
+        let role_lock = Arc::clone(lock(&self.role_loads).entry(role.to_owned()).or_default());
+        let _loading = lock(&role_lock);
+        let (meta, consistent, local_only) = {
+            let mut session = lock(&self.session);
+            let Session {
+                state,
+                delegated_bytes,
+                local_only,
+            } = &mut *session;
+            let state = state.as_mut().ok_or_else(no_trusted_state)?;
+            if is_trusted_via(state, delegator, role) {
+                // Another lookup loaded it while this one waited for the role lock.
                 return Ok(());
             }
+            if let Some(held) = delegated_bytes.get(role) {
+                // Reached before through another delegator: the same bytes, checked
+                // against this delegator's keys. A failure here is final.
+                apply(state, delegator, role, held, now)?;
+                return Ok(());
+            }
+            let meta = state
+                .role_meta(role)
+                .cloned()
+                .ok_or_else(|| Error::MissingRole {
+                    role: role.to_owned(),
+                })?;
+            (meta, state.root().consistent_snapshot(), *local_only)
+        };
+        if let Some(local) = self.store.load(role, limits.max_targets_bytes)? {
+            let applied = self.hand_over(delegator, role, &local, now);
+            match applied {
+                Ok(()) => {
+                    self.remember(delegator, role, local);
+                    return Ok(());
+                }
+                // Offline there is nothing better: say why the stored copy is unusable.
+                Err(reason) if local_only => return Err(reason.into()),
+                Err(_) => {}
+            }
+        }
+        if local_only {
+            return Err(not_stored(role));
         }
         let encoded = encode_component(role);
-        let name = if state.root().consistent_snapshot() {
+        let name = if consistent {
             format!("{}.{encoded}.json", meta.version)
         } else {
             format!("{encoded}.json")
@@ -362,21 +509,38 @@ impl<F: Fetcher> Updater<F> {
             Some(length) => fetch_exact(&self.fetcher, &url, role, length.get())?,
             None => self.fetcher.fetch(&url, limits.max_targets_bytes)?,
         };
-        apply(state, &bytes)?;
+        self.hand_over(delegator, role, &bytes, now)?;
         self.store.store(role, &bytes)?;
         self.remember(delegator, role, bytes);
         Ok(())
     }
 
-    fn remember(&mut self, delegator: &str, role: &str, bytes: Vec<u8>) {
-        if delegator != "root" {
-            self.delegated_bytes.insert(role.to_owned(), bytes);
+    /// Give `bytes` to the trusted state as `role` delegated by `delegator`.
+    fn hand_over(
+        &self,
+        delegator: &str,
+        role: &str,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let mut session = lock(&self.session);
+        let state = session.state.as_mut().ok_or_else(|| Error::OutOfOrder {
+            step: "load_targets_role",
+            reason: "no trusted state".to_owned(),
+        })?;
+        apply(state, delegator, role, bytes, now)
+    }
+
+    fn remember(&self, delegator: &str, role: &str, bytes: Vec<u8>) {
+        if delegator != ROOT_DELEGATOR {
+            lock(&self.session)
+                .delegated_bytes
+                .insert(role.to_owned(), bytes);
         }
     }
 
     fn walk(
-        &mut self,
-        state: &mut TrustedState,
+        &self,
         path: &TargetPath,
         now: DateTime<Utc>,
     ) -> Result<Option<TargetInfo>, ClientError> {
@@ -389,18 +553,35 @@ impl<F: Fetcher> Updater<F> {
             .saturating_mul(2)
             .saturating_add(2);
         for _ in 0..rounds {
-            let (delegator, role) = match delegation::find_target(state, path)? {
-                Lookup::Found { role, target, .. } => {
-                    return Ok(Some(TargetInfo {
-                        path: path.clone(),
-                        file: target.clone(),
+            let step = self.with_state(|state| -> Result<_, ClientError> {
+                Ok(match delegation::find_target(state, path)? {
+                    Lookup::Found {
                         role,
-                    }))
+                        chain,
+                        target,
+                    } => {
+                        // The roles on the way may have been loaded long before `now`.
+                        for name in &chain {
+                            if let Some(targets) = state.trusted_targets(name) {
+                                check_unexpired(name, targets, now)?;
+                            }
+                        }
+                        Step::Done(Some(TargetInfo {
+                            path: path.clone(),
+                            file: target.clone(),
+                            role,
+                        }))
+                    }
+                    Lookup::NotFound => Step::Done(None),
+                    Lookup::Load { delegator, role } => Step::Load { delegator, role },
+                })
+            })??;
+            match step {
+                Step::Done(found) => return Ok(found),
+                Step::Load { delegator, role } => {
+                    self.load_targets_role(&delegator, &role, now)?;
                 }
-                Lookup::NotFound => return Ok(None),
-                Lookup::Load { delegator, role } => (delegator, role),
-            };
-            self.load_targets_role(state, &delegator, &role, now)?;
+            }
         }
         Err(Error::TooMany {
             role: "targets".to_owned(),
@@ -414,6 +595,81 @@ impl<F: Fetcher> Updater<F> {
     fn metadata_url(&self, file: &str) -> String {
         format!("{}{file}", self.config.metadata_base_url)
     }
+}
+
+/// One round of a lookup: an answer, or a role to load first.
+enum Step {
+    Done(Option<TargetInfo>),
+    Load { delegator: String, role: String },
+}
+
+/// Hand `bytes` to `state` as targets role `role` of `delegator` (§5.6).
+fn apply(
+    state: &mut TrustedState,
+    delegator: &str,
+    role: &str,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if delegator == ROOT_DELEGATOR {
+        state.update_targets(bytes, now).map(|_| ())
+    } else {
+        state
+            .update_delegated(delegator, role, bytes, now)
+            .map(|_| ())
+    }
+}
+
+/// Whether `role` is already trusted as delegated by `delegator`.
+fn is_trusted_via(state: &TrustedState, delegator: &str, role: &str) -> bool {
+    if delegator == ROOT_DELEGATOR {
+        state.targets().is_some()
+    } else {
+        state.delegated_via(delegator, role).is_some()
+    }
+}
+
+/// §5.4.4, §5.5.6, §5.6.5 again at `now`, for a state verified earlier.
+fn check_top_level_unexpired(state: &TrustedState, now: DateTime<Utc>) -> Result<(), Error> {
+    if let Some(timestamp) = state.timestamp() {
+        check_unexpired("timestamp", timestamp, now)?;
+    }
+    if let Some(snapshot) = state.snapshot() {
+        check_unexpired("snapshot", snapshot, now)?;
+    }
+    if let Some(targets) = state.targets() {
+        check_unexpired("targets", targets, now)?;
+    }
+    Ok(())
+}
+
+fn check_unexpired<T: Role>(role: &str, metadata: &T, now: DateTime<Utc>) -> Result<(), Error> {
+    if metadata.expires().is_expired_at(now) {
+        return Err(Error::Expired {
+            role: role.to_owned(),
+            version: metadata.version().get(),
+            expires: metadata.expires().to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn no_trusted_state() -> ClientError {
+    ClientError::Config {
+        reason: "no trusted state: refresh (or load_local) first".to_owned(),
+    }
+}
+
+fn not_stored(role: &str) -> ClientError {
+    ClientError::NotStored {
+        role: role.to_owned(),
+    }
+}
+
+/// Lock, ignoring poisoning: the session changes only through `TrustedState` steps,
+/// which leave the state as it was when they fail, and whole-value assignments.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The URL path of a target: each segment percent-encoded (only `A-Za-z0-9_.-~` kept),

@@ -644,3 +644,169 @@ fn sha512_target_hashes_are_checked() {
     );
     assert_nothing_in(&client.td);
 }
+
+// ---- the local store only (offline use) ----
+
+/// A repository of 16 succinct bins with one target in each of `paths`' bins, published.
+fn bins_setup(paths: &[&str]) -> (Server, Repo, Client) {
+    let (server, mut repo, client) = setup();
+    let bins = repo.delegate_bins(4, "bin", &key(50));
+    for path in paths {
+        repo.add_target(&bins.role_for(path), path, path.as_bytes());
+    }
+    repo.publish(&server);
+    (server, repo, client)
+}
+
+#[test]
+fn load_local_uses_only_the_store() {
+    let (server, _repo, client) = bins_setup(&["al/ph/alpha", "be/ta/beta"]);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    assert!(updater.target_info("al/ph/alpha", now()).unwrap().is_some());
+    server.take_requests();
+
+    let mut offline = client.updater(&server);
+    offline.load_local(now()).unwrap();
+    assert_eq!(offline.trusted_timestamp().unwrap().version, 1);
+    let info = offline
+        .lookup_target("al/ph/alpha", now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(info.file.length.get(), 11);
+    assert_eq!(
+        offline
+            .lookup_target("se/rd/serde", now())
+            .unwrap()
+            .unwrap()
+            .role,
+        "targets"
+    );
+    // beta's bin was never stored: no request, a distinct error, and nothing stored.
+    let before = client.files();
+    assert_eq!(
+        code(offline.lookup_target("be/ta/beta", now())),
+        "not-stored"
+    );
+    assert!(server.take_requests().is_empty());
+    assert_eq!(client.files(), before);
+}
+
+#[test]
+fn load_local_needs_stored_unexpired_metadata() {
+    let (server, _repo, client) = bins_setup(&["al/ph/alpha"]);
+    // Only the root is stored.
+    let mut updater = client.updater(&server);
+    let err = updater.load_local(now()).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::NotStored { role } if role == "timestamp"),
+        "{err}"
+    );
+    assert_eq!(code(updater.lookup_target("al/ph/alpha", now())), "config");
+    updater.refresh(now()).unwrap();
+    server.take_requests();
+
+    // §5.4.4: the stored timestamp (1 day) has expired two days later.
+    let later = now() + chrono::Duration::days(2);
+    let err = updater.load_local(later).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ClientError::Core(tuf_core::Error::Expired { role, version: 1, .. }) if role == "timestamp"
+        ),
+        "{err}"
+    );
+    // A failed load keeps no state.
+    assert_eq!(code(updater.lookup_target("al/ph/alpha", now())), "config");
+    // §5.3.10: the root (365 days) first.
+    let much_later = now() + chrono::Duration::days(400);
+    let err = updater.load_local(much_later).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Core(tuf_core::Error::Expired { role, .. }) if role == "root"),
+        "{err}"
+    );
+    assert!(server.take_requests().is_empty());
+    updater.load_local(now()).unwrap();
+}
+
+#[test]
+fn load_local_refuses_a_snapshot_the_timestamp_does_not_name() {
+    let (server, mut repo, client) = setup();
+    client.refresh(&server).unwrap();
+    let old_snapshot = client.stored("snapshot");
+    repo.bump_online();
+    repo.publish(&server);
+    client.refresh(&server).unwrap();
+    // The stored snapshot goes back to version 1 while the stored timestamp names 2.
+    MetadataStore::open(&client.md)
+        .unwrap()
+        .store("snapshot", &old_snapshot)
+        .unwrap();
+    let mut updater = client.updater(&server);
+    assert_eq!(code(updater.load_local(now())), "version-mismatch");
+    server.take_requests();
+    // Online, the same store is repaired: the named snapshot is fetched.
+    updater.refresh(now()).unwrap();
+    assert_eq!(
+        server.take_requests(),
+        [
+            "/metadata/2.root.json",
+            "/metadata/timestamp.json",
+            "/metadata/2.snapshot.json"
+        ]
+    );
+}
+
+// ---- lookups from many threads ----
+
+#[test]
+fn lookups_recheck_expiry_at_their_now() {
+    let (server, _repo, client) = bins_setup(&["al/ph/alpha"]);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    assert!(updater
+        .lookup_target("al/ph/alpha", now())
+        .unwrap()
+        .is_some());
+    // The timestamp verified at `now()` expires after a day: a long-lived updater must
+    // not go on answering from it.
+    let later = now() + chrono::Duration::days(2);
+    let err = updater.lookup_target("al/ph/alpha", later).unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Core(tuf_core::Error::Expired { role, .. }) if role == "timestamp"),
+        "{err}"
+    );
+}
+
+#[test]
+fn concurrent_lookups_fetch_each_bin_once() {
+    let paths: Vec<String> = (0..64).map(|i| format!("cr/at/crate-{i}")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let (server, _repo, client) = bins_setup(&refs);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    server.take_requests();
+    let updater = &updater;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .iter()
+            .chain(paths.iter())
+            .map(|path| {
+                scope.spawn(move || {
+                    let info = updater.lookup_target(path, now()).unwrap().unwrap();
+                    assert_eq!(info.file.length.get(), u64::try_from(path.len()).unwrap());
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+    });
+    let mut requests = server.take_requests();
+    let total = requests.len();
+    requests.sort();
+    requests.dedup();
+    assert_eq!(total, requests.len(), "a bin was fetched twice");
+    assert!(requests.iter().all(|r| r.starts_with("/metadata/1.bin-")));
+    assert!(requests.len() <= 16);
+}
