@@ -1,4 +1,5 @@
-//! Bounded HTTP downloads from the upstream registry and metadata server.
+//! Bounded HTTP downloads from the upstream registry (index files, `config.json`,
+//! `.crate` files). TUF metadata is fetched by `tuf-client`'s own `HttpFetcher`.
 //!
 //! Every download has a byte cap chosen by the caller (TUF §1.5.2 "endless data"): the
 //! body is read up to the cap plus one byte, and a longer body is refused without being

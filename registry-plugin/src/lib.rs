@@ -4,7 +4,8 @@
 //! crate stands between cargo and a registry as a local sparse-registry server (the
 //! *proxy*): cargo is pointed at it by source replacement, and every `config.json`, index
 //! file and `.crate` it hands to cargo has first been checked against TUF metadata
-//! (TUF 1.0.x with TAP 15 succinct hashed bins, through [`tuf_core`]).
+//! (TUF 1.0.x, with TAP 15 succinct hashed bins, through [`tuf_client`]'s updater; the
+//! trust rules are [`tuf_core`]'s).
 //!
 //! What reaches cargo, and what was checked first:
 //!
@@ -24,7 +25,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`verifier`] | the [`verifier::Verifier`] trait: the proxy's only view of TUF |
-//! | [`interim`] | the interim verifier: reads signed metadata directly with `tuf-core` (to be replaced by `tuf-client`'s `Updater`) |
+//! | [`updater_verifier`] | the verifier: an adapter over `tuf-client`'s `Updater` (refresh interval, offline bound, error kinds) |
 //! | [`proxy`] | the verifying sparse-registry server |
 //! | [`fetch`] | bounded HTTP downloads from the upstream registry |
 //! | [`state`] | what `cargo tuf init` pins under `$CARGO_HOME/tuf/<registry>/`, atomic writes |
@@ -34,7 +35,7 @@
 
 pub mod cmd;
 pub mod fetch;
-pub mod interim;
 pub mod proxy;
 pub mod state;
+pub mod updater_verifier;
 pub mod verifier;

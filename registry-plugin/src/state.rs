@@ -5,8 +5,7 @@
 //! | path | what |
 //! |---|---|
 //! | `registry.json` | [`PinnedRegistry`]: name, index URL, metadata URL, proxy port |
-//! | `root.json` | the trusted root: the file given to `init`, replaced on each verified rotation |
-//! | `metadata/` | the last verified `timestamp.json`, `snapshot.json`, `targets.json` and bins, and `checked.json` (when the timestamp was last checked online) |
+//! | `metadata/` | `tuf-client`'s metadata store: `root.json` (the trusted root: the file given to `init`, replaced on each verified rotation), the last verified `timestamp.json`, `snapshot.json`, `targets.json` and bins; and `checked.json` (when the timestamp was last checked online) |
 //! | `index/` | index files that passed verification, by sparse path (for offline use and `cargo tuf verify`) |
 //!
 //! Every write is atomic: a temporary file in the same directory, fsync, rename.
@@ -152,9 +151,21 @@ impl RegistryDir {
         self.dir.join("registry.json")
     }
 
-    /// `root.json`: the trusted root.
+    /// `metadata/root.json`: the trusted root, where `tuf-client`'s updater keeps it.
     pub fn root_file(&self) -> PathBuf {
-        self.dir.join("root.json")
+        self.metadata_dir().join("root.json")
+    }
+
+    /// Move a trusted root kept where earlier versions put it (`root.json` beside
+    /// `registry.json`) to [`RegistryDir::root_file`], unless one is already there.
+    pub fn migrate_legacy_root(&self) -> std::io::Result<()> {
+        let legacy = self.dir.join("root.json");
+        let current = self.root_file();
+        if current.exists() || !legacy.exists() {
+            return Ok(());
+        }
+        write_atomic(&current, &fs::read(&legacy)?)?;
+        fs::remove_file(&legacy)
     }
 
     /// `metadata/`: last verified top-level roles and bins.

@@ -1,8 +1,8 @@
 //! The proxy's only view of TUF: a small trait, so the trust logic can move behind it.
 //!
-//! Today [`crate::interim::InterimVerifier`] implements it by reading the signed metadata
-//! directly with `tuf-core`. When `tuf-client`'s `Updater` lands, an adapter over it
-//! replaces the interim verifier and the proxy does not change.
+//! [`crate::updater_verifier::UpdaterVerifier`] implements it over `tuf-client`'s
+//! `Updater`, which holds the one implementation of the TUF §5 client workflow; the
+//! proxy sees only signed entries and [`VerifyError`]s.
 
 use std::fmt;
 

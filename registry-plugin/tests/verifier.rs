@@ -1,4 +1,4 @@
-//! The interim verifier on its own, against a real HTTP server: root rotation, target
+//! The verifier (the adapter over `tuf-client`'s updater) on its own, against a real HTTP server: root rotation, target
 //! lookup and authenticated absence, the refresh interval, and a tampered bin.
 
 // Helpers outside #[test] fns: a failure is a broken test setup.
@@ -8,9 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use registry_plugin::fetch::Fetcher;
-use registry_plugin::interim::{InterimVerifier, Mode};
 use registry_plugin::state::{RegistryDir, RegistryName};
+use registry_plugin::updater_verifier::{Mode, UpdaterVerifier};
 use registry_plugin::verifier::{Verifier, VerifyError};
 use support::*;
 use tuf_core::crypto::Ed25519Signer;
@@ -32,11 +31,10 @@ fn dir(user: &User) -> RegistryDir {
     RegistryDir::new(&user.home(), &RegistryName::parse(REGISTRY).unwrap())
 }
 
-fn open(user: &User, registry: &Registry, refresh_interval: Duration) -> InterimVerifier {
-    InterimVerifier::open(
+fn open(user: &User, registry: &Registry, refresh_interval: Duration) -> UpdaterVerifier {
+    UpdaterVerifier::open(
         &dir(user),
         &registry.metadata_url(),
-        Fetcher::new().unwrap(),
         Mode::Online { refresh_interval },
         Limits::default(),
     )
@@ -133,4 +131,64 @@ fn a_bin_changed_after_signing_is_refused() {
     // Nothing unverified was kept: the bin is not in the verified cache.
     let bin_file = bin_path.trim_start_matches("metadata/1.");
     assert!(!dir(&user).metadata_dir().join(bin_file).exists());
+}
+
+#[test]
+fn offline_answers_from_the_store_without_requests() {
+    let (_work, registry, user) = setup();
+    let online = open(&user, &registry, Duration::from_secs(300));
+    online.index_entry(&name("alpha")).unwrap().unwrap();
+    online.config_entry().unwrap();
+    let offline = |hours| {
+        UpdaterVerifier::open(
+            &dir(&user),
+            &registry.metadata_url(),
+            Mode::Offline {
+                max_staleness: chrono::Duration::hours(hours),
+            },
+            Limits::default(),
+        )
+        .unwrap()
+    };
+    registry.server.reset_counts();
+    let verifier = offline(24);
+    let entry = verifier.index_entry(&name("alpha")).unwrap().unwrap();
+    entry
+        .check(&registry.targets[&sparse_path("alpha")])
+        .unwrap();
+    verifier.config_entry().unwrap();
+    // A crate in a bin never stored: offline cannot say whether it exists.
+    let bins = tuf_core::metadata::SuccinctRoles::new(
+        Vec::new(),
+        tuf_core::metadata::Threshold::new(1).unwrap(),
+        BIT_LENGTH,
+        "crates-bin",
+    );
+    let unstored = (0..100)
+        .map(|i| format!("other-{i}"))
+        .find(|n| {
+            let bin = bins.role_for(&sparse_path(n));
+            !dir(&user)
+                .metadata_dir()
+                .join(format!("{bin}.json"))
+                .exists()
+        })
+        .unwrap();
+    let error = verifier.index_entry(&name(&unstored)).unwrap_err();
+    assert_eq!(error.code(), "offline", "{error}");
+    assert_eq!(registry.server.count_prefix(""), 0);
+}
+
+#[test]
+fn a_root_pinned_beside_registry_json_is_moved_into_the_metadata_store() {
+    let (_work, registry, user) = setup();
+    let legacy = dir(&user).path().join("root.json");
+    std::fs::rename(dir(&user).root_file(), &legacy).unwrap();
+    let verifier = open(&user, &registry, Duration::ZERO);
+    assert!(verifier.index_entry(&name("alpha")).unwrap().is_some());
+    assert!(!legacy.exists());
+    assert_eq!(
+        std::fs::read(dir(&user).root_file()).unwrap(),
+        registry.root_bytes_v1()
+    );
 }

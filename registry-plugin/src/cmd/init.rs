@@ -62,6 +62,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         index_url,
         metadata_url,
     };
+    dir.migrate_legacy_root()
+        .with_context(|| format!("while moving the trusted root in {}", dir.path().display()))?;
     if dir.registry_file().exists() && !args.force {
         let existing = dir.load()?;
         if existing != pinned || fs::read(dir.root_file()).ok().as_deref() != Some(&root_bytes[..])

@@ -14,9 +14,9 @@ use tuf_core::index::IndexLimits;
 use tuf_core::Limits;
 
 use crate::fetch::Fetcher;
-use crate::interim::{InterimVerifier, Mode};
 use crate::proxy::{ProxySettings, DEFAULT_MAX_CRATE_BYTES};
 use crate::state::{cargo_home, choose_registry, PinnedRegistry, RegistryDir};
+use crate::updater_verifier::{Mode, UpdaterVerifier};
 
 /// Options shared by the subcommands that verify.
 #[derive(Debug, Clone, clap::Args)]
@@ -49,8 +49,8 @@ pub struct Opened {
     pub dir: RegistryDir,
     /// What `init` pinned.
     pub pinned: PinnedRegistry,
-    /// The verifier (interim, until `tuf-client` lands).
-    pub verifier: Arc<InterimVerifier>,
+    /// The verifier (`tuf-client`'s updater behind the proxy's `Verifier` trait).
+    pub verifier: Arc<UpdaterVerifier>,
     /// The HTTP client for upstream files.
     pub fetcher: Fetcher,
     /// `$CARGO_HOME`.
@@ -73,14 +73,9 @@ impl VerifyArgs {
                 refresh_interval: Duration::from_secs(self.refresh_interval),
             }
         };
-        let verifier = InterimVerifier::open(
-            &dir,
-            &pinned.metadata_url,
-            fetcher.clone(),
-            mode,
-            Limits::default(),
-        )
-        .with_context(|| format!("while opening the pinned registry `{}`", pinned.name))?;
+        let verifier =
+            UpdaterVerifier::open(&dir, &pinned.metadata_url, mode, Limits::default())
+                .with_context(|| format!("while opening the pinned registry `{}`", pinned.name))?;
         Ok(Opened {
             dir,
             pinned,
