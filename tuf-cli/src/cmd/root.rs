@@ -179,10 +179,12 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
     // against the newest root): stage it again, unchanged, for the new keys to sign,
     // unless a targets is staged already (it is counted against this root).
     let staged_targets = repo.staged(RoleType::Targets);
-    if targets_change.is_none()
-        && root.roles.get("targets") != trusted.role.roles.get("targets")
-        && (!staged_targets.exists() || args.replace)
-    {
+    let targets_keys_changed = root.roles.get("targets") != trusted.role.roles.get("targets");
+    let keep_staged_targets = targets_change.is_none()
+        && targets_keys_changed
+        && staged_targets.exists()
+        && !args.replace;
+    if targets_change.is_none() && targets_keys_changed && !keep_staged_targets {
         targets_change = Some(TargetsChange::default());
     }
     let prepared_targets = match &targets_change {
@@ -213,6 +215,14 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
         root.role_keys(RoleType::Root)
             .map_or(0, |r| r.threshold.get()),
     ));
+    if keep_staged_targets {
+        ui.info(format!(
+            "the targets keys change: the targets already staged at {} is counted against \
+             root v{}'s targets keys from now on (`tuf status` shows who must sign it)",
+            staged_targets.display(),
+            root.version
+        ));
+    }
     if let Some(prepared) = &prepared_targets {
         targets::write(&repo, prepared, &names, ui)?;
         ui.info(
