@@ -88,7 +88,7 @@ impl Repo {
     }
 }
 
-fn file<'p>(publication: &'p Publication, kind: FileKind) -> &'p [u8] {
+fn file(publication: &Publication, kind: FileKind) -> &[u8] {
     &publication
         .files
         .iter()
