@@ -157,14 +157,23 @@ pub fn prepare(
 ) -> anyhow::Result<Prepared> {
     let policy = repo.policy()?;
     let staged_path = repo.staged(RoleType::Targets);
+    let published = published_targets(repo)?;
     if staged_path.exists() && !replace {
-        return Err(usage(format!(
-            "a targets is already staged at {}: sign and publish it, or pass --replace to \
-             discard it and its signatures",
-            staged_path.display()
-        )));
+        // Before the first publish, an unsigned staged targets (v1 from `tuf init`) is
+        // only the starting point: re-staging it loses nothing.
+        let unsigned_first = published.is_none()
+            && meta::load(&staged_path, Some(RoleType::Targets))?
+                .signatures()
+                .is_empty();
+        if !unsigned_first {
+            return Err(usage(format!(
+                "a targets is already staged at {}: sign and publish it, or pass --replace \
+                 to discard it and its signatures",
+                staged_path.display()
+            )));
+        }
     }
-    let (mut targets, version) = match published_targets(repo)? {
+    let (mut targets, version) = match published {
         Some((version, targets)) => (targets, version.checked_add(1).context("version")?),
         None if staged_path.exists() => {
             let staged = meta::load(&staged_path, Some(RoleType::Targets))?;
