@@ -524,3 +524,55 @@ fn rebin_changes_the_number_of_bins_and_clients_follow() {
         .stderr(predicate::str::contains("1 bin(s) signed"));
     client_sees_index(&env, &mut updater);
 }
+
+#[test]
+fn online_key_rotated_by_hand_needs_targets_staged_with_the_new_bin_key() {
+    let env = Env::new();
+    published(&env);
+    let server = DirServer::start(&env.path("repo"));
+    let mut updater = client(&env, &server, "client");
+    client_sees_index(&env, &mut updater);
+    let new_online = env.plain_key("online2");
+    // Root v2 swaps the timestamp and snapshot keys role by role: no targets is staged.
+    env.tuf()
+        .args(["root", "rotate", "repo"])
+        .args(["--add-key", "timestamp=online2.pub.json"])
+        .args(["--add-key", "snapshot=online2.pub.json"])
+        .args(["--remove-key", "timestamp=online.pub.json"])
+        .args(["--remove-key", "snapshot=online.pub.json"])
+        .assert()
+        .success();
+    assert!(!env.path("repo/staged/targets.json").exists());
+    env.sign("root", "alice");
+    env.sign("root", "bob");
+    // The new key is not the bins' key of the published targets: refused (exit 5)
+    // before anything is committed, saying what to stage.
+    publish(&env, "online2.pem")
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("not the bins' key"))
+        .stderr(predicate::str::contains("tuf targets stage"));
+    assert!(!env.path("repo/metadata/2.root.json").exists());
+
+    env.tuf()
+        .args(["targets", "stage", "repo", "--bin-key", "online2.pub.json"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("replaces the old bin key"));
+    let staged = cli_support::parse(&env.path("repo/staged/targets.json"), RoleType::Targets);
+    let delegations = &staged.signed()["delegations"];
+    assert_eq!(
+        delegations["succinct_roles"]["keyids"],
+        serde_json::json!([new_online])
+    );
+    // The old bin key is dropped from the delegation's keys.
+    assert_eq!(delegations["keys"].as_object().unwrap().len(), 1);
+    env.sign("targets", "tgt");
+    publish(&env, "online2.pem")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published (Full)"));
+    verify(&env).assert().success();
+    client_sees_index(&env, &mut updater);
+    assert_eq!(updater.trusted().unwrap().root().version.get(), 2);
+}
