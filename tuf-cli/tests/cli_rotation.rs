@@ -162,6 +162,13 @@ fn private_key(env: &Env, name: &str) -> Box<dyn Signer> {
     signer_from_pkcs8_der(&der).unwrap()
 }
 
+/// The version of the root the client stored (`NAME/metadata/root.json`): the root it
+/// trusts after its last refresh.
+fn client_root_version(env: &Env, client: &str) -> u64 {
+    let root: Value = serde_json::from_slice(&stored(env, client, "root").unwrap()).unwrap();
+    root["signed"]["version"].as_u64().unwrap()
+}
+
 /// The client's stored copy of `role`, if any.
 fn stored(env: &Env, client: &str, role: &str) -> Option<Vec<u8>> {
     fs::read(env.path(&format!("{client}/metadata/{role}.json"))).ok()
@@ -265,8 +272,7 @@ fn online_key_compromise_rotation_client_follows_and_refuses_the_old_key() {
     // snapshot (TUF §5.3.11) and takes the new ones.
     let roles = client_sees_index(&env, &mut before);
     assert!(roles.iter().all(|r| r.starts_with("crates-bin-")));
-    let trusted = before.trusted().unwrap();
-    assert_eq!(trusted.root().version.get(), 2);
+    assert_eq!(client_root_version(&env, "client"), 2);
     let good_timestamp = stored(&env, "client", "timestamp").unwrap();
 
     // The attacker re-signs a higher timestamp with the old (compromised) key: refused by
@@ -391,7 +397,7 @@ fn targets_key_rotation_restages_targets_and_publish_waits_for_the_new_key() {
     assert_ne!(tgt, signers[0]);
     verify(&env).assert().success();
     client_sees_index(&env, &mut updater);
-    assert_eq!(updater.trusted().unwrap().root().version.get(), 2);
+    assert_eq!(client_root_version(&env, "client"), 2);
 }
 
 #[test]
@@ -574,5 +580,5 @@ fn online_key_rotated_by_hand_needs_targets_staged_with_the_new_bin_key() {
         .stderr(predicate::str::contains("published (Full)"));
     verify(&env).assert().success();
     client_sees_index(&env, &mut updater);
-    assert_eq!(updater.trusted().unwrap().root().version.get(), 2);
+    assert_eq!(client_root_version(&env, "client"), 2);
 }
