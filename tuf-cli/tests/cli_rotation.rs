@@ -201,12 +201,20 @@ fn online_key_compromise_rotation_client_follows_and_refuses_the_old_key() {
     assert_eq!(bins["bit_length"], 3);
     let (report, code) = env.status_json(&[]);
     assert_eq!(code, 3);
+    let staged = role(&report, "targets", "staged");
     assert_eq!(
-        ids(
-            &role(&report, "targets", "staged")["thresholds"][0],
-            "missing"
-        ),
+        ids(&staged["thresholds"][0], "missing"),
         vec![env_key_id(&env, "tgt")]
+    );
+    let notes = staged["notes"].to_string();
+    let online = env_key_id(&env, "online");
+    assert!(
+        notes.contains(&format!("bin key + {new_online} (online2)")),
+        "{notes}"
+    );
+    assert!(
+        notes.contains(&format!("bin key - {online} (online)")),
+        "{notes}"
     );
     env.sign("root", "alice");
     env.sign("root", "bob");
@@ -437,7 +445,17 @@ fn targets_signed_by_the_old_key_before_a_rotation_do_not_count_after_it() {
     assert!(!env.path("repo/metadata/2.root.json").exists());
     assert!(!env.path("repo/metadata/2.targets.json").exists());
     env.sign("targets", "tgt2");
-    publish(&env, "online.pem").assert().success();
+    // The root alone may be committed now, with a warning to publish at once.
+    env.tuf()
+        .args(["root", "commit", "repo"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Run `tuf publish` now"));
+    verify(&env).assert().code(1);
+    publish(&env, "online.pem")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("committed staged targets v2"));
     verify(&env).assert().success();
 }
 
@@ -470,8 +488,14 @@ fn rebin_changes_the_number_of_bins_and_clients_follow() {
         .stdout(predicate::str::contains("delegates to 32 hashed bins"))
         .stderr(predicate::str::contains("bins: 8 -> 32"));
     assert_eq!(env.read("repo/policy.json"), policy);
-    let (_, code) = env.status_json(&[]);
+    let (report, code) = env.status_json(&[]);
     assert_eq!(code, 3);
+    assert_eq!(
+        role(&report, "targets", "staged")["notes"],
+        serde_json::json!([
+            "changes from published targets v1: bins 8 crates-bin-* -> 32 crates-bin-*"
+        ])
+    );
     publish(&env, "online.pem")
         .assert()
         .code(3)

@@ -335,7 +335,14 @@ pub fn commit(dir: &std::path::Path, publishing: bool, ui: &Ui) -> anyhow::Resul
         ));
     }
     if let Some(old) = &trusted {
-        check_published_targets(&repo, &root, &names)?;
+        if check_published_targets(&repo, &root, &names)? && !publishing {
+            ui.warn(format!(
+                "the published targets does not verify under root v{} until `tuf publish` \
+                 commits the signed staged targets: clients refuse the repository until \
+                 then. Run `tuf publish` now",
+                root.version
+            ));
+        }
         let online = |r: &Root| {
             (
                 r.roles.get("snapshot").cloned(),
@@ -377,21 +384,22 @@ pub fn commit(dir: &std::path::Path, publishing: bool, ui: &Ui) -> anyhow::Resul
 /// Refuse (exit 3) a root under which the published targets would not verify, unless a
 /// staged targets signed by the new root's targets keys is there to replace it: a client
 /// checks the targets against the newest root (TUF §5.6.3), so the repository would be
-/// refused from the moment the root is published until a re-signed targets is.
-fn check_published_targets(repo: &Repo, root: &Root, names: &Keyholders) -> anyhow::Result<()> {
+/// refused from the moment the root is published until a re-signed targets is. Returns
+/// whether the staged targets is needed for that.
+fn check_published_targets(repo: &Repo, root: &Root, names: &Keyholders) -> anyhow::Result<bool> {
     let Some((path, published)) = targets::published_targets_meta(repo)? else {
-        return Ok(());
+        return Ok(false);
     };
     let signers = Signers::from_root(root, RoleType::Targets, format!("root v{}", root.version))?;
     if signers.count(&published, names).met {
-        return Ok(());
+        return Ok(false);
     }
     let staged_path = repo.staged(RoleType::Targets);
     let staged_count = if staged_path.exists() {
         let staged = meta::load(&staged_path, Some(RoleType::Targets))?;
         let count = signers.count(&staged, names);
         if count.met {
-            return Ok(());
+            return Ok(true);
         }
         Some(count)
     } else {

@@ -290,6 +290,55 @@ pub fn published_targets_meta(repo: &Repo) -> anyhow::Result<Option<(PathBuf, Si
     Ok(Some((path, meta)))
 }
 
+/// What a staged targets changes in the hashed-bin delegation from the published one, one
+/// line each (for `tuf status`): the number of bins or their prefix, and the bin keys.
+pub fn delegation_changes(
+    published: &Targets,
+    staged: &Targets,
+    names: &Keyholders,
+) -> Vec<String> {
+    let bins = |t: &Targets| {
+        t.delegations
+            .as_ref()
+            .and_then(|d| d.succinct_roles.clone())
+    };
+    let (Some(old), Some(new)) = (bins(published), bins(staged)) else {
+        return Vec::new();
+    };
+    let holder = |id: &KeyId| match names.get(id) {
+        Some(name) => format!("{id} ({name})"),
+        None => id.to_string(),
+    };
+    let mut changes = Vec::new();
+    if (old.bit_length, &old.name_prefix) != (new.bit_length, &new.name_prefix) {
+        changes.push(format!(
+            "changes from published targets v{}: bins {} {}-* -> {} {}-*",
+            published.version,
+            old.bin_count(),
+            old.name_prefix,
+            new.bin_count(),
+            new.name_prefix
+        ));
+    }
+    let was: BTreeSet<&KeyId> = old.keyids.iter().collect();
+    let now: BTreeSet<&KeyId> = new.keyids.iter().collect();
+    for added in now.difference(&was) {
+        changes.push(format!(
+            "changes from published targets v{}: bin key + {}",
+            published.version,
+            holder(added)
+        ));
+    }
+    for removed in was.difference(&now) {
+        changes.push(format!(
+            "changes from published targets v{}: bin key - {}",
+            published.version,
+            holder(removed)
+        ));
+    }
+    changes
+}
+
 /// The bin keys of the targets `path` holds.
 pub fn bin_keyids(meta: &SignedMetadata, path: &Path) -> anyhow::Result<Vec<KeyId>> {
     Ok(meta::typed_targets(meta, path)?
