@@ -14,7 +14,9 @@
 //!
 //! 1. Take the repository lock (one publisher at a time).
 //! 2. Load the published state as a client would (newest root, `timestamp.json`, the
-//!    snapshot it names, the targets that names), verified.
+//!    snapshot it names, the targets that names), verified; after a root rotation that
+//!    replaced the keys it was signed with, under the older root that signed it, and
+//!    then every bin, the snapshot and the timestamp are signed again (TUF §5.3.11).
 //! 3. Find what changed: the paths a registry's publish hook names ([`Changes::Paths`],
 //!    work proportional to the change), or a scan of the whole index that re-hashes only
 //!    files whose length or mtime differ from the manifest ([`Changes::Scan`]).
