@@ -37,6 +37,9 @@ pub enum Command {
     /// Root key management: stage a rotation, commit a signed root.
     #[command(subcommand)]
     Root(RootCommand),
+    /// Top-level targets: stage a re-signed targets (after a key rotation) or new bins.
+    #[command(subcommand)]
+    Targets(TargetsCommand),
     /// Publish: commit signed staged root/targets, then sign the index with the online key.
     Publish(cmd::publish::PublishArgs),
     /// Re-sign online roles (timestamp, snapshot, bins) that expire soon (for cron).
@@ -65,6 +68,16 @@ pub enum RootCommand {
     Commit(cmd::root::CommitArgs),
 }
 
+/// `tuf targets ...`
+#[derive(Debug, Subcommand)]
+pub enum TargetsCommand {
+    /// Stage targets N+1 from the published targets N for its key holders to sign
+    /// (after a targets or online key rotation, or to renew its expiry).
+    Stage(cmd::targets::StageArgs),
+    /// Stage targets N+1 with another number of hashed bins (TAP 15 bit_length).
+    Rebin(cmd::targets::RebinArgs),
+}
+
 /// Run one command.
 pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
     match command {
@@ -74,6 +87,8 @@ pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
         Command::Status(args) => cmd::status::run(&args, ui),
         Command::Root(RootCommand::Rotate(args)) => cmd::root::run_rotate(&args, ui),
         Command::Root(RootCommand::Commit(args)) => cmd::root::run_commit(&args, ui),
+        Command::Targets(TargetsCommand::Stage(args)) => cmd::targets::run_stage(&args, ui),
+        Command::Targets(TargetsCommand::Rebin(args)) => cmd::targets::run_rebin(&args, ui),
         Command::Publish(args) => cmd::publish::run_publish(&args, ui),
         Command::Refresh(args) => cmd::publish::run_refresh(&args, ui),
         Command::Verify(args) => cmd::publish::run_verify(&args, ui),

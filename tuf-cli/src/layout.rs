@@ -6,7 +6,8 @@
 //!   policy.json          repository policy: bins, expiry periods, consistent snapshots
 //!   keyholders.json      key id -> holder name, for status messages (not trusted data)
 //!   staged/root.json     root being prepared (v1 by `init`, N+1 by `root rotate`)
-//!   staged/targets.json  top-level targets being prepared (v1 by `init`)
+//!   staged/targets.json  top-level targets being prepared (v1 by `init`, N+1 by
+//!                        `targets stage|rebin` or by `root rotate` when keys change)
 //!   metadata/            published metadata, served as the TUF metadata URL:
 //!     N.root.json        every root version ever published (kept forever)
 //!     N.targets.json, N.<bin>.json, N.snapshot.json, timestamp.json   (by `tuf publish`)

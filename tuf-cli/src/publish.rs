@@ -14,7 +14,9 @@
 //!
 //! 1. Take the repository lock (one publisher at a time).
 //! 2. Load the published state as a client would (newest root, `timestamp.json`, the
-//!    snapshot it names, the targets that names), verified.
+//!    snapshot it names, the targets that names), verified; after a root rotation that
+//!    replaced the keys it was signed with, under the older root that signed it, and
+//!    then every bin, the snapshot and the timestamp are signed again (TUF §5.3.11).
 //! 3. Find what changed: the paths a registry's publish hook names ([`Changes::Paths`],
 //!    work proportional to the change), or a scan of the whole index that re-hashes only
 //!    files whose length or mtime differ from the manifest ([`Changes::Scan`]).
@@ -125,7 +127,44 @@ impl Repository {
     }
 
     /// [`Repository::load_state`], with the SHA-256 of the exact bytes it verified.
+    ///
+    /// The state is verified under `root`, the newest root. If it does not verify there,
+    /// it is verified under each older root in turn, newest first: after a root rotation
+    /// that replaced the online (timestamp, snapshot) or targets keys, the published state
+    /// is still the one signed under the root before, until a publish re-signs it (TUF
+    /// §5.3.11: clients drop their timestamp and snapshot when those keys rotate, and
+    /// take the new ones). Such a state has [`PublishedState::root`] older than `root`,
+    /// which [`publish`] takes as the cue for a full re-sign with the new keys.
     fn load_state_keyed(
+        &self,
+        root: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<(PublishedState, StateKey)>, Error> {
+        let under_newest = self.load_state_under(root, limits);
+        let Err(first_error @ Error::Tuf { .. }) = under_newest else {
+            return under_newest;
+        };
+        let newest_version = self.newest("root", 1)?.map_or(0, |(v, _)| v);
+        for version in (1..newest_version).rev() {
+            let Some(older) =
+                fsio::read_optional(&self.metadata_dir().join(format!("{version}.root.json")))?
+            else {
+                continue;
+            };
+            if let Ok(Some((state, key))) = self.load_state_under(&older, limits) {
+                // Keyed by the newest root: the cache is looked up with it.
+                let key = StateKey {
+                    root: sha256(root),
+                    ..key
+                };
+                return Ok(Some((state, key)));
+            }
+        }
+        Err(first_error)
+    }
+
+    /// The published state verified under `root` alone.
+    fn load_state_under(
         &self,
         root: &[u8],
         limits: &Limits,
@@ -405,11 +444,19 @@ pub fn publish(
     let state_dir = repository.state_dir();
     let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
     let limits = &options.limits;
-    let (_, root) = repository.newest_root()?;
+    let (root_version, root) = repository.newest_root()?;
     let (state, state_key) = match repository.load_state_cached(&root, limits)? {
         Some((state, key)) => (Some(state), Some(key)),
         None => (None, None),
     };
+    // The published state verifies only under an older root: the newest root replaced
+    // keys that signed it (see `load_state_keyed`). Every bin, the snapshot and the
+    // timestamp are signed again with the keys the newest root and targets name, versions
+    // continuing from the old state (TUF §5.3.11 has clients drop their timestamp and
+    // snapshot, so they take the new ones; python-tuf's ngclient does the same).
+    let keys_rotated = state
+        .as_ref()
+        .is_some_and(|s| s.root().version.get() != root_version);
     let from = state.as_ref().map_or(1, |s| s.targets().version.get());
     let (targets_version, targets) =
         repository
@@ -430,13 +477,14 @@ pub fn publish(
     let targets_changed = state
         .as_ref()
         .is_some_and(|s| s.targets().version.get() != targets_version);
+    let resign_all = targets_changed || keys_rotated;
     let old_manifest = match (&state, changes) {
-        (Some(_), Changes::Paths(_)) if !targets_changed => Manifest::default(),
+        (Some(_), Changes::Paths(_)) if !resign_all => Manifest::default(),
         _ => Manifest::load(&state_dir)?,
     };
     let full = match &state {
         None => Some(PublishKind::First),
-        Some(_) if targets_changed => Some(PublishKind::Full),
+        Some(_) if resign_all => Some(PublishKind::Full),
         // Without a manifest a scan cannot see deletions; sign every bin from the scan.
         Some(_) if matches!(changes, Changes::Scan) && old_manifest.entries.is_empty() => {
             Some(PublishKind::Full)
@@ -635,13 +683,28 @@ pub fn refresh(
     let state_dir = repository.state_dir();
     let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
     let limits = &options.limits;
-    let (_, root) = repository.newest_root()?;
+    let (root_version, root) = repository.newest_root()?;
     let state = repository
         .load_state(&root, limits)?
         .ok_or_else(|| Error::Missing {
             path: repository.metadata_dir().join(repo::TIMESTAMP_FILE),
             reason: "nothing published yet".to_owned(),
         })?;
+    if state.root().version.get() != root_version {
+        // Refresh re-signs only what expires, with the keys that signed it; after a key
+        // rotation everything must be signed again from the index (`publish`).
+        return Err(Error::Tuf {
+            what: "refresh".to_owned(),
+            source: tuf_core::Error::RepoState {
+                what: format!("root v{root_version}"),
+                reason: format!(
+                    "it replaced keys the published state (signed under root v{}) was \
+                     signed with; publish to re-sign everything with the new keys",
+                    state.root().version
+                ),
+            },
+        });
+    }
     let refresh_before = options
         .now
         .checked_add_signed(window)

@@ -224,7 +224,8 @@ fn error_paths() {
         ])
         .assert()
         .code(2);
-    // The wrong key as the online key: the engine refuses to sign.
+    // The wrong key as the online key: refused (exit 5) before the staged root is
+    // committed or anything is signed.
     env.sign("root", "bob");
     env.tuf()
         .args([
@@ -236,9 +237,14 @@ fn error_paths() {
             "tgt.pem",
         ])
         .assert()
-        .failure();
+        .code(5);
     assert!(!env.path("repo/metadata/timestamp.json").exists());
+    assert!(!env.path("repo/metadata/1.root.json").exists());
     // A root not trusted by the verifier: a clear failure.
+    env.tuf()
+        .args(["root", "commit", "repo"])
+        .assert()
+        .success();
     std::fs::write(env.path("trusted-root.json"), b"{}").unwrap();
     verify(&env)
         .assert()

@@ -6,3 +6,4 @@ pub mod publish;
 pub mod root;
 pub mod sign;
 pub mod status;
+pub mod targets;

@@ -14,7 +14,7 @@ use tuf_core::metadata::RoleType;
 use tuf_core::repo::Expiries;
 use tuf_core::Limits;
 
-use crate::cmd::{root, status};
+use crate::cmd::{root, status, targets};
 use crate::duration::parse_duration;
 use crate::exit::{err, usage, Code};
 use crate::fsutil::{self, Access, Existing};
@@ -94,15 +94,13 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     }
     refuse_unsigned_staged(&repo, now)?;
     let online = load_online(&args.online_key, &args.passphrase)?;
+    // Before anything is committed: after an online key rotation the key must be the new
+    // one, or the new root would be published with nothing signed under it.
+    check_online_in_force(&repo, &args.online_key, &online)?;
 
     // Commit what the key holders signed: a staged root first (the targets answers to it).
     if repo.staged(RoleType::Root).exists() {
-        root::run_commit(
-            &root::CommitArgs {
-                repo: args.repo.clone(),
-            },
-            ui,
-        )?;
+        root::commit(&args.repo, true, ui)?;
     }
     if repo.trusted_root()?.is_none() {
         return Err(err(
@@ -390,10 +388,95 @@ fn commit_staged_targets(repo: &Repo, now: chrono::DateTime<Utc>, ui: &Ui) -> an
         "committed staged targets v{version} as {}",
         published.display()
     ));
+    follow_bins_in_policy(repo, &targets, ui)
+}
+
+/// After `tuf targets rebin`: the committed targets' hashed bins become `policy.json`'s,
+/// so the policy describes the repository as published.
+fn follow_bins_in_policy(
+    repo: &Repo,
+    targets: &tuf_core::metadata::Targets,
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    let Some(bins) = targets
+        .delegations
+        .as_ref()
+        .and_then(|d| d.succinct_roles.as_ref())
+    else {
+        return Ok(());
+    };
+    let mut policy = repo.policy()?;
+    if policy.bins.bit_length == bins.bit_length && policy.bins.name_prefix == bins.name_prefix {
+        return Ok(());
+    }
+    policy.bins.bit_length = bins.bit_length;
+    policy.bins.name_prefix.clone_from(&bins.name_prefix);
+    fsutil::write_atomic(
+        &repo.policy_path(),
+        &policy.to_file_bytes()?,
+        Access::Public,
+        Existing::Replace,
+    )?;
+    ui.info(format!(
+        "{}: bins are now {} ({}-*), as the committed targets delegates",
+        repo.policy_path().display(),
+        bins.bin_count(),
+        bins.name_prefix
+    ));
     Ok(())
 }
 
-fn newest_published(dir: &Path, role: &str) -> anyhow::Result<Option<u64>> {
+/// Refuse (exit 5) an online key that cannot sign what the next publish signs: it must be
+/// a timestamp key of the root in force once the staged root (if any) is committed, and
+/// a bin key of the targets in force once the staged targets (if any) is committed.
+fn check_online_in_force(repo: &Repo, path: &Path, online: &OnlineKeys) -> anyhow::Result<()> {
+    let staged_root = repo.staged(RoleType::Root);
+    if staged_root.exists() {
+        let staged = meta::load(&staged_root, Some(RoleType::Root))?;
+        let root = meta::typed_root(&staged, &staged_root)?;
+        check_online_key(repo, path, online, &root, "staged")?;
+    } else if let Some(trusted) = repo.trusted_root()? {
+        check_online_key(repo, path, online, &trusted.role, "published")?;
+    }
+    let staged_targets = repo.staged(RoleType::Targets);
+    let targets = if staged_targets.exists() {
+        Some((
+            staged_targets.clone(),
+            meta::load(&staged_targets, Some(RoleType::Targets))?,
+        ))
+    } else {
+        targets::published_targets_meta(repo)?
+    };
+    let Some((targets_path, targets)) = targets else {
+        return Ok(());
+    };
+    let allowed = targets::bin_keyids(&targets, &targets_path)?;
+    for key in &online.bins {
+        if !allowed.contains(key.key_id()) {
+            return Err(err(
+                Code::KeyRefused,
+                format!(
+                    "{} holds key {}, which is not the bins' key in {} (expected {}): after \
+                     an online key rotation, stage targets with the new bin key (`tuf \
+                     targets stage {} --bin-key NEW.pub.json`) and have it signed. Nothing \
+                     was signed",
+                    path.display(),
+                    key.key_id(),
+                    targets_path.display(),
+                    allowed
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    repo.dir().display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn newest_published(dir: &Path, role: &str) -> anyhow::Result<Option<u64>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -426,8 +509,18 @@ fn check_online(repo: &Repo, path: &Path, online: &OnlineKeys) -> anyhow::Result
     let Some(trusted) = repo.trusted_root()? else {
         return Ok(());
     };
-    let allowed = trusted
-        .role
+    check_online_key(repo, path, online, &trusted.role, "published")
+}
+
+/// Refuse (exit 5) a key that is not a timestamp key of `root`.
+fn check_online_key(
+    repo: &Repo,
+    path: &Path,
+    online: &OnlineKeys,
+    root: &tuf_core::metadata::Root,
+    which: &str,
+) -> anyhow::Result<()> {
+    let allowed = root
         .role_keys(RoleType::Timestamp)
         .map(|r| r.keyids.clone())
         .unwrap_or_default();
@@ -444,10 +537,11 @@ fn check_online(repo: &Repo, path: &Path, online: &OnlineKeys) -> anyhow::Result
             return Err(err(
                 Code::KeyRefused,
                 format!(
-                    "{} holds key {}, which is not the online (timestamp) key of root v{}:                      expected {}. Nothing was signed",
+                    "{} holds key {}, which is not the online (timestamp) key of {which} \
+                     root v{}: expected {}. Nothing was signed",
                     path.display(),
                     key.key_id(),
-                    trusted.role.version,
+                    root.version,
                     expected.join(", ")
                 ),
             ));

@@ -6,16 +6,17 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use chrono::Utc;
-use tuf_core::metadata::{sign_role, Expires, KeyId, RoleType, SignedMetadata, Threshold};
+use tuf_core::metadata::{sign_role, Expires, KeyId, RoleType, Root, SignedMetadata, Threshold};
 use tuf_core::verify::{verify_root_rotation, verify_root_self_signed};
 use tuf_core::Limits;
 
 use crate::cmd::init::{read_keys, threshold};
+use crate::cmd::targets::{self, TargetsChange};
 use crate::duration::parse_expiry;
 use crate::exit::{err, usage, Code};
 use crate::fsutil::{self, Existing};
 use crate::keys::read_public_key;
-use crate::layout::Repo;
+use crate::layout::{Keyholders, Repo};
 use crate::meta::{self, Signers};
 use crate::ui::Ui;
 
@@ -40,10 +41,12 @@ pub struct RotateArgs {
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
     /// Replace the online key of timestamp and snapshot with this one (after a compromise,
-    /// or routinely). The bins' key lives in targets: re-stage targets too.
+    /// or routinely). The bins' key lives in targets: targets N+1 delegating the bins to
+    /// this key is staged too, for the targets key holders to sign.
     #[arg(long, value_name = "PUB.json")]
     pub online_key: Option<PathBuf>,
-    /// Discard a root already staged (and its signatures) and stage a new one.
+    /// Discard a root already staged (and its signatures) and stage a new one; likewise a
+    /// staged targets when this rotation stages one.
     #[arg(long)]
     pub replace: bool,
 }
@@ -116,10 +119,18 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
             )));
         }
     }
+    let mut targets_change = None;
     if let Some(path) = &args.online_key {
         let (id, key) = read_keys("--online-key", std::slice::from_ref(path), &mut names)?
             .pop()
             .context("one key read")?;
+        // The bins' key is named in targets, not root: stage targets N+1 delegating the
+        // bins to the new key too, so the key holders sign both in one ceremony and
+        // `tuf publish` commits both together.
+        targets_change = Some(TargetsChange {
+            bin_key: Some((id.clone(), key.clone())),
+            layout: None,
+        });
         for role in ["snapshot", "timestamp"] {
             let role_keys = root
                 .roles
@@ -129,10 +140,6 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
             role_keys.threshold = Threshold::new(1)?;
         }
         root.keys.insert(id, key);
-        ui.warn(
-            "the hashed bins are signed by the online key named in targets; stage and sign \
-             a targets with the new bin key as well, or bins stay on the old key",
-        );
     }
     for spec in &args.thresholds {
         let (role, value) = role_and_value(spec, "--threshold")?;
@@ -168,6 +175,23 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
         .collect();
     root.keys.retain(|id, _| used.contains(id));
 
+    // New targets keys cannot verify the published targets (TUF §5.6.3 checks targets
+    // against the newest root): stage it again, unchanged, for the new keys to sign,
+    // unless a targets is staged already (it is counted against this root).
+    let staged_targets = repo.staged(RoleType::Targets);
+    let targets_keys_changed = root.roles.get("targets") != trusted.role.roles.get("targets");
+    let keep_staged_targets = targets_change.is_none()
+        && targets_keys_changed
+        && staged_targets.exists()
+        && !args.replace;
+    if targets_change.is_none() && targets_keys_changed && !keep_staged_targets {
+        targets_change = Some(TargetsChange::default());
+    }
+    let prepared_targets = match &targets_change {
+        Some(change) => Some(targets::prepare(&repo, change, None, args.replace)?),
+        None => None,
+    };
+
     let staged =
         SignedMetadata::parse(&sign_role(&root, &[])?, RoleType::Root, &Limits::default())?;
     fsutil::create_dir(&repo.staged_dir())?;
@@ -191,12 +215,33 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
         root.role_keys(RoleType::Root)
             .map_or(0, |r| r.threshold.get()),
     ));
+    if keep_staged_targets {
+        ui.info(format!(
+            "the targets keys change: the targets already staged at {} is counted against \
+             root v{}'s targets keys from now on (`tuf status` shows who must sign it)",
+            staged_targets.display(),
+            root.version
+        ));
+    }
+    if let Some(prepared) = &prepared_targets {
+        targets::write(&repo, prepared, &names, ui)?;
+        ui.info(
+            "publish both with `tuf publish` once both are signed: it commits them together \
+             and re-signs the online roles",
+        );
+    }
     Ok(Code::Ok)
 }
 
 /// Run `tuf root commit`.
 pub fn run_commit(args: &CommitArgs, ui: &Ui) -> anyhow::Result<Code> {
-    let repo = Repo::open(&args.repo)?;
+    commit(&args.repo, false, ui)
+}
+
+/// Publish the staged root of the repository at `dir`; `publishing` when `tuf publish`
+/// re-signs the online roles right after.
+pub fn commit(dir: &std::path::Path, publishing: bool, ui: &Ui) -> anyhow::Result<Code> {
+    let repo = Repo::open(dir)?;
     let policy = repo.policy()?;
     let staged_path = repo.staged(RoleType::Root);
     if !staged_path.exists() {
@@ -289,6 +334,33 @@ pub fn run_commit(args: &CommitArgs, ui: &Ui) -> anyhow::Result<Code> {
             ),
         ));
     }
+    if let Some(old) = &trusted {
+        if check_published_targets(&repo, &root, &names)? && !publishing {
+            ui.warn(format!(
+                "the published targets does not verify under root v{} until `tuf publish` \
+                 commits the signed staged targets: clients refuse the repository until \
+                 then. Run `tuf publish` now",
+                root.version
+            ));
+        }
+        let online = |r: &Root| {
+            (
+                r.roles.get("snapshot").cloned(),
+                r.roles.get("timestamp").cloned(),
+            )
+        };
+        if !publishing
+            && online(&old.role) != online(&root)
+            && repo.metadata_dir().join("timestamp.json").exists()
+        {
+            ui.warn(format!(
+                "root v{} replaces the online (timestamp/snapshot) key: clients refuse the \
+                 published timestamp from now on (TUF §5.3.11). Run `tuf publish` with the \
+                 new online key now; it re-signs every bin, the snapshot and the timestamp",
+                root.version
+            ));
+        }
+    }
     fsutil::create_dir(&repo.metadata_dir())?;
     let published = repo
         .metadata_dir()
@@ -307,6 +379,58 @@ pub fn run_commit(args: &CommitArgs, ui: &Ui) -> anyhow::Result<Code> {
         ));
     }
     Ok(Code::Ok)
+}
+
+/// Refuse (exit 3) a root under which the published targets would not verify, unless a
+/// staged targets signed by the new root's targets keys is there to replace it: a client
+/// checks the targets against the newest root (TUF §5.6.3), so the repository would be
+/// refused from the moment the root is published until a re-signed targets is. Returns
+/// whether the staged targets is needed for that.
+fn check_published_targets(repo: &Repo, root: &Root, names: &Keyholders) -> anyhow::Result<bool> {
+    let Some((path, published)) = targets::published_targets_meta(repo)? else {
+        return Ok(false);
+    };
+    let signers = Signers::from_root(root, RoleType::Targets, format!("root v{}", root.version))?;
+    if signers.count(&published, names).met {
+        return Ok(false);
+    }
+    let staged_path = repo.staged(RoleType::Targets);
+    let staged_count = if staged_path.exists() {
+        let staged = meta::load(&staged_path, Some(RoleType::Targets))?;
+        let count = signers.count(&staged, names);
+        if count.met {
+            return Ok(true);
+        }
+        Some(count)
+    } else {
+        None
+    };
+    let next = match staged_count {
+        Some(count) => {
+            let missing: Vec<String> = count.missing.iter().map(ToString::to_string).collect();
+            format!(
+                "the staged targets has {} of {} signature(s) from the new targets keys; \
+                 missing: {}",
+                count.signed.len(),
+                count.threshold,
+                missing.join(", ")
+            )
+        }
+        None => format!(
+            "stage it again with `tuf targets stage {}`",
+            repo.dir().display()
+        ),
+    };
+    Err(err(
+        Code::Threshold,
+        format!(
+            "root v{} changes the targets keys, and the published targets {} is not signed \
+             by them: clients would refuse the repository once this root is published. {next}; \
+             then `tuf publish` commits root and targets together. Nothing was published",
+            root.version,
+            path.display()
+        ),
+    ))
 }
 
 fn role_and_value<'a>(spec: &'a str, flag: &str) -> anyhow::Result<(&'a str, &'a str)> {

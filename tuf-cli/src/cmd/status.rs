@@ -201,6 +201,11 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, window: TimeDelta) -> anyhow::Resu
             &authorities,
         );
         entry.signed_sha256 = Some(meta::signed_sha256(&staged));
+        if let Some((_, published)) = crate::cmd::targets::published_targets(repo)? {
+            entry.notes.extend(crate::cmd::targets::delegation_changes(
+                &published, &targets, &names,
+            ));
+        }
         roles.push(entry);
     }
 

@@ -120,6 +120,9 @@ pub fn full_publish(
     for (name, version, _) in &jobs {
         snapshot_meta_map.insert(format!("{name}.json"), MetaFile::new(*version));
     }
+    if let Some(previous) = previous {
+        keep_retired_roles(&mut snapshot_meta_map, &previous.snapshot);
+    }
     let bin_files = map_jobs(jobs, |(name, version, targets_of_bin)| {
         Ok(OutputFile {
             name: versioned_name(&name, version),
@@ -192,6 +195,21 @@ pub fn full_publish(
         superseded_targets: Vec::new(),
         state,
     })
+}
+
+/// Keep listing, at their last version, the roles the previous snapshot listed that the
+/// new layout no longer has (the bins of an older `bit_length` or prefix).
+///
+/// TUF §5.5.5: "any targets metadata filename that was listed in the trusted snapshot
+/// metadata file, if any, MUST continue to be listed in the new snapshot metadata file";
+/// python-tuf's ngclient refuses a snapshot that drops one ("New snapshot is missing info
+/// for ..."), and so does `tuf_core::trusted`. No delegation reaches these roles any more,
+/// so no client fetches them; their files are retired like any superseded metadata. The
+/// entries cost ~35 bytes each in the snapshot.
+fn keep_retired_roles(meta: &mut BTreeMap<String, MetaFile>, previous: &Snapshot) {
+    for (name, entry) in &previous.meta {
+        meta.entry(name.clone()).or_insert_with(|| entry.clone());
+    }
 }
 
 fn not_binned() -> Error {

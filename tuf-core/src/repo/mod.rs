@@ -36,6 +36,8 @@ pub mod offline;
 mod state;
 
 #[cfg(test)]
+mod rebin_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
