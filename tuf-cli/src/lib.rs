@@ -9,6 +9,7 @@
 //! | [`verify`] | verify a published repository offline from a trusted root, as a client would |
 //! | [`hashing`] | walk and hash index files on every core; hash-named target copies |
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
+//! | [`progress`] | the [`progress::Progress`] callback long work reports to (the binary draws it) |
 //! | [`fsio`] | atomic writes (temp + rename) made durable in ordered batches; the repository lock |
 //! | [`repo_cmd`] | hidden `tuf x-repo` commands over these modules, for tests and benchmarks |
 //! | [`keys`] | private key files (PKCS#8 PEM, optionally encrypted, 0600), public key JSON, [`keys::KeySource`] |
@@ -27,6 +28,7 @@ pub mod fsutil;
 pub mod hashing;
 pub mod keys;
 pub mod manifest;
+pub mod progress;
 pub mod publish;
 pub mod repo_cmd;
 pub mod verify;
