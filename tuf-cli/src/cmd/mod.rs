@@ -6,3 +6,5 @@ pub mod publish;
 pub mod root;
 pub mod sign;
 pub mod status;
+pub mod summary;
+pub mod verify;
