@@ -264,15 +264,16 @@ impl RepoView {
     }
 
     /// Every problem of bin number `bin` and the targets it lists, in path order, and the
-    /// paths it lists (for finding unsigned index files).
-    fn check_bin(&self, bin: u32, check: TargetCheck) -> (Vec<Problem>, Vec<TargetPath>) {
+    /// paths it lists (for finding unsigned index files); `None` instead of the paths when
+    /// the bin itself was refused, so nothing is known about what it signs.
+    fn check_bin(&self, bin: u32, check: TargetCheck) -> (Vec<Problem>, Option<Vec<TargetPath>>) {
         let mut problems = Vec::new();
         let (name, bin_targets) = match self.bin_signed(bin) {
             Ok(signed) => signed,
             Err(error) => {
                 let name = self.bins.bin_name(bin);
                 problems.push(Problem::new(name, error));
-                return (problems, Vec::new());
+                return (problems, None);
             }
         };
         if let Err(error) = not_expired(&bin_targets, &name, self.now) {
@@ -294,7 +295,7 @@ impl RepoView {
                 problems.push(Problem::target(path, error));
             }
         }
-        (problems, listed)
+        (problems, Some(listed))
     }
 
     /// Reach `path` through its bin: its verified entry, or `None` when the bin does not
@@ -412,6 +413,25 @@ impl Problem {
         }
     }
 
+    /// What is wrong, without repeating the subject the error names already
+    /// (`target ab/cd/abcd: ab/cd/abcd: length is ...` becomes `length is ...`).
+    pub fn message(&self) -> String {
+        let full = self.error.to_string();
+        let mut rest = full.as_str();
+        loop {
+            let trimmed = rest
+                .strip_prefix("target ")
+                .unwrap_or(rest)
+                .strip_prefix(self.subject.as_str())
+                .and_then(|r| r.strip_prefix(": "));
+            match trimmed {
+                Some(r) if !r.is_empty() => rest = r,
+                _ => break,
+            }
+        }
+        rest.to_owned()
+    }
+
     /// What the operator should do about it.
     pub fn advice(&self) -> &'static str {
         let offline = matches!(self.subject.as_str(), "root" | "trusted root" | "targets");
@@ -496,15 +516,15 @@ pub fn check_repository(
         expired.push(e);
         Ok(())
     });
-    report.problems.extend(
-        expired
-            .into_iter()
-            .map(|e| Problem::new(subject_of(&e), e)),
-    );
+    report
+        .problems
+        .extend(expired.into_iter().map(|e| Problem::new(subject_of(&e), e)));
     let view = match loaded {
         Ok(view) => view,
         Err(error) => {
-            report.problems.push(Problem::new(subject_of(&error), error));
+            report
+                .problems
+                .push(Problem::new(subject_of(&error), error));
             report.stopped = Some(
                 "the top-level chain (root, timestamp, snapshot, targets) did not verify, \
                  so no bin or target below it was checked",
@@ -524,33 +544,53 @@ pub fn check_repository(
     };
     let (total, per_file) = match &walked {
         Some(Ok((paths, _))) => (paths.len(), true),
-        _ => (usize::try_from(view.bins.bin_count()).unwrap_or(usize::MAX), false),
+        _ => (
+            usize::try_from(view.bins.bin_count()).unwrap_or(usize::MAX),
+            false,
+        ),
     };
     let stage = StageGuard::start(progress, Stage::Verifying, units(total));
     let bins: Vec<u32> = (0..view.bins.bin_count())
         .filter_map(|b| u32::try_from(b).ok())
         .collect();
-    let checked: Vec<(Vec<Problem>, Vec<TargetPath>)> = bins
+    let checked: Vec<(u32, Vec<Problem>, Option<Vec<TargetPath>>)> = bins
         .par_iter()
         .map(|&bin| {
-            let result = view.check_bin(bin, check);
+            let (problems, listed) = view.check_bin(bin, check);
             // One call per bin, not per file.
-            stage.advance(if per_file { result.1.len() } else { 1 });
-            result
+            stage.advance(match (&listed, per_file) {
+                (Some(listed), true) => listed.len(),
+                (None, true) => 0,
+                (_, false) => 1,
+            });
+            (bin, problems, listed)
         })
         .collect();
     drop(stage);
     report.bins = checked.len();
     let mut signed = BTreeSet::new();
-    for (problems, listed) in checked {
-        report.targets += listed.len();
+    let mut refused_bins = BTreeSet::new();
+    for (bin, problems, listed) in checked {
         report.problems.extend(problems);
-        signed.extend(listed);
+        match listed {
+            Some(listed) => {
+                report.targets += listed.len();
+                signed.extend(listed);
+            }
+            None => {
+                refused_bins.insert(bin);
+            }
+        }
     }
     match walked {
         Some(Ok((paths, _))) => {
             report.index_files = paths.len();
-            for path in paths.into_iter().filter(|p| !signed.contains(p)) {
+            // An index file in a refused bin is not reported again: that bin's problem
+            // already covers it.
+            let unsigned = paths.into_iter().filter(|p| {
+                !signed.contains(p) && !refused_bins.contains(&view.bins.bin_of(p.as_str()))
+            });
+            for path in unsigned {
                 report.problems.push(Problem {
                     subject: path.to_string(),
                     code: "unsigned",
@@ -561,9 +601,10 @@ pub fn check_repository(
                 });
             }
         }
-        Some(Err(error)) => report
-            .problems
-            .push(Problem::new(repository.index_dir().display().to_string(), error)),
+        Some(Err(error)) => report.problems.push(Problem::new(
+            repository.index_dir().display().to_string(),
+            error,
+        )),
         None => {}
     }
     report
@@ -575,9 +616,10 @@ fn subject_of(error: &Error) -> String {
         Error::Tuf { what, .. } => what.clone(),
         Error::Expired { role, .. } => role.clone(),
         Error::Target { path, .. } => path.clone(),
-        Error::Missing { path, .. } | Error::Io { path, .. } => path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        Error::Missing { path, .. } | Error::Io { path, .. } => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
         other => other.code().to_owned(),
     }
 }

@@ -131,7 +131,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
             println!(
                 "{}: {} [{}]; to fix: {}",
                 problem.subject,
-                problem.error,
+                problem.message(),
                 problem.code,
                 problem.advice()
             );
@@ -165,10 +165,11 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
         code,
         match (report.stopped, report.problems.last()) {
             (Some(stopped), Some(fatal)) => format!(
-                "{} does not verify from {}: {}; {stopped}. {count} problem(s) {listed}",
+                "{} does not verify from {}: {}: {}; {stopped}. {count} problem(s) {listed}",
                 metadata.display(),
                 args.root.display(),
-                fatal.error
+                fatal.subject,
+                fatal.message()
             ),
             _ => format!(
                 "{count} problem(s) found in {} ({} bin(s), {} target(s) looked at), {listed}",
@@ -208,7 +209,7 @@ fn json_report<'a>(
             .map(|p| JsonProblem {
                 subject: &p.subject,
                 code: p.code,
-                message: p.error.to_string(),
+                message: p.message(),
                 advice: p.advice(),
             })
             .collect(),
