@@ -142,6 +142,16 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
         TargetCheck::Copies => "target copies checked",
         TargetCheck::None => "targets listed (bytes not checked)",
     };
+    ui.detail(format!(
+        "looked at {} bin(s), {} {what}{}",
+        report.bins,
+        report.targets,
+        if check == TargetCheck::Index {
+            format!(", {} file(s) in the index", report.index_files)
+        } else {
+            String::new()
+        }
+    ));
     if report.is_ok() {
         if !args.json {
             ui.info(format!(
