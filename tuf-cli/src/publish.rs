@@ -830,7 +830,10 @@ fn load_bins(
             progress.advance(units(PROGRESS_EVERY).unwrap_or(0));
         }
     }
-    progress.advance(units(expiries.len() % PROGRESS_EVERY).unwrap_or(0));
+    let rest = expiries.len() % PROGRESS_EVERY;
+    if rest > 0 {
+        progress.advance(units(rest).unwrap_or(0));
+    }
     Ok(expiries)
 }
 
@@ -905,7 +908,9 @@ fn write_publication(
         note_signed(report, file.kind);
     }
     writer.commit()?;
-    writing.advance(report.metadata_written % PROGRESS_EVERY);
+    if report.metadata_written % PROGRESS_EVERY > 0 {
+        writing.advance(report.metadata_written % PROGRESS_EVERY);
+    }
     drop(writing);
     report.bins_signed = publication.bins_signed();
     report.snapshot_version = publication.state.snapshot().version.get();
