@@ -21,8 +21,10 @@ pub enum Stage {
     Signing,
     /// Writing metadata files and making them durable.
     Writing,
-    /// Verifying bins and the targets they list.
+    /// Verifying bins and the targets they list, counted in index files (`--index`).
     Verifying,
+    /// Verifying bins and the targets they list, counted in bins.
+    VerifyingBins,
 }
 
 impl Stage {
@@ -33,16 +35,15 @@ impl Stage {
             Self::ReadingBins => "reading bins",
             Self::Signing => "signing bins",
             Self::Writing => "writing metadata",
-            Self::Verifying => "verifying",
+            Self::Verifying | Self::VerifyingBins => "verifying",
         }
     }
 
     /// What one unit of [`Progress::advance`] counts (`files`, `bins`).
     pub fn unit(self) -> &'static str {
         match self {
-            Self::Scanning | Self::Writing => "files",
-            Self::ReadingBins | Self::Signing => "bins",
-            Self::Verifying => "files",
+            Self::Scanning | Self::Writing | Self::Verifying => "files",
+            Self::ReadingBins | Self::Signing | Self::VerifyingBins => "bins",
         }
     }
 }

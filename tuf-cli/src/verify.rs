@@ -549,7 +549,12 @@ pub fn check_repository(
             false,
         ),
     };
-    let stage = StageGuard::start(progress, Stage::Verifying, units(total));
+    let stage = if per_file {
+        Stage::Verifying
+    } else {
+        Stage::VerifyingBins
+    };
+    let stage = StageGuard::start(progress, stage, units(total));
     let bins: Vec<u32> = (0..view.bins.bin_count())
         .filter_map(|b| u32::try_from(b).ok())
         .collect();
