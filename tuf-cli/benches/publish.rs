@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use rayon::prelude::*;
-use tuf_cli::keyfile::KeyDir;
+use tuf_cli::keys::KeyDir;
 use tuf_cli::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
 use tuf_core::crypto::Signer;
 use tuf_core::repo::{offline::RepoKeys, Policy};

@@ -45,7 +45,7 @@ pub enum Command {
     /// Re-sign online roles (timestamp, snapshot, bins) that expire soon (for cron).
     Refresh(cmd::publish::RefreshArgs),
     /// Verify a published repository from a trusted root, as a client would.
-    Verify(cmd::publish::VerifyArgs),
+    Verify(cmd::verify::Args),
     /// Unstable repository commands (publish, refresh, verify) for tests and benchmarks,
     /// until `tuf publish` / `tuf refresh` / `tuf verify` are built on the same library.
     #[command(subcommand, hide = true, name = "x-repo")]
@@ -91,7 +91,7 @@ pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
         Command::Targets(TargetsCommand::Rebin(args)) => cmd::targets::run_rebin(&args, ui),
         Command::Publish(args) => cmd::publish::run_publish(&args, ui),
         Command::Refresh(args) => cmd::publish::run_refresh(&args, ui),
-        Command::Verify(args) => cmd::publish::run_verify(&args, ui),
+        Command::Verify(args) => cmd::verify::run(&args, ui),
         Command::XRepo(cmd) => tuf_cli::repo_cmd::run(cmd).map(|()| Code::Ok),
     }
 }

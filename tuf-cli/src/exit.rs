@@ -9,7 +9,8 @@ use std::fmt;
 pub enum Code {
     /// 0: success; for `status`, every threshold met and nothing expiring.
     Ok = 0,
-    /// 1: the command failed (I/O, bad metadata, refused input).
+    /// 1: the command failed (I/O, bad metadata, refused input), or `verify` found at
+    /// least one problem (it lists them all first).
     Failure = 1,
     /// 2: the command line was wrong (clap also exits with 2).
     Usage = 2,

@@ -16,6 +16,7 @@ use tuf_core::repo::{target_copy_name, TargetEntry};
 use crate::error::Error;
 use crate::fsio;
 use crate::manifest::{mtime_for_manifest, ManifestEntry};
+use crate::progress::{chunk_len, Progress};
 
 /// An index file as hashed now.
 #[derive(Debug, Clone)]
@@ -118,6 +119,9 @@ pub enum Scanned {
 
 /// Stat every path; hash (and copy) only those whose length or mtime differ from
 /// `manifest` or whose recorded mtime is unknown (0). Files that vanished are left out.
+/// `progress` hears of every chunk of files done ([`Stage::Scanning`] is started and
+/// finished by the caller).
+#[allow(clippy::too_many_arguments)]
 pub fn scan_files(
     index: &Path,
     paths: &[TargetPath],
@@ -125,29 +129,39 @@ pub fn scan_files(
     copy: Option<CopyTo<'_>>,
     max_bytes: u64,
     now_ns: i64,
+    progress: &dyn Progress,
 ) -> Result<Vec<Scanned>, Error> {
-    let results: Result<Vec<Option<Scanned>>, Error> = paths
-        .par_iter()
+    let scan_one = |buf: &mut Vec<u8>, path: &TargetPath| -> Result<Option<Scanned>, Error> {
+        if let Some(known) = manifest.entries.get(path.as_str()) {
+            let full = index.join(path.as_str());
+            if let Ok(meta) = fs::metadata(&full) {
+                if known.mtime_ns != 0
+                    && meta.len() == known.length
+                    && crate::manifest::mtime_ns(&meta) == known.mtime_ns
+                {
+                    let entry = TargetEntry {
+                        path: path.clone(),
+                        length: known.length,
+                        sha256: known.sha256,
+                    };
+                    return Ok(Some(Scanned::Unchanged(entry, *known)));
+                }
+            }
+        }
+        Ok(hash_one(index, path, copy, max_bytes, now_ns, buf)?.map(Scanned::Hashed))
+    };
+    // Chunks, so progress is told once per chunk rather than once per file.
+    let results: Result<Vec<Vec<Scanned>>, Error> = paths
+        .par_chunks(chunk_len(paths.len()))
         .map_init(
             || Vec::with_capacity(64 * 1024),
-            |buf, path| {
-                if let Some(known) = manifest.entries.get(path.as_str()) {
-                    let full = index.join(path.as_str());
-                    if let Ok(meta) = fs::metadata(&full) {
-                        if known.mtime_ns != 0
-                            && meta.len() == known.length
-                            && crate::manifest::mtime_ns(&meta) == known.mtime_ns
-                        {
-                            let entry = TargetEntry {
-                                path: path.clone(),
-                                length: known.length,
-                                sha256: known.sha256,
-                            };
-                            return Ok(Some(Scanned::Unchanged(entry, *known)));
-                        }
-                    }
+            |buf, chunk| {
+                let mut done = Vec::with_capacity(chunk.len());
+                for path in chunk {
+                    done.extend(scan_one(buf, path)?);
                 }
-                Ok(hash_one(index, path, copy, max_bytes, now_ns, buf)?.map(Scanned::Hashed))
+                progress.advance(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+                Ok(done)
             },
         )
         .collect();

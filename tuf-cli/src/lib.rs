@@ -9,9 +9,12 @@
 //! | [`verify`] | verify a published repository offline from a trusted root, as a client would |
 //! | [`hashing`] | walk and hash index files on every core; hash-named target copies |
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
+//! | [`progress`] | the [`progress::Progress`] callback long work reports to (the binary draws it) |
 //! | [`fsio`] | atomic writes (temp + rename) made durable in ordered batches; the repository lock |
 //! | [`repo_cmd`] | hidden `tuf x-repo` commands over these modules, for tests and benchmarks |
-//! | [`keyfile`] | private key files (PKCS#8 DER, 0600) for tests, benchmarks and a single operator |
+//! | [`keys`] | private key files (PKCS#8 PEM, optionally encrypted, 0600), public key JSON, [`keys::KeySource`] |
+//! | [`exit`] | the documented exit codes of `tuf`, and an error that carries one |
+//! | [`fsutil`] | atomic single-file writes with a mode (keys, staged metadata) |
 //! | [`error`] | the library's [`Error`] |
 //!
 //! The layout and publish protocol are described in `docs/repository.md`.
@@ -19,10 +22,13 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod exit;
 pub mod fsio;
+pub mod fsutil;
 pub mod hashing;
-pub mod keyfile;
+pub mod keys;
 pub mod manifest;
+pub mod progress;
 pub mod publish;
 pub mod repo_cmd;
 pub mod verify;

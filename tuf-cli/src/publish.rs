@@ -48,6 +48,7 @@ use crate::error::Error;
 use crate::fsio::{self, BatchWriter, RepoLock};
 use crate::hashing::{self, CopyTo, Scanned};
 use crate::manifest::{self, JournalRecord, Manifest};
+use crate::progress::{units, Progress, Silent, Stage, StageGuard};
 
 /// A repository: the index it signs and the directory it publishes to.
 #[derive(Debug, Clone)]
@@ -358,6 +359,8 @@ pub struct PublishOptions {
     pub lock_wait: std::time::Duration,
     /// Test hook: fail with [`Error::Injected`] after this many metadata write steps.
     pub fail_after_writes: Option<usize>,
+    /// Told how the long stages (scan, signing, writing) advance; [`Silent`] by default.
+    pub progress: Arc<dyn Progress>,
 }
 
 impl PublishOptions {
@@ -371,6 +374,7 @@ impl PublishOptions {
             limits: Limits::default(),
             lock_wait: std::time::Duration::from_secs(10),
             fail_after_writes: None,
+            progress: Arc::new(Silent),
         }
     }
 }
@@ -413,6 +417,38 @@ pub struct PublishReport {
     pub timestamp_version: u64,
     /// Wall time spent waiting for the disk to make writes durable (fsync / syncfs).
     pub sync_wait: std::time::Duration,
+    /// The roles this run signed, in writing order, each once: of `root`, `targets`,
+    /// `bins`, `snapshot`, `timestamp` (root and targets only when first written here).
+    pub roles_signed: Vec<&'static str>,
+    /// When each published role expires after this run; `None` before anything is
+    /// published.
+    pub expires: Option<RoleExpiries>,
+}
+
+/// When the published roles expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleExpiries {
+    /// The newest root.
+    pub root: DateTime<Utc>,
+    /// The top-level targets.
+    pub targets: DateTime<Utc>,
+    /// A lower bound on the earliest bin expiry (`state/bins-expire`: exact after a full
+    /// publish or a refresh that read every bin; an incremental publish only makes bins
+    /// expire later). `None` when it is not recorded.
+    pub bins: Option<DateTime<Utc>>,
+    /// The snapshot.
+    pub snapshot: DateTime<Utc>,
+    /// The timestamp.
+    pub timestamp: DateTime<Utc>,
+}
+
+impl RoleExpiries {
+    /// The earliest expiry of the online roles (timestamp, snapshot, bins): when a
+    /// refresh is due at the latest.
+    pub fn earliest_online(&self) -> DateTime<Utc> {
+        let online = self.timestamp.min(self.snapshot);
+        self.bins.map_or(online, |bins| online.min(bins))
+    }
 }
 
 impl PublishReport {
@@ -430,6 +466,8 @@ impl PublishReport {
             snapshot_version: 0,
             timestamp_version: 0,
             sync_wait: std::time::Duration::ZERO,
+            roles_signed: Vec::new(),
+            expires: None,
         }
     }
 }
@@ -444,6 +482,7 @@ pub fn publish(
     let state_dir = repository.state_dir();
     let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
     let limits = &options.limits;
+    let progress = options.progress.as_ref();
     let (root_version, root) = repository.newest_root()?;
     let (state, state_key) = match repository.load_state_cached(&root, limits)? {
         Some((state, key)) => (Some(state), Some(key)),
@@ -534,6 +573,7 @@ pub fn publish(
             let (paths, skipped) = hashing::walk_index(repository.index_dir())?;
             report.files_seen = paths.len();
             report.skipped = skipped;
+            let scanning = StageGuard::start(progress, Stage::Scanning, units(paths.len()));
             let scanned = hashing::scan_files(
                 repository.index_dir(),
                 &paths,
@@ -541,7 +581,9 @@ pub fn publish(
                 copy,
                 max,
                 now_ns,
+                progress,
             )?;
+            drop(scanning);
             let mut next = Manifest::default();
             next.entries.reserve(scanned.len());
             for item in scanned {
@@ -604,11 +646,14 @@ pub fn publish(
                     edit.apply(change);
                 }
                 let needed = edit.bins_to_load();
-                load_bins(repository, state, &mut edit, needed)?;
+                let _signing = StageGuard::start(progress, Stage::Signing, units(needed.len()));
+                load_bins(repository, state, &mut edit, needed, progress)?;
                 edit.finish(&options.expiry, signers, options.now, None)
                     .map_err(Error::tuf("publish"))
             }
             (previous, _) => {
+                // Every bin, inside tuf-core: the count is not known here.
+                let _signing = StageGuard::start(progress, Stage::Signing, None);
                 let input = FullInput {
                     root: &root,
                     targets: &targets,
@@ -623,7 +668,7 @@ pub fn publish(
     })?;
     retired_copies.extend(publication.superseded_targets.iter().cloned());
 
-    write_publication(repository, &mut writer, &publication, &mut report)?;
+    write_publication(repository, &mut writer, &publication, &mut report, progress)?;
     // An incremental publish keeps root and targets; remember the state it wrote, keyed
     // by its timestamp (see `STATE_CACHE`). A full publish leaves the next publish to
     // load and verify what it wrote.
@@ -669,6 +714,7 @@ pub fn publish(
     };
     retire(&state_dir, &publication.superseded, &copies)?;
     report.pruned = prune(repository, options.now, options.grace)?;
+    record_expiries(&mut report, &publication, &state_dir)?;
     Ok(report)
 }
 
@@ -721,9 +767,11 @@ pub fn refresh(
     let hint = read_bins_expire(&state_dir)?;
     let bins_due = hint.map_or(true, |earliest| earliest <= refresh_before);
     let mut new_hint = None;
+    let progress = options.progress.as_ref();
     if bins_due {
         let bins: Vec<u32> = edit.all_bins().collect();
-        let expiries = load_bins(repository, &state, &mut edit, bins)?;
+        let _reading = StageGuard::start(progress, Stage::ReadingBins, units(bins.len()));
+        let expiries = load_bins(repository, &state, &mut edit, bins, progress)?;
         let resigned = options.now.checked_add_signed(options.expiry.bins);
         new_hint = expiries
             .into_iter()
@@ -736,18 +784,21 @@ pub fn refresh(
             })
             .min();
     }
+    let signing = bins_due.then(|| StageGuard::start(progress, Stage::Signing, None));
     let publication = keys.with_signers(|signers| {
         edit.finish(&options.expiry, signers, options.now, Some(refresh_before))
             .map_err(Error::tuf("refresh"))
     })?;
+    drop(signing);
     let mut writer = BatchWriter::new(options.fail_after_writes);
     let mut report = PublishReport::empty(PublishKind::Refresh);
-    write_publication(repository, &mut writer, &publication, &mut report)?;
+    write_publication(repository, &mut writer, &publication, &mut report, progress)?;
     if let Some(earliest) = new_hint {
         write_bins_expire(&state_dir, earliest)?;
     }
     retire(&state_dir, &publication.superseded, &[])?;
     report.pruned = prune(repository, options.now, options.grace)?;
+    record_expiries(&mut report, &publication, &state_dir)?;
     Ok(report)
 }
 
@@ -824,6 +875,7 @@ fn load_bins(
     state: &PublishedState,
     edit: &mut Edit<'_>,
     bins: Vec<u32>,
+    progress: &dyn Progress,
 ) -> Result<Vec<DateTime<Utc>>, Error> {
     let dir = repository.metadata_dir();
     let files: Vec<(u32, String, Vec<u8>)> = bins
@@ -837,6 +889,13 @@ fn load_bins(
     let mut expiries = Vec::with_capacity(files.len());
     for (bin, name, bytes) in files {
         expiries.push(edit.load_bin(bin, &bytes).map_err(Error::tuf(name))?.time());
+        if expiries.len() % PROGRESS_EVERY == 0 {
+            progress.advance(units(PROGRESS_EVERY).unwrap_or(0));
+        }
+    }
+    let rest = expiries.len() % PROGRESS_EVERY;
+    if rest > 0 {
+        progress.advance(units(rest).unwrap_or(0));
     }
     Ok(expiries)
 }
@@ -858,13 +917,35 @@ fn write_bins_expire(state_dir: &Path, earliest: DateTime<Utc>) -> Result<(), Er
     )
 }
 
+/// Sequential loops tell progress once per this many items.
+const PROGRESS_EVERY: usize = 64;
+
+/// Fill in [`PublishReport::expires`] from the state just published and the bins' bound.
+fn record_expiries(
+    report: &mut PublishReport,
+    publication: &Publication,
+    state_dir: &Path,
+) -> Result<(), Error> {
+    let state = &publication.state;
+    report.expires = Some(RoleExpiries {
+        root: state.root().expires.time(),
+        targets: state.targets().expires.time(),
+        bins: read_bins_expire(state_dir)?,
+        snapshot: state.snapshot().expires.time(),
+        timestamp: state.timestamp().expires.time(),
+    });
+    Ok(())
+}
+
 fn write_publication(
     repository: &Repository,
     writer: &mut BatchWriter,
     publication: &Publication,
     report: &mut PublishReport,
+    progress: &dyn Progress,
 ) -> Result<(), Error> {
     let dir = repository.metadata_dir();
+    let writing = StageGuard::start(progress, Stage::Writing, units(publication.files.len()));
     let (timestamp, rest): (Vec<_>, Vec<_>) = publication
         .files
         .iter()
@@ -878,18 +959,40 @@ fn write_publication(
         }
         writer.write(&dir.join(&file.name), &file.bytes)?;
         report.metadata_written += 1;
+        note_signed(report, file.kind);
+        if report.metadata_written % PROGRESS_EVERY == 0 {
+            writing.advance(PROGRESS_EVERY);
+        }
     }
     writer.commit()?;
     for file in timestamp {
         writer.write(&dir.join(&file.name), &file.bytes)?;
         report.metadata_written += 1;
+        note_signed(report, file.kind);
     }
     writer.commit()?;
+    if report.metadata_written % PROGRESS_EVERY > 0 {
+        writing.advance(report.metadata_written % PROGRESS_EVERY);
+    }
+    drop(writing);
     report.bins_signed = publication.bins_signed();
     report.snapshot_version = publication.state.snapshot().version.get();
     report.timestamp_version = publication.state.timestamp().version.get();
     report.sync_wait = writer.sync_time();
     Ok(())
+}
+
+fn note_signed(report: &mut PublishReport, kind: repo::FileKind) {
+    let role = match kind {
+        repo::FileKind::Root => "root",
+        repo::FileKind::Targets => "targets",
+        repo::FileKind::Bin => "bins",
+        repo::FileKind::Snapshot => "snapshot",
+        repo::FileKind::Timestamp => "timestamp",
+    };
+    if !report.roles_signed.contains(&role) {
+        report.roles_signed.push(role);
+    }
 }
 
 /// Append retired metadata files (`m`) and target copies (`t`) to `state/retired`, with

@@ -9,7 +9,7 @@ use tuf_core::crypto::Signer;
 use tuf_core::repo::{offline::RepoKeys, Policy};
 use tuf_core::Limits;
 
-use crate::keyfile::KeyDir;
+use crate::keys::KeyDir;
 use crate::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
 use crate::verify::{self, TargetCheck};
 
@@ -21,7 +21,7 @@ pub enum RepoCmd {
         /// Repository directory.
         #[arg(long)]
         repo: PathBuf,
-        /// Key directory (root.pk8, targets.pk8, online.pk8).
+        /// Key directory (root.pem, targets.pem, online.pem: unencrypted PKCS#8 PEM, 0600).
         #[arg(long)]
         keys: PathBuf,
         /// Bins are 2^bit_length.
@@ -36,7 +36,7 @@ pub enum RepoCmd {
         /// Repository directory.
         #[arg(long)]
         repo: PathBuf,
-        /// Key directory (only online.pk8 is read).
+        /// Key directory (only online.pem is read).
         #[arg(long)]
         keys: PathBuf,
         /// Index paths that changed (repeatable); without any, the index is scanned.
@@ -57,7 +57,7 @@ pub enum RepoCmd {
         /// Repository directory.
         #[arg(long)]
         repo: PathBuf,
-        /// Key directory (only online.pk8 is read).
+        /// Key directory (only online.pem is read).
         #[arg(long)]
         keys: PathBuf,
         /// Window in hours.

@@ -3,8 +3,10 @@
 //! hashes), targets, then bins and targets, checking signatures, versions and expiry.
 //!
 //! [`RepoView`] is the verified top of the repository; [`RepoView::target`] reaches one
-//! index file through its bin, [`verify_repository`] checks everything.
+//! index file through its bin, [`verify_repository`] checks everything and stops at the
+//! first problem, [`check_repository`] checks everything and lists every problem.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -19,6 +21,7 @@ use tuf_core::Limits;
 
 use crate::error::Error;
 use crate::fsio;
+use crate::progress::{units, Progress, Stage, StageGuard};
 use crate::publish::Repository;
 
 /// Where the bytes of targets are checked.
@@ -69,6 +72,19 @@ impl RepoView {
         now: DateTime<Utc>,
         limits: &Limits,
     ) -> Result<Self, Error> {
+        Self::load_with(repository, trusted_root, now, limits, &mut Err)
+    }
+
+    /// [`RepoView::load`], handing every expiry to `expired`, which may record it and
+    /// return `Ok` to go on: an expired role whose signatures verify still vouches for
+    /// the files it names, so the checks below it stay meaningful.
+    fn load_with(
+        repository: &Repository,
+        trusted_root: &[u8],
+        now: DateTime<Utc>,
+        limits: &Limits,
+        expired: &mut dyn FnMut(Error) -> Result<(), Error>,
+    ) -> Result<Self, Error> {
         let dir = repository.metadata_dir();
         let meta = SignedMetadata::parse(trusted_root, RoleType::Root, limits)
             .map_err(Error::tuf("trusted root"))?;
@@ -91,7 +107,7 @@ impl RepoView {
             }
             root = new;
         }
-        not_expired(&root, "root", now)?;
+        not_expired(&root, "root", now).or_else(&mut *expired)?;
 
         let timestamp: Timestamp = top(
             &root,
@@ -99,7 +115,7 @@ impl RepoView {
             RoleType::Timestamp,
             limits,
         )?;
-        not_expired(&timestamp, "timestamp", now)?;
+        not_expired(&timestamp, "timestamp", now).or_else(&mut *expired)?;
         let entry = timestamp.snapshot_meta().ok_or_else(|| Error::Missing {
             path: dir.join(TIMESTAMP_FILE),
             reason: "no snapshot.json entry".to_owned(),
@@ -121,7 +137,7 @@ impl RepoView {
                 snapshot.version.get(),
             ));
         }
-        not_expired(&snapshot, "snapshot", now)?;
+        not_expired(&snapshot, "snapshot", now).or_else(&mut *expired)?;
 
         let targets_version = snapshot
             .role_meta("targets")
@@ -144,7 +160,7 @@ impl RepoView {
                 targets.version.get(),
             ));
         }
-        not_expired(&targets, "targets", now)?;
+        not_expired(&targets, "targets", now).or_else(&mut *expired)?;
         let bins = targets
             .delegations
             .as_ref()
@@ -188,6 +204,21 @@ impl RepoView {
     /// Verify bin number `bin`: signed by the delegation's keys, of the version the
     /// snapshot names, not expired, and listing only paths that hash to it.
     pub fn bin(&self, bin: u32) -> Result<Targets, Error> {
+        let (name, bin_targets) = self.bin_signed(bin)?;
+        not_expired(&bin_targets, &name, self.now)?;
+        if let Some(stray) = bin_targets
+            .targets
+            .keys()
+            .find(|p| self.bins.bin_of(p.as_str()) != bin)
+        {
+            return Err(self.stray(&name, stray));
+        }
+        Ok(bin_targets)
+    }
+
+    /// Bin number `bin` and its role name, signed by the delegation's keys and of the
+    /// version the snapshot names; expiry and paths not checked.
+    fn bin_signed(&self, bin: u32) -> Result<(String, Targets), Error> {
         let name = self.bins.bin_name(bin);
         let version = self
             .snapshot
@@ -219,21 +250,52 @@ impl RepoView {
         if bin_targets.version != version {
             return Err(rollback(&file, version.get(), bin_targets.version.get()));
         }
-        not_expired(&bin_targets, &name, self.now)?;
-        if let Some(stray) = bin_targets
-            .targets
-            .keys()
-            .find(|p| self.bins.bin_of(p.as_str()) != bin)
-        {
-            return Err(Error::Target {
-                path: stray.to_string(),
-                reason: format!(
-                    "listed by {name} but it hashes to {}",
-                    self.bins.role_for(stray.as_str())
-                ),
-            });
+        Ok((name, bin_targets))
+    }
+
+    fn stray(&self, name: &str, stray: &TargetPath) -> Error {
+        Error::Target {
+            path: stray.to_string(),
+            reason: format!(
+                "listed by {name} but it hashes to {}",
+                self.bins.role_for(stray.as_str())
+            ),
         }
-        Ok(bin_targets)
+    }
+
+    /// Every problem of bin number `bin` and the targets it lists, in path order, and the
+    /// paths it lists (for finding unsigned index files); `None` instead of the paths when
+    /// the bin itself was refused, so nothing is known about what it signs.
+    fn check_bin(&self, bin: u32, check: TargetCheck) -> (Vec<Problem>, Option<Vec<TargetPath>>) {
+        let mut problems = Vec::new();
+        let (name, bin_targets) = match self.bin_signed(bin) {
+            Ok(signed) => signed,
+            Err(error) => {
+                let name = self.bins.bin_name(bin);
+                problems.push(Problem::new(name, error));
+                return (problems, None);
+            }
+        };
+        if let Err(error) = not_expired(&bin_targets, &name, self.now) {
+            problems.push(Problem::new(name.clone(), error));
+        }
+        let mut listed = Vec::with_capacity(bin_targets.targets.len());
+        for (path, entry) in &bin_targets.targets {
+            if self.bins.bin_of(path.as_str()) != bin {
+                // A client looks for the path in its own bin and never sees this entry.
+                problems.push(Problem {
+                    subject: path.to_string(),
+                    code: "misplaced",
+                    error: self.stray(&name, path),
+                });
+                continue;
+            }
+            listed.push(path.clone());
+            if let Err(error) = self.check_target(path, entry, check) {
+                problems.push(Problem::target(path, error));
+            }
+        }
+        (problems, Some(listed))
     }
 
     /// Reach `path` through its bin: its verified entry, or `None` when the bin does not
@@ -308,6 +370,263 @@ pub fn verify_repository(
         bins: counts.len(),
         targets: counts.iter().sum(),
     })
+}
+
+/// One problem [`check_repository`] found.
+#[derive(Debug)]
+pub struct Problem {
+    /// The role (`timestamp`, `crates-bin-a3f`), metadata file or target path concerned.
+    pub subject: String,
+    /// A stable, kebab-case name of the kind of problem: [`Error::code`] for metadata
+    /// (`expired`, `threshold`, `missing`, `rollback`, ...), and for targets
+    /// `target-missing`, `target-mismatch` (length or hash), `misplaced` (listed by a
+    /// bin it does not hash to) or `unsigned` (an index file no bin lists).
+    pub code: &'static str,
+    /// What is wrong, naming the file and what was expected and found.
+    pub error: Error,
+}
+
+impl Problem {
+    fn new(subject: impl Into<String>, error: Error) -> Self {
+        Self {
+            subject: subject.into(),
+            code: error.code(),
+            error,
+        }
+    }
+
+    /// A problem with a target's bytes (from [`RepoView::check_target`]).
+    fn target(path: &TargetPath, error: Error) -> Self {
+        let code = match &error {
+            Error::Target { .. } => "target-missing",
+            Error::Tuf { source, .. }
+                if matches!(source.code(), "length-mismatch" | "hash-mismatch") =>
+            {
+                "target-mismatch"
+            }
+            other => other.code(),
+        };
+        Self {
+            subject: path.to_string(),
+            code,
+            error,
+        }
+    }
+
+    /// What is wrong, without repeating the subject the error names already
+    /// (`target ab/cd/abcd: ab/cd/abcd: length is ...` becomes `length is ...`).
+    pub fn message(&self) -> String {
+        let full = self.error.to_string();
+        let mut rest = full.as_str();
+        loop {
+            let trimmed = rest
+                .strip_prefix("target ")
+                .unwrap_or(rest)
+                .strip_prefix(self.subject.as_str())
+                .and_then(|r| r.strip_prefix(": "));
+            match trimmed {
+                Some(r) if !r.is_empty() => rest = r,
+                _ => break,
+            }
+        }
+        rest.to_owned()
+    }
+
+    /// What the operator should do about it.
+    pub fn advice(&self) -> &'static str {
+        let offline = matches!(self.subject.as_str(), "root" | "trusted root" | "targets");
+        match self.code {
+            "expired" if offline => {
+                "stage and sign a new version (`tuf root rotate` for root, a new staged \
+                 targets for targets), then `tuf publish`"
+            }
+            "expired" => "run `tuf refresh` (or `tuf publish`)",
+            "unsigned" => "run `tuf publish` to sign it",
+            "target-mismatch" => {
+                "the file changed since it was signed, or its copy is damaged: run \
+                 `tuf publish` (a scan re-hashes changed files and rewrites copies)"
+            }
+            "target-missing" => {
+                "run `tuf publish` (it rewrites missing copies and drops deleted index files)"
+            }
+            "misplaced" => "run `tuf publish` to sign the bin again",
+            "missing" | "io" => {
+                "restore the file from a backup, or run `tuf publish` to write it again"
+            }
+            _ if offline => {
+                "the published root or targets was altered or not signed by its key \
+                 holders: restore it from the signed copy"
+            }
+            _ => {
+                "the file was altered or not written by `tuf publish`: run `tuf publish` to \
+                 sign it again (and find out who changed it)"
+            }
+        }
+    }
+}
+
+/// Everything [`check_repository`] found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    /// Root version reached (`None` when the trusted root itself was refused).
+    pub root_version: Option<u64>,
+    /// Timestamp version, when the top-level chain verified.
+    pub timestamp_version: Option<u64>,
+    /// Snapshot version, when the top-level chain verified.
+    pub snapshot_version: Option<u64>,
+    /// Bins looked at.
+    pub bins: usize,
+    /// Targets listed by the bins (their bytes checked per the [`TargetCheck`]).
+    pub targets: usize,
+    /// Index files found under the index directory ([`TargetCheck::Index`] only).
+    pub index_files: usize,
+    /// Every problem, in the order a client meets them: root chain, timestamp,
+    /// snapshot, targets, bins (in bin order, each followed by its targets), then index
+    /// files no bin lists.
+    pub problems: Vec<Problem>,
+    /// Set when a problem in the top-level chain (root, timestamp, snapshot, targets)
+    /// left nothing below it to trust: the checks that were not done.
+    pub stopped: Option<&'static str>,
+}
+
+impl CheckReport {
+    /// Whether no problem was found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Check the whole repository as [`verify_repository`] does, but go on after a problem
+/// wherever the later checks still mean something, and list every problem: every expired
+/// role, every bin whose signature, version or file is bad, every target whose bytes are
+/// missing or differ, and (with [`TargetCheck::Index`]) every index file no bin lists.
+/// A refused root chain, timestamp, snapshot or targets stops the checks that depend on
+/// it ([`CheckReport::stopped`]); an expired but validly signed one does not.
+pub fn check_repository(
+    repository: &Repository,
+    trusted_root: &[u8],
+    now: DateTime<Utc>,
+    check: TargetCheck,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> CheckReport {
+    let mut report = CheckReport::default();
+    let mut expired = Vec::new();
+    let loaded = RepoView::load_with(repository, trusted_root, now, limits, &mut |e| {
+        expired.push(e);
+        Ok(())
+    });
+    report
+        .problems
+        .extend(expired.into_iter().map(|e| Problem::new(subject_of(&e), e)));
+    let view = match loaded {
+        Ok(view) => view,
+        Err(error) => {
+            report
+                .problems
+                .push(Problem::new(subject_of(&error), error));
+            report.stopped = Some(
+                "the top-level chain (root, timestamp, snapshot, targets) did not verify, \
+                 so no bin or target below it was checked",
+            );
+            return report;
+        }
+    };
+    report.root_version = Some(view.root.version.get());
+    report.timestamp_version = Some(view.timestamp.version.get());
+    report.snapshot_version = Some(view.snapshot.version.get());
+
+    // With the index, progress counts index files (about one signed target each);
+    // otherwise bins.
+    let walked = match check {
+        TargetCheck::Index => Some(crate::hashing::walk_index(repository.index_dir())),
+        _ => None,
+    };
+    let (total, per_file) = match &walked {
+        Some(Ok((paths, _))) => (paths.len(), true),
+        _ => (
+            usize::try_from(view.bins.bin_count()).unwrap_or(usize::MAX),
+            false,
+        ),
+    };
+    let stage = if per_file {
+        Stage::Verifying
+    } else {
+        Stage::VerifyingBins
+    };
+    let stage = StageGuard::start(progress, stage, units(total));
+    let bins: Vec<u32> = (0..view.bins.bin_count())
+        .filter_map(|b| u32::try_from(b).ok())
+        .collect();
+    let checked: Vec<(u32, Vec<Problem>, Option<Vec<TargetPath>>)> = bins
+        .par_iter()
+        .map(|&bin| {
+            let (problems, listed) = view.check_bin(bin, check);
+            // One call per bin, not per file.
+            stage.advance(match (&listed, per_file) {
+                (Some(listed), true) => listed.len(),
+                (None, true) => 0,
+                (_, false) => 1,
+            });
+            (bin, problems, listed)
+        })
+        .collect();
+    drop(stage);
+    report.bins = checked.len();
+    let mut signed = BTreeSet::new();
+    let mut refused_bins = BTreeSet::new();
+    for (bin, problems, listed) in checked {
+        report.problems.extend(problems);
+        match listed {
+            Some(listed) => {
+                report.targets += listed.len();
+                signed.extend(listed);
+            }
+            None => {
+                refused_bins.insert(bin);
+            }
+        }
+    }
+    match walked {
+        Some(Ok((paths, _))) => {
+            report.index_files = paths.len();
+            // An index file in a refused bin is not reported again: that bin's problem
+            // already covers it.
+            let unsigned = paths.into_iter().filter(|p| {
+                !signed.contains(p) && !refused_bins.contains(&view.bins.bin_of(p.as_str()))
+            });
+            for path in unsigned {
+                report.problems.push(Problem {
+                    subject: path.to_string(),
+                    code: "unsigned",
+                    error: Error::Target {
+                        path: path.to_string(),
+                        reason: "in the index but not signed by any bin".to_owned(),
+                    },
+                });
+            }
+        }
+        Some(Err(error)) => report.problems.push(Problem::new(
+            repository.index_dir().display().to_string(),
+            error,
+        )),
+        None => {}
+    }
+    report
+}
+
+/// The role or file an error of the top-level chain is about.
+fn subject_of(error: &Error) -> String {
+    match error {
+        Error::Tuf { what, .. } => what.clone(),
+        Error::Expired { role, .. } => role.clone(),
+        Error::Target { path, .. } => path.clone(),
+        Error::Missing { path, .. } | Error::Io { path, .. } => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        other => other.code().to_owned(),
+    }
 }
 
 fn top<T: Role>(root: &Root, bytes: &[u8], role: RoleType, limits: &Limits) -> Result<T, Error> {

@@ -262,8 +262,8 @@ fn x_repo_publish_reads_only_the_online_key() {
         .assert()
         .success();
     // The offline keys are not on the publishing server.
-    std::fs::remove_file(env.path("xkeys/root.pk8")).unwrap();
-    std::fs::remove_file(env.path("xkeys/targets.pk8")).unwrap();
+    std::fs::remove_file(env.path("xkeys/root.pem")).unwrap();
+    std::fs::remove_file(env.path("xkeys/targets.pem")).unwrap();
     env.tuf()
         .args(["x-repo", "publish", "--index", "index", "--repo", "xr"])
         .args(["--keys", "xkeys"])

@@ -6,4 +6,6 @@ pub mod publish;
 pub mod root;
 pub mod sign;
 pub mod status;
+pub mod summary;
 pub mod targets;
+pub mod verify;

@@ -1,7 +1,7 @@
-//! `tuf publish`, `tuf refresh` and `tuf verify`: the operator verbs over the publish
-//! engine ([`tuf_cli::publish`]) and the verifier ([`tuf_cli::verify`]), on the layout of
-//! [`crate::layout`]. Only the online key is loaded; root and targets are published as
-//! their key holders signed them.
+//! `tuf publish` and `tuf refresh`: the operator verbs over the publish engine
+//! ([`tuf_cli::publish`]), on the layout of [`crate::layout`]. Only the online key is
+//! loaded; root and targets are published as their key holders signed them. (`tuf verify`
+//! is [`crate::cmd::verify`].)
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,12 +9,10 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use chrono::{TimeDelta, Utc};
 use tuf_cli::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
-use tuf_cli::verify::{RepoView, TargetCheck};
 use tuf_core::metadata::RoleType;
 use tuf_core::repo::Expiries;
-use tuf_core::Limits;
 
-use crate::cmd::{root, status, targets};
+use crate::cmd::{root, status, summary, targets};
 use crate::duration::parse_duration;
 use crate::exit::{err, usage, Code};
 use crate::fsutil::{self, Access, Existing};
@@ -46,6 +44,9 @@ pub struct PublishArgs {
     /// Do not write hash-named target copies under `REPO/targets/`.
     #[arg(long)]
     pub no_copies: bool,
+    /// Print the result as one JSON object on stdout (schema in docs/operator.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `tuf refresh`.
@@ -64,21 +65,9 @@ pub struct RefreshArgs {
     /// than this; with the default 1d timestamp expiry, hourly with 6h is typical).
     #[arg(long, value_name = "DURATION", default_value = "6h")]
     pub within: String,
-}
-
-/// Arguments of `tuf verify`.
-#[derive(Debug, clap::Args)]
-pub struct VerifyArgs {
-    /// The root the client trusts (e.g. a copy of `1.root.json` obtained out of band).
-    #[arg(long, value_name = "TRUSTED_ROOT.json")]
-    pub root: PathBuf,
-    /// The published metadata directory (`REPO/metadata`).
-    #[arg(value_name = "METADATA_DIR")]
-    pub metadata: PathBuf,
-    /// Also check every signed index file's bytes in this index directory. Without it,
-    /// the hash-named copies under `REPO/targets/` are checked if that directory exists.
-    #[arg(long, value_name = "DIR")]
-    pub index: Option<PathBuf>,
+    /// Print the result as one JSON object on stdout (schema in docs/operator.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Run `tuf publish`.
@@ -118,6 +107,7 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     let mut options = PublishOptions::new(now);
     options.expiry = expiries(&policy)?;
     options.target_copies = !args.no_copies;
+    options.progress = ui.progress();
     let changes = if args.changed.is_empty() {
         Changes::Scan
     } else {
@@ -130,25 +120,7 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
         &options,
     )
     .with_context(|| format!("while publishing {}", repo.dir().display()))?;
-    ui.info(format!(
-        "published ({:?}): {} index file(s) seen, {} hashed, {} bin(s) signed, {} metadata \
-         file(s) written; snapshot v{}, timestamp v{}",
-        report.kind,
-        report.files_seen,
-        report.files_hashed,
-        report.bins_signed,
-        report.metadata_written,
-        report.snapshot_version,
-        report.timestamp_version
-    ));
-    if !report.skipped.is_empty() {
-        ui.warn(format!(
-            "{} file(s) under the index are not index files and were not signed: {}",
-            report.skipped.len(),
-            report.skipped.join(", ")
-        ));
-    }
-    Ok(Code::Ok)
+    summary::print(repo.dir(), &report, None, args.json, ui)
 }
 
 /// Run `tuf refresh`.
@@ -169,6 +141,7 @@ pub fn run_refresh(args: &RefreshArgs, ui: &Ui) -> anyhow::Result<Code> {
     check_online(&repo, &args.online_key, &online)?;
     let mut options = PublishOptions::new(Utc::now());
     options.expiry = expiries(&policy)?;
+    options.progress = ui.progress();
     // Refresh never reads the index.
     let report = publish::refresh(
         &Repository::new(PathBuf::new(), repo.dir()),
@@ -177,134 +150,7 @@ pub fn run_refresh(args: &RefreshArgs, ui: &Ui) -> anyhow::Result<Code> {
         &options,
     )
     .with_context(|| format!("while refreshing {}", repo.dir().display()))?;
-    if report.metadata_written == 0 {
-        ui.info(format!(
-            "nothing to do: no online role expires within {}",
-            args.within
-        ));
-    } else {
-        ui.info(format!(
-            "refreshed: {} bin(s) re-signed, {} metadata file(s) written; snapshot v{}, \
-             timestamp v{}",
-            report.bins_signed,
-            report.metadata_written,
-            report.snapshot_version,
-            report.timestamp_version
-        ));
-    }
-    Ok(Code::Ok)
-}
-
-/// Run `tuf verify`.
-pub fn run_verify(args: &VerifyArgs, ui: &Ui) -> anyhow::Result<Code> {
-    let trusted = fsutil::read(&args.root)?;
-    let metadata = &args.metadata;
-    if !metadata.is_dir() {
-        return Err(usage(format!(
-            "{}: not a directory; give the published metadata directory (REPO/metadata)",
-            metadata.display()
-        )));
-    }
-    // The engine's layout: REPO/metadata and REPO/targets side by side.
-    let repo_dir = if metadata
-        .file_name()
-        .is_some_and(|n| n == layout::METADATA_DIR)
-    {
-        metadata
-            .parent()
-            .map_or_else(PathBuf::new, Path::to_path_buf)
-    } else if metadata.join(layout::METADATA_DIR).is_dir() {
-        metadata.clone()
-    } else {
-        return Err(usage(format!(
-            "{}: expected a directory named `{}` (REPO/metadata)",
-            metadata.display(),
-            layout::METADATA_DIR
-        )));
-    };
-    let repository = Repository::new(args.index.clone().unwrap_or_default(), repo_dir.as_path());
-    let check = match &args.index {
-        Some(_) => TargetCheck::Index,
-        None if repository.targets_dir().is_dir() => TargetCheck::Copies,
-        None => TargetCheck::None,
-    };
-    let limits = Limits::default();
-    let now = Utc::now();
-    let view = match RepoView::load(&repository, &trusted, now, &limits) {
-        Ok(view) => view,
-        Err(e) => {
-            return Err(err(
-                Code::Failure,
-                format!(
-                    "{} does not verify from {}: {e}",
-                    metadata.display(),
-                    args.root.display()
-                ),
-            ))
-        }
-    };
-    let mut problems = Vec::new();
-    let mut bins = 0usize;
-    let mut targets = 0usize;
-    for bin in 0..view.bins().bin_count() {
-        let Ok(bin) = u32::try_from(bin) else {
-            continue;
-        };
-        bins += 1;
-        match view.bin(bin) {
-            Ok(listed) => {
-                for (path, entry) in &listed.targets {
-                    targets += 1;
-                    if let Err(e) = view.check_target(path, entry, check) {
-                        // The error names the path.
-                        problems.push(e.to_string());
-                    }
-                }
-            }
-            Err(e) => problems.push(format!("bin {bin}: {e}")),
-        }
-    }
-    if let Some(index) = &args.index {
-        // Every index file must be signed: an unsigned one would be refused by clients.
-        if let Ok((paths, _)) = tuf_cli::hashing::walk_index(index) {
-            for path in paths {
-                match view.target(path.as_str()) {
-                    Ok(Some(_)) => {}
-                    Ok(None) => problems.push(format!(
-                        "{}: in the index but not signed (run `tuf publish`)",
-                        path.as_str()
-                    )),
-                    Err(e) => problems.push(format!("{}: {e}", path.as_str())),
-                }
-            }
-        }
-    }
-    let what = match check {
-        TargetCheck::Index => "index files checked",
-        TargetCheck::Copies => "target copies checked",
-        TargetCheck::None => "targets listed (bytes not checked)",
-    };
-    if problems.is_empty() {
-        ui.info(format!(
-            "ok: root v{}, timestamp v{}, snapshot v{}, {bins} bin(s), {targets} {what}",
-            view.root().version,
-            view.timestamp().version,
-            view.snapshot().version,
-        ));
-        return Ok(Code::Ok);
-    }
-    for problem in &problems {
-        println!("{problem}");
-    }
-    Err(err(
-        Code::Failure,
-        format!(
-            "{} problem(s) found in {} ({bins} bin(s), {targets} target(s) looked at); \
-             see above",
-            problems.len(),
-            metadata.display()
-        ),
-    ))
+    summary::print(repo.dir(), &report, Some(&args.within), args.json, ui)
 }
 
 /// Refuse (exit 3) while a staged root or targets lacks signatures, naming the keys.

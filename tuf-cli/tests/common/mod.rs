@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
-use tuf_cli::keyfile::KeyDir;
+use tuf_cli::keys::KeyDir;
 use tuf_cli::publish::{self, Changes, OnlineKeys, PublishOptions, PublishReport, Repository};
 use tuf_core::crypto::Signer;
 use tuf_core::index::CrateName;
