@@ -1,5 +1,6 @@
 //! Lookup tests: search order, terminating, patterns, hash prefixes, succinct bins,
-//! cycles, the visited cap, roles absent from snapshot, and the diamond.
+//! cycles, the visited cap, roles absent from snapshot, the diamond, and the roles a
+//! finished walk reports it visited.
 
 use std::collections::BTreeMap;
 
@@ -69,7 +70,7 @@ impl Graph {
         loop {
             let step = match find_target(state, &path) {
                 Ok(Lookup::Found { role, chain, .. }) => return (Ok(Some((role, chain))), loads),
-                Ok(Lookup::NotFound) => return (Ok(None), loads),
+                Ok(Lookup::NotFound { .. }) => return (Ok(None), loads),
                 Ok(Lookup::Load { delegator, role }) => (delegator, role),
                 Err(e) => return (Err(e), loads),
             };
@@ -81,6 +82,22 @@ impl Graph {
             }
         }
     }
+}
+
+/// Whether a finished walk of `path` found it, and the roles it reports it visited, in
+/// order; each reported with the metadata `state` holds for it.
+fn visited_roles(state: &TrustedState, path: &str) -> (bool, Vec<String>) {
+    let path = TargetPath::parse(path).unwrap();
+    let (found, visited) = match find_target(state, &path).unwrap() {
+        Lookup::Found { visited, .. } => (true, visited),
+        Lookup::NotFound { visited } => (false, visited),
+        Lookup::Load { delegator, role } => panic!("walk not finished: {delegator}>{role}"),
+    };
+    for entry in &visited {
+        let held = state.trusted_targets(&entry.role).unwrap();
+        assert!(std::ptr::eq(entry.metadata, held), "{}", entry.role);
+    }
+    (found, visited.into_iter().map(|entry| entry.role).collect())
 }
 
 fn keys() -> (Ed25519Signer, Ed25519Signer, Ed25519Signer) {
@@ -339,4 +356,95 @@ fn diamond_uses_the_keys_of_the_delegator_of_this_lookup() {
     let (found, loads) = g.resolve(&mut state, "a/evil");
     assert_eq!(found.unwrap_err().code(), "threshold");
     assert_eq!(loads, ["targets>A", "A>C"]);
+}
+
+#[test]
+fn not_found_reports_every_role_it_visited() {
+    // targets → a (→ a1), b: an absent path is vouched for by all four.
+    let (k, _, _) = keys();
+    let mut g = Graph::new(
+        Some(delegations(
+            &[&k],
+            vec![
+                delegated_role("a", &[&k], &["*"], false),
+                delegated_role("b", &[&k], &["*"], false),
+            ],
+        )),
+        &[],
+    );
+    g.role(
+        "a",
+        &k,
+        &[],
+        Some(delegations(
+            &[&k],
+            vec![delegated_role("a1", &[&k], &["*"], false)],
+        )),
+    );
+    g.role("a1", &k, &[], None);
+    g.role("b", &k, &[("x", b"b")], None);
+    let mut state = g.state(Limits::default());
+    assert_eq!(g.resolve(&mut state, "absent").0.unwrap(), None);
+    assert_eq!(
+        visited_roles(&state, "absent"),
+        (
+            false,
+            vec!["targets".into(), "a".into(), "a1".into(), "b".into()]
+        )
+    );
+    // Found: the roles read before the one that lists it are reported too.
+    assert_eq!(
+        g.resolve(&mut state, "x").0.unwrap().unwrap().1,
+        ["targets", "b"]
+    );
+    assert_eq!(
+        visited_roles(&state, "x"),
+        (
+            true,
+            vec!["targets".into(), "a".into(), "a1".into(), "b".into()]
+        )
+    );
+}
+
+#[test]
+fn not_found_in_a_succinct_bin_reports_the_bin() {
+    let (k, _, _) = keys();
+    let bins = succinct(&k, 3, "bin");
+    let layout = bins.succinct_roles.clone().unwrap();
+    let mut g = Graph::new(Some(bins), &[]);
+    for name in layout.bin_names() {
+        g.role(&name, &k, &[], None);
+    }
+    let mut state = g.state(Limits::default());
+    let path = "ab/sent/absent";
+    assert_eq!(g.resolve(&mut state, path).0.unwrap(), None);
+    assert_eq!(
+        visited_roles(&state, path),
+        (false, vec!["targets".into(), layout.role_for(path)])
+    );
+}
+
+#[test]
+fn not_found_after_a_terminating_role_reports_nothing_after_it() {
+    let (k, _, _) = keys();
+    let mut g = Graph::new(
+        Some(delegations(
+            &[&k],
+            vec![
+                delegated_role("first", &[&k], &["*"], false),
+                delegated_role("term", &[&k], &["*"], true),
+                delegated_role("after", &[&k], &["*"], false),
+            ],
+        )),
+        &[],
+    );
+    g.role("first", &k, &[], None);
+    g.role("term", &k, &[], None);
+    g.role("after", &k, &[], None);
+    let mut state = g.state(Limits::default());
+    assert_eq!(g.resolve(&mut state, "x").0.unwrap(), None);
+    assert_eq!(
+        visited_roles(&state, "x"),
+        (false, vec!["targets".into(), "first".into(), "term".into()])
+    );
 }
