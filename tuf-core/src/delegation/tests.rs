@@ -121,30 +121,36 @@ fn found_in_top_level_without_loading_anything() {
     assert!(loads.is_empty());
 }
 
-#[test]
-fn preorder_depth_first_in_listed_order() {
-    let (k, _, _) = keys();
+/// targets → a (→ a1), b, every delegation for `*`.
+fn two_subtrees(k: &Ed25519Signer, a1_files: &[(&str, &[u8])], b_files: &[(&str, &[u8])]) -> Graph {
     let mut g = Graph::new(
         Some(delegations(
-            &[&k],
+            &[k],
             vec![
-                delegated_role("a", &[&k], &["*"], false),
-                delegated_role("b", &[&k], &["*"], false),
+                delegated_role("a", &[k], &["*"], false),
+                delegated_role("b", &[k], &["*"], false),
             ],
         )),
         &[],
     );
     g.role(
         "a",
-        &k,
+        k,
         &[],
         Some(delegations(
-            &[&k],
-            vec![delegated_role("a1", &[&k], &["*"], false)],
+            &[k],
+            vec![delegated_role("a1", &[k], &["*"], false)],
         )),
     );
-    g.role("a1", &k, &[("x", b"from a1")], None);
-    g.role("b", &k, &[("x", b"from b")], None);
+    g.role("a1", k, a1_files, None);
+    g.role("b", k, b_files, None);
+    g
+}
+
+#[test]
+fn preorder_depth_first_in_listed_order() {
+    let (k, _, _) = keys();
+    let g = two_subtrees(&k, &[("x", b"from a1")], &[("x", b"from b")]);
     let mut state = g.state(Limits::default());
     let (found, loads) = g.resolve(&mut state, "x");
     let (role, chain) = found.unwrap().unwrap();
@@ -178,6 +184,11 @@ fn terminating_role_stops_the_search() {
     let (found, loads) = g.resolve(&mut state, "x");
     assert_eq!(found.unwrap(), None);
     assert_eq!(loads, ["targets>first", "targets>term"]);
+    // The absence is reported as vouched for by the roles up to the terminating one.
+    assert_eq!(
+        visited_roles(&state, "x"),
+        (false, vec!["targets".into(), "first".into(), "term".into()])
+    );
 }
 
 #[test]
@@ -256,6 +267,11 @@ fn succinct_bins_only_the_one_bin_is_asked() {
     let (found, loads) = g.resolve(&mut state, &other);
     assert_eq!(found.unwrap(), None);
     assert_eq!(loads, [format!("targets>{}", layout.role_for(&other))]);
+    // The absence is reported as vouched for by that bin.
+    assert_eq!(
+        visited_roles(&state, &other),
+        (false, vec!["targets".into(), layout.role_for(&other)])
+    );
 }
 
 #[test]
@@ -360,29 +376,9 @@ fn diamond_uses_the_keys_of_the_delegator_of_this_lookup() {
 
 #[test]
 fn not_found_reports_every_role_it_visited() {
-    // targets → a (→ a1), b: an absent path is vouched for by all four.
+    // An absent path is vouched for by all four roles.
     let (k, _, _) = keys();
-    let mut g = Graph::new(
-        Some(delegations(
-            &[&k],
-            vec![
-                delegated_role("a", &[&k], &["*"], false),
-                delegated_role("b", &[&k], &["*"], false),
-            ],
-        )),
-        &[],
-    );
-    g.role(
-        "a",
-        &k,
-        &[],
-        Some(delegations(
-            &[&k],
-            vec![delegated_role("a1", &[&k], &["*"], false)],
-        )),
-    );
-    g.role("a1", &k, &[], None);
-    g.role("b", &k, &[("x", b"b")], None);
+    let g = two_subtrees(&k, &[], &[("x", b"b")]);
     let mut state = g.state(Limits::default());
     assert_eq!(g.resolve(&mut state, "absent").0.unwrap(), None);
     assert_eq!(
@@ -403,48 +399,5 @@ fn not_found_reports_every_role_it_visited() {
             true,
             vec!["targets".into(), "a".into(), "a1".into(), "b".into()]
         )
-    );
-}
-
-#[test]
-fn not_found_in_a_succinct_bin_reports_the_bin() {
-    let (k, _, _) = keys();
-    let bins = succinct(&k, 3, "bin");
-    let layout = bins.succinct_roles.clone().unwrap();
-    let mut g = Graph::new(Some(bins), &[]);
-    for name in layout.bin_names() {
-        g.role(&name, &k, &[], None);
-    }
-    let mut state = g.state(Limits::default());
-    let path = "ab/sent/absent";
-    assert_eq!(g.resolve(&mut state, path).0.unwrap(), None);
-    assert_eq!(
-        visited_roles(&state, path),
-        (false, vec!["targets".into(), layout.role_for(path)])
-    );
-}
-
-#[test]
-fn not_found_after_a_terminating_role_reports_nothing_after_it() {
-    let (k, _, _) = keys();
-    let mut g = Graph::new(
-        Some(delegations(
-            &[&k],
-            vec![
-                delegated_role("first", &[&k], &["*"], false),
-                delegated_role("term", &[&k], &["*"], true),
-                delegated_role("after", &[&k], &["*"], false),
-            ],
-        )),
-        &[],
-    );
-    g.role("first", &k, &[], None);
-    g.role("term", &k, &[], None);
-    g.role("after", &k, &[], None);
-    let mut state = g.state(Limits::default());
-    assert_eq!(g.resolve(&mut state, "x").0.unwrap(), None);
-    assert_eq!(
-        visited_roles(&state, "x"),
-        (false, vec!["targets".into(), "first".into(), "term".into()])
     );
 }
