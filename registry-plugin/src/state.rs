@@ -11,7 +11,6 @@
 //! Every write is atomic: a temporary file in the same directory, fsync, rename.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -235,33 +234,12 @@ pub fn choose_registry(cargo_home: &Path, named: Option<&str>) -> anyhow::Result
     Ok(RegistryDir::new(cargo_home, &name))
 }
 
-/// Write `bytes` to `path` atomically: temp file beside it, fsync, rename, fsync the
-/// directory. Creates parent directories.
+/// Write `bytes` to `path` atomically (`tuf_fs`): temp file beside it, fsync, rename,
+/// fsync the directory; concurrent writers of one file each use their own temp file.
+/// Creates parent directories.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    fs::create_dir_all(dir)?;
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    // Unique per process and per call: threads of one proxy may write the same file.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{file_name}.tmp.{}.{n}", std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
-        // The rename is durable only once the directory is synced (best effort: some
-        // file systems do not allow opening a directory).
-        if let Ok(dir) = fs::File::open(dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    fs::create_dir_all(tuf_fs::parent_dir(path))?;
+    tuf_fs::write_atomic(path, bytes)
 }
 
 #[cfg(test)]
@@ -294,19 +272,6 @@ mod tests {
             "https://m.example/tuf/"
         );
         assert!(normalise_base_url("file:///x").is_err());
-    }
-
-    #[test]
-    fn concurrent_atomic_writes_of_one_file_all_succeed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bin.json");
-        std::thread::scope(|scope| {
-            for i in 0..16u8 {
-                let path = &path;
-                scope.spawn(move || write_atomic(path, &[i; 100]).unwrap());
-            }
-        });
-        assert_eq!(fs::read(&path).unwrap().len(), 100);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Atomic, ordered, durable writes.
 //!
-//! Every file is written to a temporary name in its own directory and renamed into place,
-//! so a reader sees the old file or the new one, never a part. Durability comes in
+//! Every file is written to a temporary name in its own directory and renamed into place
+//! (`tuf_fs`), so a reader sees the old file or the new one, never a part. Durability comes in
 //! batches: the files of a batch are made durable together (one `syncfs(2)` for a large
 //! batch, an `fsync` each for a small one, then their directories), and only then is the
 //! next batch written. A publish is two batches: everything but `timestamp.json`, then
@@ -10,8 +10,9 @@
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use tuf_fs::{AtomicWrite, Durability};
 
 use crate::error::Error;
 
@@ -52,10 +53,13 @@ impl BatchWriter {
             fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
         }
         self.step()?;
-        let tmp = temp_name(path);
-        write_file(&tmp, bytes, false)?;
+        let staged = AtomicWrite::new()
+            .durability(Durability::Deferred)
+            .stage(path, bytes)
+            .map_err(Error::io("write a temporary file for", path))?;
         self.step()?;
-        fs::rename(&tmp, path).map_err(Error::io("rename", path))?;
+        // An injected failure drops `staged`, which removes the temporary file.
+        staged.persist().map_err(Error::io("rename", path))?;
         self.pending_files.push(path.to_owned());
         self.pending_dirs.insert(dir.to_owned());
         Ok(())
@@ -101,7 +105,8 @@ impl BatchWriter {
                 .and_then(|f| f.sync_all())
                 .map_err(Error::io("fsync", file))
         })?;
-        dirs.par_iter().try_for_each(|dir| sync_dir(dir))?;
+        dirs.par_iter()
+            .try_for_each(|dir| tuf_fs::sync_dir(dir).map_err(Error::io("fsync directory", dir)))?;
         Ok(())
     }
 
@@ -114,47 +119,13 @@ impl BatchWriter {
     }
 }
 
-/// Write `bytes` to `path` atomically and durably on its own (temp file, fsync, rename,
-/// fsync of the directory). For state files outside a publish batch.
+/// Write `bytes` to `path` atomically and durably on its own (`tuf_fs`: temp file,
+/// fsync, rename, fsync of the directory). For state files outside a publish batch.
+/// Parent directories are created.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = tuf_fs::parent_dir(path);
     fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
-    let tmp = temp_name(path);
-    write_file(&tmp, bytes, true)?;
-    fs::rename(&tmp, path).map_err(Error::io("rename", path))?;
-    sync_dir(dir)
-}
-
-/// The temporary name a file is written under before its rename: `.NAME.tmp` in the same
-/// directory. Only one publish runs at a time (the lock), so a fixed name is safe, and a
-/// temporary file a crash leaves behind is overwritten by the next write of that file.
-pub fn temp_name(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp"))
-}
-
-fn write_file(path: &Path, bytes: &[u8], sync: bool) -> Result<(), Error> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-        .map_err(Error::io("create", path))?;
-    file.write_all(bytes).map_err(Error::io("write", path))?;
-    if sync {
-        file.sync_all().map_err(Error::io("fsync", path))?;
-    }
-    Ok(())
-}
-
-/// fsync a directory, so the renames in it are durable.
-pub fn sync_dir(dir: &Path) -> Result<(), Error> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io("fsync directory", dir))
+    tuf_fs::write_atomic(path, bytes).map_err(Error::io("write", path))
 }
 
 #[cfg(target_os = "linux")]
@@ -236,23 +207,23 @@ mod tests {
             .unwrap();
         writer.commit().unwrap();
         assert_eq!(fs::read(dir.path().join("a/b/c.json")).unwrap(), b"one");
-        assert!(!temp_name(&dir.path().join("a/b/c.json")).exists());
+        assert_eq!(fs::read_dir(dir.path().join("a/b")).unwrap().count(), 1);
 
-        // Fail at the rename: the old content stays, a temp file is left.
+        // Fail at the rename: the old content stays, the temp file is removed.
         let mut writer = BatchWriter::new(Some(1));
         let err = writer
             .write(&dir.path().join("a/b/c.json"), b"two")
             .unwrap_err();
         assert_eq!(err.code(), "injected");
         assert_eq!(fs::read(dir.path().join("a/b/c.json")).unwrap(), b"one");
-        // The next write of the same file reuses the temp name.
+        assert_eq!(fs::read_dir(dir.path().join("a/b")).unwrap().count(), 1);
         let mut writer = BatchWriter::new(None);
         writer
             .write(&dir.path().join("a/b/c.json"), b"three")
             .unwrap();
         writer.commit().unwrap();
         assert_eq!(fs::read(dir.path().join("a/b/c.json")).unwrap(), b"three");
-        assert!(!temp_name(&dir.path().join("a/b/c.json")).exists());
+        assert_eq!(fs::read_dir(dir.path().join("a/b")).unwrap().count(), 1);
     }
 
     #[test]

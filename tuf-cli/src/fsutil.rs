@@ -1,66 +1,49 @@
-//! Atomic file writes: a temporary file in the same directory, written, fsynced, renamed
-//! over the target, and the directory fsynced. A reader (or a crash) sees the old file or
-//! the new one, never half of one.
+//! Atomic file writes for the ceremony commands, through `tuf_fs`: a temporary file in the
+//! same directory, given its mode, written, fsynced, renamed over the target, and the
+//! directory fsynced. A reader (or a crash) sees the old file or the new one, never half
+//! of one.
 
-use std::fs::{self, File, Permissions};
-use std::io::Write as _;
-use std::os::unix::fs::PermissionsExt as _;
+use std::fs;
 use std::path::Path;
 
 use anyhow::Context as _;
+use tuf_fs::{AtomicWrite, Mode};
+
+pub use tuf_fs::Existing;
 
 /// Who may read the written file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Mode 0600: private keys. The temporary file is created 0600, so the key is never
-    /// readable by others, not even for an instant.
+    /// Mode 0600: private keys. The temporary file is 0600 before the key is written to
+    /// it, so the key is never readable by others, not even for an instant.
     OwnerOnly,
     /// Mode 0644: metadata, public keys, policy.
     Public,
 }
 
-/// Whether an existing file may be replaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Existing {
-    /// Replace it atomically.
-    Replace,
-    /// Refuse: the write fails if the path exists (checked atomically at the rename).
-    Refuse,
-}
-
-/// Write `bytes` to `path` atomically with the given access.
+/// Write `bytes` to `path` atomically with the given access; with [`Existing::Refuse`],
+/// fail if `path` exists (checked atomically at the rename).
 pub fn write_atomic(
     path: &Path,
     bytes: &[u8],
     access: Access,
     existing: Existing,
 ) -> anyhow::Result<()> {
-    let dir = parent_dir(path);
     let mode = match access {
-        Access::OwnerOnly => 0o600,
-        Access::Public => 0o644,
+        Access::OwnerOnly => Mode::OWNER_ONLY,
+        Access::Public => Mode::PUBLIC,
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tuf-tmp-")
-        .permissions(Permissions::from_mode(0o600))
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().set_permissions(Permissions::from_mode(mode)))
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("writing a temporary file for {}", path.display()))?;
-    match existing {
-        Existing::Replace => tmp.persist(path).map(|_| ()).map_err(|e| e.error),
-        Existing::Refuse => tmp.persist_noclobber(path).map(|_| ()).map_err(|e| e.error),
-    }
-    .with_context(|| match existing {
-        Existing::Refuse if path.exists() => format!(
-            "{} already exists; choose another name or move the old file away",
-            path.display()
-        ),
-        _ => format!("moving the new file into place at {}", path.display()),
-    })?;
-    sync_dir(dir)
+    AtomicWrite::new()
+        .mode(mode)
+        .existing(existing)
+        .write(path, bytes)
+        .with_context(|| match existing {
+            Existing::Refuse if path.exists() => format!(
+                "{} already exists; choose another name or move the old file away",
+                path.display()
+            ),
+            _ => format!("writing {} atomically", path.display()),
+        })
 }
 
 /// Create `dir` (and parents) if needed.
@@ -71,25 +54,13 @@ pub fn create_dir(dir: &Path) -> anyhow::Result<()> {
 /// Remove `path`, then fsync its directory.
 pub fn remove(path: &Path) -> anyhow::Result<()> {
     fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
-    sync_dir(parent_dir(path))
+    let dir = tuf_fs::parent_dir(path);
+    tuf_fs::sync_dir(dir).with_context(|| format!("syncing directory {}", dir.display()))
 }
 
 /// Read a whole file, naming it in the error.
 pub fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     fs::read(path).with_context(|| format!("reading {}", path.display()))
-}
-
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-fn sync_dir(dir: &Path) -> anyhow::Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("syncing directory {}", dir.display()))
 }
 
 #[cfg(test)]

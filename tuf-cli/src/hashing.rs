@@ -14,7 +14,6 @@ use tuf_core::metadata::TargetPath;
 use tuf_core::repo::{target_copy_name, TargetEntry};
 
 use crate::error::Error;
-use crate::fsio;
 use crate::manifest::{mtime_for_manifest, ManifestEntry};
 use crate::progress::{chunk_len, Progress};
 
@@ -251,9 +250,11 @@ fn write_copy(
     }
     let parent = copy.parent().unwrap_or(dir);
     fs::create_dir_all(parent).map_err(Error::io("create directory", parent))?;
-    let tmp = fsio::temp_name(&copy);
-    fs::write(&tmp, bytes).map_err(Error::io("write", &tmp))?;
-    fs::rename(&tmp, &copy).map_err(Error::io("rename", &copy))?;
+    // Made durable by the publish batch that adopts it.
+    tuf_fs::AtomicWrite::new()
+        .durability(tuf_fs::Durability::Deferred)
+        .write(&copy, bytes)
+        .map_err(Error::io("write", &copy))?;
     Ok(Some(copy))
 }
 

@@ -7,7 +7,7 @@
 //! new one, never a mix, and no temporary file survives a failed write.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::error::ClientError;
@@ -73,10 +73,11 @@ impl MetadataStore {
     }
 }
 
-/// Write `bytes` to `path` atomically: a temporary file in the same directory, fsync,
-/// rename, fsync of the directory. On any failure the temporary file is removed.
+/// Write `bytes` to `path` atomically (`tuf_fs`): a temporary file in the same
+/// directory, fsync, rename, fsync of the directory. On any failure the temporary file is
+/// removed. The temporary file's name never ends in `.json`, so a reader listing the
+/// directory for metadata does not mistake it for a role.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
     let name_len = path.file_name().map_or(0, |n| n.len());
     if name_len > MAX_FILE_NAME {
         return Err(ClientError::io(
@@ -87,23 +88,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
             ),
         ));
     }
-    // The temporary file's name never ends in `.json`, so a reader listing the directory
-    // for metadata does not mistake it for a role (and it is gone when this returns).
-    let mut temp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|e| ClientError::io(dir, e))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| ClientError::io(temp.path(), e))?;
-    temp.persist(path)
-        .map_err(|e| ClientError::io(path, e.error))?;
-    // Make the rename itself durable.
-    if let Ok(dir_handle) = File::open(dir) {
-        let _ = dir_handle.sync_all();
-    }
-    Ok(())
+    tuf_fs::write_atomic(path, bytes).map_err(|e| ClientError::io(path, e))
 }
 
 /// Percent-encode `name` into a string of `A-Za-z0-9_.-~` and `%XX` only, so it is one

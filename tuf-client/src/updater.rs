@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
-use tuf_core::delegation::{self, Lookup};
+use tuf_core::delegation::{self, Lookup, Visited};
 use tuf_core::metadata::{check_length_and_hashes, Role, TargetFile, TargetPath};
 use tuf_core::trusted::{LocalSnapshot, TimestampUpdate, TrustedState, ROOT_DELEGATOR};
 use tuf_core::{Error, Limits};
@@ -215,9 +215,10 @@ impl<F: Fetcher> Updater<F> {
     /// lists it, an authenticated absence.
     ///
     /// The state may be older than `now`: before answering, the timestamp, snapshot and
-    /// top-level targets, and every role on the path to a found target, are checked
+    /// top-level targets, and every role the delegation search read (for a found target
+    /// and for an absence alike, e.g. the bin that would list the path), are checked
     /// again not to have expired at `now` (§5.4.4, §5.5.6, §5.6.5), so a long-lived
-    /// updater never answers from expired metadata. Fails with [`ClientError::Config`]
+    /// updater never answers from expired metadata, "no such target" included. Fails with [`ClientError::Config`]
     /// when no refresh or local load has succeeded.
     pub fn lookup_target(
         &self,
@@ -557,22 +558,23 @@ impl<F: Fetcher> Updater<F> {
                 Ok(match delegation::find_target(state, path)? {
                     Lookup::Found {
                         role,
-                        chain,
                         target,
+                        visited,
+                        ..
                     } => {
-                        // The roles on the way may have been loaded long before `now`.
-                        for name in &chain {
-                            if let Some(targets) = state.trusted_targets(name) {
-                                check_unexpired(name, targets, now)?;
-                            }
-                        }
+                        check_visited_unexpired(&visited, now)?;
                         Step::Done(Some(TargetInfo {
                             path: path.clone(),
                             file: target.clone(),
                             role,
                         }))
                     }
-                    Lookup::NotFound => Step::Done(None),
+                    Lookup::NotFound { visited } => {
+                        // An absence is vouched for by every role searched, the bin
+                        // that would list the path included: none may have expired.
+                        check_visited_unexpired(&visited, now)?;
+                        Step::Done(None)
+                    }
                     Lookup::Load { delegator, role } => Step::Load { delegator, role },
                 })
             })??;
@@ -639,6 +641,16 @@ fn check_top_level_unexpired(state: &TrustedState, now: DateTime<Utc>) -> Result
     }
     if let Some(targets) = state.targets() {
         check_unexpired("targets", targets, now)?;
+    }
+    Ok(())
+}
+
+/// §5.6.5 again at `now` for every role a finished walk read: they may have been
+/// loaded long before `now`, and each one's answer (a target, a delegation onwards, or
+/// no entry) shaped the result.
+fn check_visited_unexpired(visited: &[Visited<'_>], now: DateTime<Utc>) -> Result<(), Error> {
+    for entry in visited {
+        check_unexpired(&entry.role, entry.metadata, now)?;
     }
     Ok(())
 }

@@ -779,6 +779,57 @@ fn lookups_recheck_expiry_at_their_now() {
 }
 
 #[test]
+fn absence_is_not_vouched_for_by_a_bin_that_expired_since_it_was_loaded() {
+    // A long-running offline proxy: the state is loaded once and lookups come later. The
+    // bin an absent crate hashes to expires after 12 hours, before the timestamp (a day).
+    let present = "al/ph/alpha";
+    let (server, mut repo, client) = bins_setup(&[present]);
+    let bins = repo
+        .targets
+        .delegations
+        .clone()
+        .unwrap()
+        .succinct_roles
+        .unwrap();
+    let absent = (0..100)
+        .map(|i| format!("ab/se/absent-{i}"))
+        .find(|path| bins.role_for(path) != bins.role_for(present))
+        .unwrap();
+    let bin = bins.role_for(&absent);
+    let twelve_hours = now() + chrono::Duration::hours(12);
+    repo.targets_mut(&bin).expires = tuf_core::metadata::Expires::from_time(twelve_hours);
+    repo.publish(&server);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    assert!(updater.lookup_target(&absent, now()).unwrap().is_none());
+    assert!(updater.lookup_target(present, now()).unwrap().is_some());
+    server.take_requests();
+
+    let mut offline = client.updater(&server);
+    offline.load_local(now()).unwrap();
+    // Before the bin expires, its silence is an authenticated "no such target"; this
+    // lookup loads the bin from the store, verified (and unexpired) at six hours.
+    let six_hours = now() + chrono::Duration::hours(6);
+    assert!(offline.lookup_target(&absent, six_hours).unwrap().is_none());
+    // After, the bin held since six hours may no longer say so (§5.6.5).
+    let eighteen_hours = now() + chrono::Duration::hours(18);
+    let err = offline.lookup_target(&absent, eighteen_hours).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ClientError::Core(tuf_core::Error::Expired { role, version: 1, .. }) if *role == bin
+        ),
+        "{err}"
+    );
+    // The other bin has not expired: a present target is still answered.
+    assert!(offline
+        .lookup_target(present, eighteen_hours)
+        .unwrap()
+        .is_some());
+    assert!(server.take_requests().is_empty());
+}
+
+#[test]
 fn concurrent_lookups_fetch_each_bin_once() {
     let paths: Vec<String> = (0..64).map(|i| format!("cr/at/crate-{i}")).collect();
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();

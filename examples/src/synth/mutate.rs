@@ -196,18 +196,11 @@ fn set_yanked(dir: &Path, crate_name: &str, vers: &str, yanked: bool) -> Result<
         }
         out.push_str(&raw.replacen(from, to, 1));
     }
-    write_atomically(&file.path, out.as_bytes())?;
+    // A reader sees the old file or the new one, never a part; durability is not needed
+    // (a synthetic registry is regenerated, not recovered).
+    tuf_fs::AtomicWrite::new()
+        .durability(tuf_fs::Durability::Deferred)
+        .write(&file.path, out.as_bytes())
+        .map_err(io_error("write atomically", &file.path))?;
     Ok(true)
-}
-
-/// Replaces `path` with `bytes` so that a reader sees the old file or the new one, never a
-/// part: write a temporary file in the same directory, then rename it over.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SynthError> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{file_name}.synth-tmp"));
-    fs::write(&temp, bytes).map_err(io_error("write", &temp))?;
-    fs::rename(&temp, path).map_err(io_error("rename into place", path))
 }

@@ -26,6 +26,11 @@
 //! delegator whose keys verified it ([`TrustedState::delegated_via`]), a role reachable
 //! from two delegators is checked against the keys of the one that reached it in this
 //! lookup, whatever earlier lookups loaded.
+//!
+//! A finished walk ([`Lookup::Found`] or [`Lookup::NotFound`]) reports every role it
+//! read, with the metadata it read, so that a caller answering from a state verified
+//! earlier can check each of them again for expiry (§5.6.5): an expired role must be
+//! able to say neither "here it is" nor "there is no such target".
 
 use std::collections::BTreeSet;
 
@@ -34,7 +39,7 @@ use crate::metadata::{TargetFile, TargetPath, Targets};
 use crate::trusted::TrustedState;
 
 /// The outcome of one walk of [`find_target`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Lookup<'s> {
     /// The target, from the first role in search order that lists it.
     Found {
@@ -44,9 +49,14 @@ pub enum Lookup<'s> {
         chain: Vec<String>,
         /// What that role says of the target.
         target: &'s TargetFile,
+        /// Every role the walk read, in visit order, `role` last.
+        visited: Vec<Visited<'s>>,
     },
     /// No role trusted for the path lists it: an authenticated "no such target".
-    NotFound,
+    NotFound {
+        /// Every role the walk read, in visit order: each one vouches for the absence.
+        visited: Vec<Visited<'s>>,
+    },
     /// The walk needs `role` as delegated by `delegator`: load it with
     /// [`TrustedState::update_delegated`], then walk again.
     Load {
@@ -55,6 +65,15 @@ pub enum Lookup<'s> {
         /// The role to load.
         role: String,
     },
+}
+
+/// A role a finished walk read, and the trusted metadata it read for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visited<'s> {
+    /// The role's name (`targets` or a delegated role).
+    pub role: String,
+    /// The metadata the walk used for it.
+    pub metadata: &'s Targets,
 }
 
 /// Walk the delegations held in `state` for `path` (TUF §5.6.7). Needs the top-level
@@ -71,6 +90,8 @@ pub fn find_target<'s>(state: &'s TrustedState, path: &TargetPath) -> Result<Loo
         chain: Vec::new(),
     }];
     let mut visited: BTreeSet<String> = BTreeSet::new();
+    // `visited` in visit order, with the metadata read: what the caller re-checks.
+    let mut read: Vec<Visited<'s>> = Vec::new();
     while let Some(visit) = to_visit.pop() {
         if visited.contains(&visit.role) {
             continue;
@@ -97,11 +118,16 @@ pub fn find_target<'s>(state: &'s TrustedState, path: &TargetPath) -> Result<Loo
         };
         let mut chain = visit.chain;
         chain.push(visit.role.clone());
+        read.push(Visited {
+            role: visit.role.clone(),
+            metadata,
+        });
         if let Some(target) = metadata.targets.get(path) {
             return Ok(Lookup::Found {
                 role: visit.role,
                 chain,
                 target,
+                visited: read,
             });
         }
         visited.insert(visit.role.clone());
@@ -116,7 +142,7 @@ pub fn find_target<'s>(state: &'s TrustedState, path: &TargetPath) -> Result<Loo
             chain: chain.clone(),
         }));
     }
-    Ok(Lookup::NotFound)
+    Ok(Lookup::NotFound { visited: read })
 }
 
 /// The roles `metadata` delegates `path` to, in listed order, up to and including the

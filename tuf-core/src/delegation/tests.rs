@@ -1,5 +1,6 @@
 //! Lookup tests: search order, terminating, patterns, hash prefixes, succinct bins,
-//! cycles, the visited cap, roles absent from snapshot, and the diamond.
+//! cycles, the visited cap, roles absent from snapshot, the diamond, and the roles a
+//! finished walk reports it visited.
 
 use std::collections::BTreeMap;
 
@@ -69,7 +70,7 @@ impl Graph {
         loop {
             let step = match find_target(state, &path) {
                 Ok(Lookup::Found { role, chain, .. }) => return (Ok(Some((role, chain))), loads),
-                Ok(Lookup::NotFound) => return (Ok(None), loads),
+                Ok(Lookup::NotFound { .. }) => return (Ok(None), loads),
                 Ok(Lookup::Load { delegator, role }) => (delegator, role),
                 Err(e) => return (Err(e), loads),
             };
@@ -81,6 +82,22 @@ impl Graph {
             }
         }
     }
+}
+
+/// Whether a finished walk of `path` found it, and the roles it reports it visited, in
+/// order; each reported with the metadata `state` holds for it.
+fn visited_roles(state: &TrustedState, path: &str) -> (bool, Vec<String>) {
+    let path = TargetPath::parse(path).unwrap();
+    let (found, visited) = match find_target(state, &path).unwrap() {
+        Lookup::Found { visited, .. } => (true, visited),
+        Lookup::NotFound { visited } => (false, visited),
+        Lookup::Load { delegator, role } => panic!("walk not finished: {delegator}>{role}"),
+    };
+    for entry in &visited {
+        let held = state.trusted_targets(&entry.role).unwrap();
+        assert!(std::ptr::eq(entry.metadata, held), "{}", entry.role);
+    }
+    (found, visited.into_iter().map(|entry| entry.role).collect())
 }
 
 fn keys() -> (Ed25519Signer, Ed25519Signer, Ed25519Signer) {
@@ -104,30 +121,36 @@ fn found_in_top_level_without_loading_anything() {
     assert!(loads.is_empty());
 }
 
-#[test]
-fn preorder_depth_first_in_listed_order() {
-    let (k, _, _) = keys();
+/// targets → a (→ a1), b, every delegation for `*`.
+fn two_subtrees(k: &Ed25519Signer, a1_files: &[(&str, &[u8])], b_files: &[(&str, &[u8])]) -> Graph {
     let mut g = Graph::new(
         Some(delegations(
-            &[&k],
+            &[k],
             vec![
-                delegated_role("a", &[&k], &["*"], false),
-                delegated_role("b", &[&k], &["*"], false),
+                delegated_role("a", &[k], &["*"], false),
+                delegated_role("b", &[k], &["*"], false),
             ],
         )),
         &[],
     );
     g.role(
         "a",
-        &k,
+        k,
         &[],
         Some(delegations(
-            &[&k],
-            vec![delegated_role("a1", &[&k], &["*"], false)],
+            &[k],
+            vec![delegated_role("a1", &[k], &["*"], false)],
         )),
     );
-    g.role("a1", &k, &[("x", b"from a1")], None);
-    g.role("b", &k, &[("x", b"from b")], None);
+    g.role("a1", k, a1_files, None);
+    g.role("b", k, b_files, None);
+    g
+}
+
+#[test]
+fn preorder_depth_first_in_listed_order() {
+    let (k, _, _) = keys();
+    let g = two_subtrees(&k, &[("x", b"from a1")], &[("x", b"from b")]);
     let mut state = g.state(Limits::default());
     let (found, loads) = g.resolve(&mut state, "x");
     let (role, chain) = found.unwrap().unwrap();
@@ -161,6 +184,11 @@ fn terminating_role_stops_the_search() {
     let (found, loads) = g.resolve(&mut state, "x");
     assert_eq!(found.unwrap(), None);
     assert_eq!(loads, ["targets>first", "targets>term"]);
+    // The absence is reported as vouched for by the roles up to the terminating one.
+    assert_eq!(
+        visited_roles(&state, "x"),
+        (false, vec!["targets".into(), "first".into(), "term".into()])
+    );
 }
 
 #[test]
@@ -239,6 +267,11 @@ fn succinct_bins_only_the_one_bin_is_asked() {
     let (found, loads) = g.resolve(&mut state, &other);
     assert_eq!(found.unwrap(), None);
     assert_eq!(loads, [format!("targets>{}", layout.role_for(&other))]);
+    // The absence is reported as vouched for by that bin.
+    assert_eq!(
+        visited_roles(&state, &other),
+        (false, vec!["targets".into(), layout.role_for(&other)])
+    );
 }
 
 #[test]
@@ -339,4 +372,32 @@ fn diamond_uses_the_keys_of_the_delegator_of_this_lookup() {
     let (found, loads) = g.resolve(&mut state, "a/evil");
     assert_eq!(found.unwrap_err().code(), "threshold");
     assert_eq!(loads, ["targets>A", "A>C"]);
+}
+
+#[test]
+fn not_found_reports_every_role_it_visited() {
+    // An absent path is vouched for by all four roles.
+    let (k, _, _) = keys();
+    let g = two_subtrees(&k, &[], &[("x", b"b")]);
+    let mut state = g.state(Limits::default());
+    assert_eq!(g.resolve(&mut state, "absent").0.unwrap(), None);
+    assert_eq!(
+        visited_roles(&state, "absent"),
+        (
+            false,
+            vec!["targets".into(), "a".into(), "a1".into(), "b".into()]
+        )
+    );
+    // Found: the roles read before the one that lists it are reported too.
+    assert_eq!(
+        g.resolve(&mut state, "x").0.unwrap().unwrap().1,
+        ["targets", "b"]
+    );
+    assert_eq!(
+        visited_roles(&state, "x"),
+        (
+            true,
+            vec!["targets".into(), "a".into(), "a1".into(), "b".into()]
+        )
+    );
 }
