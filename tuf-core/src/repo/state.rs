@@ -1,6 +1,7 @@
 //! The published state an edit starts from, loaded and checked the way a client would.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::crypto::PublicKey;
 use crate::error::Error;
@@ -23,7 +24,9 @@ pub struct PublishedState {
     pub(crate) targets: Targets,
     pub(crate) bins: SuccinctRoles,
     pub(crate) bin_keys: BTreeMap<KeyId, PublicKey>,
-    pub(crate) snapshot: Snapshot,
+    /// Shared: the snapshot lists every bin, and a state is cloned on every publish (the
+    /// edit's new state, a publisher's kept state); only a new snapshot makes a new one.
+    pub(crate) snapshot: Arc<Snapshot>,
     pub(crate) snapshot_length: u64,
     pub(crate) snapshot_sha256: [u8; 32],
     pub(crate) timestamp: Timestamp,
@@ -165,7 +168,7 @@ impl PublishedState {
             targets,
             bins,
             bin_keys,
-            snapshot,
+            snapshot: Arc::new(snapshot),
             snapshot_length: u64::try_from(snapshot_bytes.len()).unwrap_or(u64::MAX),
             snapshot_sha256: hash::sha256(snapshot_bytes),
             timestamp,
