@@ -104,7 +104,8 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
             ui,
         )?;
     }
-    if repo.trusted_root()?.is_none() {
+    // Listing `metadata/` for the roots is O(bins): do it once.
+    let Some(trusted) = repo.trusted_root()? else {
         return Err(err(
             Code::Threshold,
             format!(
@@ -113,8 +114,8 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
                 repo.metadata_dir().display()
             ),
         ));
-    }
-    check_online(&repo, &args.online_key, &online)?;
+    };
+    check_online_against(&repo, &trusted, &args.online_key, &online)?;
     commit_staged_targets(&repo, now, ui)?;
 
     let mut options = PublishOptions::new(now);
@@ -432,6 +433,16 @@ fn check_online(repo: &Repo, path: &Path, online: &OnlineKeys) -> anyhow::Result
     let Some(trusted) = repo.trusted_root()? else {
         return Ok(());
     };
+    check_online_against(repo, &trusted, path, online)
+}
+
+/// [`check_online`] against the trusted root already loaded.
+fn check_online_against(
+    repo: &Repo,
+    trusted: &layout::Published<tuf_core::metadata::Root>,
+    path: &Path,
+    online: &OnlineKeys,
+) -> anyhow::Result<()> {
     let allowed = trusted
         .role
         .role_keys(RoleType::Timestamp)
