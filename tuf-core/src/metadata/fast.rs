@@ -462,8 +462,10 @@ mod tests {
         .unwrap();
         assert_eq!(direct(&root2, &both), Some(general(&root2, &both).unwrap()));
         // Size limit.
-        let mut small = Limits::default();
-        small.max_snapshot_bytes = 100;
+        let small = Limits {
+            max_snapshot_bytes: 100,
+            ..Limits::default()
+        };
         assert!(verify::verify_snapshot_direct(&root1, &one, &small).is_none());
     }
 
