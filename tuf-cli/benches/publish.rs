@@ -1,7 +1,7 @@
 //! Publishing benchmarks (not timed tests). Run in release:
 //!
 //! ```text
-//! cargo bench -p tuf-cli --bench publish -- INDEX_DIR [--mode all|floor|full|incremental|refresh]
+//! cargo bench -p tuf-cli --bench publish -- INDEX_DIR [--mode all|floor|full|incremental|process|refresh]
 //!     [--repeat N] [--no-copies] [--work DIR]
 //! ```
 //!
@@ -16,6 +16,12 @@
 //!   registry hook), repeated on different crates, first with the published state loaded
 //!   and verified from disk each time (a publisher process per publish), then kept in
 //!   memory between publishes (a long-running publisher); also one scan-mode publish;
+//! * process: the same one-version publish, each in a new process as a registry's publish
+//!   hook runs it: `tuf x-repo publish --changed PATH` (the library with the online key
+//!   directory) and the operator verb `tuf publish REPO --changed PATH` (on a repository
+//!   set up by the `tuf` ceremony commands: key generate, init, sign, first publish). The
+//!   time is from spawn to exit, process start and key loading included (only with
+//!   `--mode process`, not part of `all`);
 //! * refresh: re-sign timestamp only (window 30 h), then every online role (window 8 d).
 #![allow(
     clippy::unwrap_used,
@@ -105,6 +111,10 @@ fn main() {
             );
         }
     }
+    // Not part of `all`: it sets up two more repositories through the binary.
+    if args.mode == "process" {
+        process(&args, &paths);
+    }
     if want("incremental") || want("refresh") {
         // The previous phase's repositories are deleted only now, after timing.
         let (repo, keys) = fresh_repo(&args, 99);
@@ -147,11 +157,7 @@ fn options(args: &Args) -> PublishOptions {
 fn fresh_repo(args: &Args, run: usize) -> (Repository, OnlineKeys) {
     // A new directory each run, never one just emptied: ext4 slows down creating files
     // where thousands were just deleted (its allocator skips recently freed inodes).
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = args.work.join(format!("run-{run}-{stamp}"));
+    let dir = args.work.join(format!("run-{run}-{}", stamp()));
     fs::create_dir_all(&dir).unwrap();
     let keys = KeyDir::open_or_generate(&dir.join("keys")).unwrap();
     let repo = Repository::new(&args.index, dir.join("repo"));
@@ -253,15 +259,6 @@ fn incremental(
         .zip(&syncs)
         .map(|(t, s)| t.saturating_sub(*s))
         .collect();
-    let stats = |mut v: Vec<Duration>| {
-        v.sort();
-        format!(
-            "min {:.1} ms, median {:.1} ms, max {:.1} ms",
-            ms(v[0]),
-            ms(v[v.len() / 2]),
-            ms(*v.last().unwrap())
-        )
-    };
     println!(
         "incremental (publish hook, 1 version, {}): n={} total {}; without waiting for fsync {}; fsync wait {}",
         if cold { "state loaded and verified" } else { "state kept in memory" },
@@ -285,6 +282,159 @@ fn incremental(
         report.files_hashed,
         report.bins_signed
     );
+}
+
+/// One-version publishes, each in a new `tuf` process (see the module documentation).
+fn process(args: &Args, paths: &[tuf_core::metadata::TargetPath]) {
+    let tuf = Path::new(env!("CARGO_BIN_EXE_tuf"));
+    let runs = args.repeat.max(5) * 4;
+    let copies: &[&str] = if args.copies { &[] } else { &["--no-copies"] };
+
+    // The library path: `tuf x-repo publish` on a repository made by `init` + first publish.
+    let (repo, _) = fresh_repo(args, 98);
+    let dir = repo_root(&repo);
+    let index = args.index.to_str().unwrap();
+    let repo_dir = dir.join("repo");
+    let keys_dir = dir.join("keys");
+    let x_repo = |changed: Option<&str>| {
+        let mut cmd = std::process::Command::new(tuf);
+        cmd.args(["x-repo", "publish", "--index", index])
+            .arg("--repo")
+            .arg(&repo_dir)
+            .arg("--keys")
+            .arg(&keys_dir)
+            .args(copies);
+        if let Some(path) = changed {
+            cmd.args(["--changed", path]);
+        }
+        cmd
+    };
+    run_ok(&mut x_repo(None));
+    let times = spawn_runs(&args.index, paths, runs, 1, |path| x_repo(Some(path)));
+    println!(
+        "incremental (publish hook, 1 version, new process: tuf x-repo publish --changed): n={} total {}",
+        times.len(),
+        stats(times)
+    );
+
+    // The operator verb, on a repository set up by the ceremony commands.
+    let dir = args.work.join(format!("verb-{}", stamp()));
+    fs::create_dir_all(&dir).unwrap();
+    let tuf_in = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(tuf);
+        cmd.current_dir(&dir).args(args);
+        cmd
+    };
+    for key in ["root", "targets", "online"] {
+        run_ok(&mut tuf_in(&[
+            "key",
+            "generate",
+            &format!("{key}.pem"),
+            "--unencrypted",
+        ]));
+    }
+    run_ok(&mut tuf_in(&[
+        "init",
+        "repo",
+        "--root-key",
+        "root.pub.json",
+        "--targets-key",
+        "targets.pub.json",
+        "--online-key",
+        "online.pub.json",
+    ]));
+    for (role, key) in [("root", "root.pem"), ("targets", "targets.pem")] {
+        run_ok(&mut tuf_in(&[
+            "sign", "--repo", "repo", "--role", role, "--key", key,
+        ]));
+    }
+    let verb = |changed: Option<&str>| {
+        let mut cmd = tuf_in(&[
+            "--quiet",
+            "publish",
+            "repo",
+            "--index",
+            index,
+            "--online-key",
+            "online.pem",
+        ]);
+        cmd.args(copies);
+        if let Some(path) = changed {
+            cmd.args(["--changed", path]);
+        }
+        cmd
+    };
+    run_ok(&mut verb(None));
+    let times = spawn_runs(&args.index, paths, runs, 2, |path| verb(Some(path)));
+    println!(
+        "incremental (publish hook, 1 version, new process: tuf publish --changed): n={} total {}",
+        times.len(),
+        stats(times)
+    );
+}
+
+/// Add a version to `runs` crates and time `command(path)` for each, spawn to exit.
+fn spawn_runs(
+    index: &Path,
+    paths: &[tuf_core::metadata::TargetPath],
+    runs: usize,
+    salt: usize,
+    command: impl Fn(&str) -> std::process::Command,
+) -> Vec<Duration> {
+    let mut times = Vec::new();
+    for run in 0..runs {
+        let path = &paths[(run * 7919 + salt * 2039 + 17) % paths.len()];
+        if path.as_str() == "config.json" {
+            continue;
+        }
+        add_version(&index.join(path.as_str()), 5000 + salt * 1000 + run);
+        let mut cmd = command(path.as_str());
+        let start = Instant::now();
+        let output = cmd.output().unwrap();
+        let elapsed = start.elapsed();
+        assert!(
+            output.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        times.push(elapsed);
+    }
+    times
+}
+
+fn run_ok(cmd: &mut std::process::Command) {
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn repo_root(repo: &Repository) -> PathBuf {
+    repo.state_dir()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .to_path_buf()
+}
+
+fn stamp() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn stats(mut v: Vec<Duration>) -> String {
+    v.sort();
+    format!(
+        "min {:.1} ms, median {:.1} ms, max {:.1} ms",
+        ms(v[0]),
+        ms(v[v.len() / 2]),
+        ms(*v.last().unwrap())
+    )
 }
 
 /// Append a version to an index file: its last line with a new pre-release `vers`.

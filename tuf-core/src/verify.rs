@@ -18,8 +18,8 @@ use crate::crypto::PublicKey;
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::metadata::{
-    DelegatedRole, Delegations, KeyId, Role, RoleType, Root, SignedMetadata, SuccinctRoles,
-    Threshold,
+    DelegatedRole, Delegations, KeyId, Role, RoleType, Root, Signature, SignedMetadata,
+    SuccinctRoles, Threshold,
 };
 
 /// A role whose signatures met its threshold. Only this module can make one, so code that
@@ -108,9 +108,18 @@ pub fn valid_signers<'m>(
     meta: &'m SignedMetadata,
     authority: &Authority<'_>,
 ) -> BTreeSet<&'m KeyId> {
+    valid_signers_over(meta.signatures(), meta.canonical_signed(), authority)
+}
+
+/// [`valid_signers`] of `signatures` over the canonical bytes `canonical_signed`.
+fn valid_signers_over<'m>(
+    signatures: &'m [Signature],
+    canonical_signed: &[u8],
+    authority: &Authority<'_>,
+) -> BTreeSet<&'m KeyId> {
     let authorised = authority.keyids();
     let mut valid = BTreeSet::new();
-    for signature in meta.signatures() {
+    for signature in signatures {
         if !authorised.contains(&signature.keyid) || valid.contains(&signature.keyid) {
             continue;
         }
@@ -120,7 +129,7 @@ pub fn valid_signers<'m>(
         let Ok(sig) = hex::decode(&signature.sig) else {
             continue;
         };
-        if key.verify(meta.canonical_signed(), &sig).is_ok() {
+        if key.verify(canonical_signed, &sig).is_ok() {
             valid.insert(&signature.keyid);
         }
     }
@@ -157,6 +166,29 @@ pub fn verify<T: Role>(
     check_threshold(meta, role_name, authority)?;
     let inner = meta.to_typed::<T>(role_name, limits)?;
     Ok(Verified { inner })
+}
+
+/// Parse and verify a snapshot against `root` without `serde_json::Value`, when `bytes`
+/// are in canonical form with only the fields this crate writes (see
+/// [`crate::metadata::fast`]): the same checks as [`SignedMetadata::parse`] and [`verify`]
+/// (size, envelope, signature count and key ids, `_type`, `spec_version`, threshold of
+/// root's snapshot keys over the canonical bytes of `signed`, field types), giving the
+/// same value. `None` when the bytes are not in that form *or fail any check*: the caller
+/// then takes the general path, which gives the answer (and the error) it always gave.
+pub(crate) fn verify_snapshot_direct(
+    root: &Root,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Option<Verified<crate::metadata::Snapshot>> {
+    let envelope = crate::metadata::fast::parse_envelope(bytes, limits)?;
+    // Read `signed` in full before trusting its bounds or its bytes as canonical.
+    let snapshot = crate::metadata::fast::parse_snapshot(envelope.signed)?;
+    let authority = Authority::from_root(root, RoleType::Snapshot)?;
+    let valid = valid_signers_over(&envelope.signatures, envelope.signed, &authority);
+    if u64::try_from(valid.len()).ok()? < authority.threshold.get() {
+        return None;
+    }
+    Some(Verified { inner: snapshot })
 }
 
 /// Verify a root with its own root keys: how a client accepts the root it was given as
@@ -262,7 +294,7 @@ mod tests {
         // A garbage signature by c, an empty one, and non-hex: all ignored.
         for sig in ["00", "", "zz"] {
             let mut m = meta.clone();
-            m.add_detached_signature(crate::metadata::Signature {
+            m.add_detached_signature(Signature {
                 keyid: c.key_id().clone(),
                 sig: sig.to_owned(),
                 extra: BTreeMap::new(),
@@ -270,7 +302,7 @@ mod tests {
             verify_root_self_signed(&m, &Limits::default()).unwrap();
         }
         // Replace b's signature with garbage: now below threshold.
-        meta.add_detached_signature(crate::metadata::Signature {
+        meta.add_detached_signature(Signature {
             keyid: b.key_id().clone(),
             sig: "ab".repeat(64),
             extra: BTreeMap::new(),

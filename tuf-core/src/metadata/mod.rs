@@ -9,6 +9,7 @@
 //!   [`Length`], [`SpecVersion`], [`Expires`], [`HexDigest`]) check themselves when parsed,
 //!   so a value of the type is valid by construction.
 
+pub(crate) mod fast;
 mod root;
 mod snapshot;
 mod targets;
@@ -73,6 +74,13 @@ pub trait Role: de::DeserializeOwned + Serialize {
     /// Checks that serde's derive cannot express (required roles present, delegation
     /// shape, counts against `limits`). Called by [`SignedMetadata::to_typed`].
     fn check(&self, role_name: &str, limits: &Limits) -> Result<(), Error>;
+    /// The canonical form of this `signed` part (with `_type`), written without going
+    /// through `serde_json::Value`, when the value has a shape such a writer handles and
+    /// no string in it needs an escape; `None` otherwise. When `Some`, it must be
+    /// byte-identical to the general path's canonical form. Used by [`sign_role`].
+    fn canonical_direct(&self) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// One entry of `signatures`. The signature stays hex text until it is checked, so a
@@ -284,15 +292,9 @@ impl SignedMetadata {
     /// form but for escaped control characters (see [`cjson::to_file_form`]); the
     /// smallest form, and for all practical metadata exactly the canonical one.
     pub fn to_file_bytes(&self) -> Result<Vec<u8>, Error> {
-        let signatures = serde_json::to_value(&self.signatures).map_err(|e| Error::Json {
-            reason: e.to_string(),
-        })?;
-        // The file form of `{"signatures":S,"signed":D}` (keys in byte order), written
-        // part by part rather than through a copy of the whole `signed` tree. `signed`'s
-        // file form is its canonical form when that holds no control byte: canonical JSON
-        // has no whitespace, so a byte below 0x20 can only be inside a string, and
-        // strings without one are written the same in both forms.
-        let signatures = cjson::to_file_form(&signatures)?;
+        // `signed`'s file form is its canonical form when that holds no control byte:
+        // canonical JSON has no whitespace, so a byte below 0x20 can only be inside a
+        // string, and strings without one are written the same in both forms.
         let reuse = !self.canonical_signed.iter().any(|&b| b < 0x20);
         let signed_form;
         let signed: &[u8] = if reuse {
@@ -301,19 +303,53 @@ impl SignedMetadata {
             signed_form = cjson::to_file_form(&self.signed)?;
             &signed_form
         };
-        let mut out = Vec::with_capacity(signatures.len() + signed.len() + 28);
-        out.extend_from_slice(br#"{"signatures":"#);
-        out.extend_from_slice(&signatures);
-        out.extend_from_slice(br#","signed":"#);
-        out.extend_from_slice(signed);
-        out.push(b'}');
-        Ok(out)
+        file_bytes(&self.signatures, signed)
     }
+}
+
+/// The file form of `{"signatures":S,"signed":D}` (keys in byte order) from the
+/// signatures and the file form of `signed`, written part by part rather than through a
+/// copy of the whole `signed` tree.
+fn file_bytes(signatures: &[Signature], signed_file_form: &[u8]) -> Result<Vec<u8>, Error> {
+    let signatures = serde_json::to_value(signatures).map_err(|e| Error::Json {
+        reason: e.to_string(),
+    })?;
+    let signatures = cjson::to_file_form(&signatures)?;
+    let mut out = Vec::with_capacity(signatures.len() + signed_file_form.len() + 28);
+    out.extend_from_slice(br#"{"signatures":"#);
+    out.extend_from_slice(&signatures);
+    out.extend_from_slice(br#","signed":"#);
+    out.extend_from_slice(signed_file_form);
+    out.push(b'}');
+    Ok(out)
 }
 
 /// Serialize a typed role and sign it with every signer: the bytes of a new metadata file,
 /// in canonical form.
 pub fn sign_role<T: Role>(
+    role: &T,
+    signers: &[&dyn crate::crypto::Signer],
+) -> Result<Vec<u8>, Error> {
+    if let Some(canonical_signed) = role.canonical_direct() {
+        // No string in it needs an escape, so it holds no control byte: its file form is
+        // itself. Signatures as `SignedMetadata::add_signature` adds them.
+        let mut signatures: Vec<Signature> = Vec::new();
+        for signer in signers {
+            let sig = signer.sign(&canonical_signed)?;
+            signatures.retain(|s| &s.keyid != signer.key_id());
+            signatures.push(Signature {
+                keyid: signer.key_id().clone(),
+                sig: hex::encode(sig),
+                extra: BTreeMap::new(),
+            });
+        }
+        return file_bytes(&signatures, &canonical_signed);
+    }
+    sign_role_general(role, signers)
+}
+
+/// [`sign_role`] through `serde_json::Value`, for any value.
+pub(crate) fn sign_role_general<T: Role>(
     role: &T,
     signers: &[&dyn crate::crypto::Signer],
 ) -> Result<Vec<u8>, Error> {

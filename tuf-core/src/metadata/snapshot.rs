@@ -92,4 +92,8 @@ impl Role for Snapshot {
         // rule beyond the field types.
         Ok(())
     }
+
+    fn canonical_direct(&self) -> Option<Vec<u8>> {
+        super::fast::write_snapshot(self)
+    }
 }

@@ -196,7 +196,7 @@ impl<'s> Edit<'s> {
             superseded.push(state.snapshot_file());
             new_state.snapshot_length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
             new_state.snapshot_sha256 = crate::hash::sha256(&bytes);
-            new_state.snapshot = snapshot;
+            new_state.snapshot = std::sync::Arc::new(snapshot);
             files.push(OutputFile {
                 name: new_state.snapshot_file(),
                 kind: FileKind::Snapshot,

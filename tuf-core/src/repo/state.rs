@@ -1,6 +1,7 @@
 //! The published state an edit starts from, loaded and checked the way a client would.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::crypto::PublicKey;
 use crate::error::Error;
@@ -23,7 +24,9 @@ pub struct PublishedState {
     pub(crate) targets: Targets,
     pub(crate) bins: SuccinctRoles,
     pub(crate) bin_keys: BTreeMap<KeyId, PublicKey>,
-    pub(crate) snapshot: Snapshot,
+    /// Shared: the snapshot lists every bin, and a state is cloned on every publish (the
+    /// edit's new state, a publisher's kept state); only a new snapshot makes a new one.
+    pub(crate) snapshot: Arc<Snapshot>,
     pub(crate) snapshot_length: u64,
     pub(crate) snapshot_sha256: [u8; 32],
     pub(crate) timestamp: Timestamp,
@@ -165,7 +168,7 @@ impl PublishedState {
             targets,
             bins,
             bin_keys,
-            snapshot,
+            snapshot: Arc::new(snapshot),
             snapshot_length: u64::try_from(snapshot_bytes.len()).unwrap_or(u64::MAX),
             snapshot_sha256: hash::sha256(snapshot_bytes),
             timestamp,
@@ -224,7 +227,14 @@ impl StateLoader {
     pub fn add_snapshot(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let entry = self.snapshot_entry()?.clone();
         check_length_and_hashes("snapshot", bytes, entry.length, entry.hashes.as_ref())?;
-        let snapshot: Snapshot = verify_top(&self.root, bytes, RoleType::Snapshot, &self.limits)?;
+        // The snapshot lists every bin: read it without `serde_json::Value` when it is in
+        // the canonical form this crate writes; anything else, or any failure, takes the
+        // general path (and gets its error).
+        let snapshot: Snapshot =
+            match verify::verify_snapshot_direct(&self.root, bytes, &self.limits) {
+                Some(verified) => verified.into_inner(),
+                None => verify_top(&self.root, bytes, RoleType::Snapshot, &self.limits)?,
+            };
         if snapshot.version != entry.version {
             return Err(Error::RepoState {
                 what: "snapshot".to_owned(),

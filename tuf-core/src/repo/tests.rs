@@ -561,6 +561,50 @@ fn state_loader_checks_the_links() {
 }
 
 #[test]
+fn state_loader_refuses_a_canonical_snapshot_signed_by_another_key() {
+    // A timestamp signed by the right key that names (length and hash) a snapshot in
+    // canonical form signed by the root key: the snapshot's own signature must still be
+    // checked (the direct reader declines, the general path refuses it).
+    let keys = keys();
+    let (offline, publication) = first(&keys, index());
+    let limits = Limits::default();
+    let snapshot_meta = SignedMetadata::parse(
+        file(&publication, "1.snapshot.json"),
+        RoleType::Snapshot,
+        &limits,
+    )
+    .unwrap();
+    let snapshot: Snapshot = snapshot_meta.to_typed("snapshot", &limits).unwrap();
+    let wrong: [&dyn Signer; 1] = [&keys.root];
+    let forged_snapshot = sign_role(&snapshot, &wrong).unwrap();
+    let ts_meta = SignedMetadata::parse(
+        file(&publication, "timestamp.json"),
+        RoleType::Timestamp,
+        &limits,
+    )
+    .unwrap();
+    let mut ts: Timestamp = ts_meta.to_typed("timestamp", &limits).unwrap();
+    ts.meta.insert(
+        "snapshot.json".to_owned(),
+        state::snapshot_meta(
+            snapshot.version,
+            u64::try_from(forged_snapshot.len()).unwrap(),
+            crate::hash::sha256(&forged_snapshot),
+        ),
+    );
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let timestamp = sign_role(&ts, &online).unwrap();
+    let mut loader = StateLoader::new(&offline.root, &timestamp, &limits).unwrap();
+    assert_eq!(
+        loader.add_snapshot(&forged_snapshot).unwrap_err().code(),
+        "threshold"
+    );
+    // The same bytes signed by the snapshot key load, through the direct reader.
+    let good = sign_role(&snapshot, &online).unwrap();
+    assert_eq!(good, file(&publication, "1.snapshot.json"));
+}
+
+#[test]
 fn second_full_publish_continues_versions() {
     let keys = keys();
     let (offline, first_pub) = first(&keys, index());
