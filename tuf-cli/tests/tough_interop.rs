@@ -1,6 +1,6 @@
 //! A repository published by this project verifies with an independent TUF client,
-//! awslabs' tough 0.18 (the last release on `ring`), reading index files through their
-//! hashed bins.
+//! awslabs' tough 0.18 (the last release on `ring`), and with this project's client
+//! (`tuf_client::Updater`), both reading index files through their hashed bins.
 //!
 //! What tough can and cannot read of ours, found in its source (tough-0.18.0/src):
 //!
@@ -36,6 +36,7 @@ use tough::{
 };
 use tuf_cli::publish::{Changes, PublishKind};
 use tuf_cli::verify::TargetCheck;
+use tuf_client::{FileFetcher, Updater, UpdaterConfig};
 use tuf_core::metadata::TargetPath;
 use tuf_core::repo::{target_copy_name, BinStyle};
 use tuf_examples::synth::{self, SynthConfig};
@@ -166,6 +167,18 @@ fn caused_by(err: &tough::error::Error, is: impl Fn(&tough::error::Error) -> boo
     false
 }
 
+/// This project's client over the repository's files, trusting its `1.root.json`.
+fn our_client(f: &Fixture, dir: &Path) -> Updater<FileFetcher> {
+    let metadata = dir.join("metadata");
+    fs::create_dir_all(&metadata).unwrap();
+    fs::create_dir_all(dir.join("targets")).unwrap();
+    fs::write(metadata.join("root.json"), f.trusted_root()).unwrap();
+    let mut config = UpdaterConfig::new(dir_url(&f.repo_dir().join("metadata")).as_str(), metadata);
+    config.targets_base_url = Some(dir_url(&f.repo_dir().join("targets")).to_string());
+    config.target_dir = Some(dir.join("targets"));
+    Updater::new(config, FileFetcher).unwrap()
+}
+
 fn synthetic(crates: usize, bit_length: u8) -> (Fixture, SynthConfig) {
     let dir = tempfile::tempdir().unwrap();
     let config = SynthConfig::new(crates, 7);
@@ -218,6 +231,19 @@ fn tough_reads_index_files_through_hash_prefix_bins_and_follows_publishes() {
             view.target(path).unwrap().unwrap().sha256(),
             Some(tuf_core::hash::sha256(&on_disk))
         );
+    }
+    // This project's client (tuf_client::Updater) reads the same repository, reaching
+    // the index file through its classic bin and downloading it by its hash name.
+    let client_dir = tempfile::tempdir().unwrap();
+    let mut updater = our_client(&f, client_dir.path());
+    for path in &paths {
+        let info = updater
+            .target_info(path, chrono::Utc::now())
+            .unwrap()
+            .unwrap();
+        assert_eq!(info.role, bins.role_for(path));
+        let downloaded = fs::read(updater.download_target(&info).unwrap()).unwrap();
+        assert_eq!(downloaded, fs::read(f.index().join(path)).unwrap());
     }
     // A crate that does not exist: an authenticated "no such target" from tough too.
     assert_eq!(tough_read(&rt, &tough, "no/su/nosuchcrate").unwrap(), None);
