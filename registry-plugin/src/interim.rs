@@ -10,7 +10,9 @@
 //!   `N.targets.json`, `N.<bin>.json` under one metadata base URL;
 //! * top-level `targets` delegating through TAP 15 `succinct_roles` to hashed bins (a
 //!   target listed in top-level `targets` itself is honoured first, as TUF §5.6.7 orders
-//!   the search); explicit delegations are refused with [`VerifyError::Layout`];
+//!   the search), or to the same bins listed as classic roles with `path_hash_prefixes`
+//!   (bin style `hash-prefixes`); any other delegation is refused with
+//!   [`VerifyError::Layout`];
 //! * targets named by sparse path (`se/rd/serde`) plus `config.json`.
 //!
 //! The steps follow TUF §5.3 (root rotation, up to `Limits::max_root_rotations`), §5.4
@@ -207,17 +209,17 @@ impl InterimVerifier {
                     role: "targets".to_owned(),
                     reason: "delegates to no bins".to_owned(),
                 })?;
-        let succinct = delegations
-            .succinct_roles
-            .as_ref()
-            .ok_or_else(|| VerifyError::Layout {
-                role: "targets".to_owned(),
-                reason: "has explicit delegations; the interim verifier follows TAP 15 \
-                         succinct_roles only"
-                    .to_owned(),
-            })?;
+        // TAP 15 succinct_roles, or the same bins as classic path_hash_prefixes roles
+        // (bin style hash-prefixes); any other delegation is refused.
+        let succinct = delegations.hashed_bins().map_err(|e| VerifyError::Layout {
+            role: "targets".to_owned(),
+            reason: format!(
+                "does not delegate to hashed bins ({e}); the interim verifier follows \
+                     only this project's bin layout"
+            ),
+        })?;
         let bin_name = succinct.role_for(path);
-        let bin = self.bin(current, delegations, succinct, &bin_name)?;
+        let bin = self.bin(current, delegations, &succinct, &bin_name)?;
         check_expiry(&bin, &bin_name, Utc::now())?;
         bin.targets
             .get(&target_path)
