@@ -103,7 +103,7 @@ fn tough_load(
     repo_dir: &Path,
     datastore: &Path,
     rewrite: bool,
-) -> Result<tough::Repository, tough::error::Error> {
+) -> Result<tough::Repository, Box<tough::error::Error>> {
     let metadata = dir_url(&repo_dir.join("metadata"));
     let targets = dir_url(&repo_dir.join("targets"));
     let loader = RepositoryLoader::new(&root, metadata, targets.clone()).datastore(datastore);
@@ -114,7 +114,7 @@ fn tough_load(
     } else {
         loader.transport(FilesystemTransport)
     };
-    rt.block_on(loader.load())
+    rt.block_on(loader.load()).map_err(Box::new)
 }
 
 /// The bytes tough gives for `path`: `Ok(None)` when no role lists it, `Err` when the
@@ -123,13 +123,14 @@ fn tough_read(
     rt: &tokio::runtime::Runtime,
     repo: &tough::Repository,
     path: &str,
-) -> Result<Option<Vec<u8>>, tough::error::Error> {
+) -> Result<Option<Vec<u8>>, Box<tough::error::Error>> {
     rt.block_on(async {
         match repo.read_target(&TargetName::new(path)?).await? {
             Some(stream) => Ok(Some(stream.into_vec().await?)),
             None => Ok(None),
         }
     })
+    .map_err(Box::new)
 }
 
 /// The one delegated role tough's targets lists `path` in, and its `path_hash_prefixes`.
@@ -331,7 +332,7 @@ fn tough_without_the_rewrite_asks_for_names_we_do_not_write() {
         &fs::read(f.index().join(&path)).unwrap(),
     ));
     let err = tough_read(&rt, &tough, &path).unwrap_err();
-    let tough::error::Error::Transport { url, source, .. } = &err else {
+    let tough::error::Error::Transport { url, source, .. } = &*err else {
         panic!("{err:?}");
     };
     assert_eq!(source.kind(), tough::TransportErrorKind::FileNotFound);
