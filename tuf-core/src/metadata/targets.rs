@@ -381,9 +381,10 @@ impl SuccinctRoles {
     pub fn from_delegated_roles(roles: &[DelegatedRole]) -> Result<Self, String> {
         let first = roles.first().ok_or("delegations lists no roles")?;
         let count = u64::try_from(roles.len()).unwrap_or(u64::MAX);
-        if !count.is_power_of_two() || count < 2 {
+        if !count.is_power_of_two() || !(2..=1u64 << 32).contains(&count) {
             return Err(format!(
-                "{count} delegated roles; hashed bins are 2^bit_length roles (bit_length ≥ 1)"
+                "{count} delegated roles; hashed bins are 2^bit_length roles \
+                 (bit_length 1..=32)"
             ));
         }
         let bit_length = u8::try_from(count.trailing_zeros()).unwrap_or(u8::MAX);
