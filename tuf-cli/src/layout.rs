@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 use tuf_core::metadata::{KeyId, RoleType, Root, SignedMetadata};
+use tuf_core::repo::BinStyle;
 
 use crate::duration::parse_duration;
 use crate::fsutil::{self, Access, Existing};
@@ -193,7 +194,7 @@ pub struct Policy {
     pub format: u32,
     /// Write `N.role.json` files and keep every version for a grace period (TUF §7).
     pub consistent_snapshot: bool,
-    /// Hashed bins (TAP 15 succinct roles).
+    /// Hashed bins (TAP 15 succinct roles, or the same bins as classic delegated roles).
     pub bins: BinsPolicy,
     /// How long after signing each role expires (`365d`, `12h`, ...).
     pub expiry: ExpiryPolicy,
@@ -207,6 +208,11 @@ pub struct BinsPolicy {
     pub bit_length: u8,
     /// Bin names are `{name_prefix}-{hex}`; `crates-bin` by default.
     pub name_prefix: String,
+    /// How targets delegates to the bins: `succinct` (TAP 15, the default) or
+    /// `hash-prefixes` (classic roles with `path_hash_prefixes`, for clients without
+    /// TAP 15). Absent in files written before it existed: `succinct`.
+    #[serde(default)]
+    pub style: BinStyle,
 }
 
 /// Expiry periods per role.
@@ -233,6 +239,7 @@ impl Default for Policy {
             bins: BinsPolicy {
                 bit_length: 12,
                 name_prefix: "crates-bin".to_owned(),
+                style: BinStyle::Succinct,
             },
             expiry: ExpiryPolicy {
                 root: "365d".to_owned(),
@@ -263,6 +270,16 @@ impl Policy {
         }
         if self.bins.name_prefix.is_empty() {
             bail!("bins.name_prefix is empty");
+        }
+        let max_roles = tuf_core::Limits::default().max_delegated_roles;
+        if self.bins.style == BinStyle::HashPrefixes && (1usize << self.bins.bit_length) > max_roles
+        {
+            bail!(
+                "bins.bit_length {} with style hash-prefixes lists {} delegated roles; \
+                 clients accept at most {max_roles} (use a smaller bit_length or style succinct)",
+                self.bins.bit_length,
+                1u64 << self.bins.bit_length
+            );
         }
         for (role, text) in [
             ("root", &self.expiry.root),

@@ -249,10 +249,17 @@ pub fn describe(
             writeln!(out, "  expires: {}", targets.expires)?;
             writeln!(out, "  targets listed directly: {}", targets.targets.len())?;
             if let Some(delegations) = &targets.delegations {
-                if let Some(bins) = &delegations.succinct_roles {
+                // Hashed bins in either form are summed up in one line, not one per bin.
+                let hashed = delegations.hashed_bins().ok();
+                if let Some(bins) = &hashed {
+                    let style = if delegations.succinct_roles.is_some() {
+                        ""
+                    } else {
+                        " (path_hash_prefixes roles)"
+                    };
                     writeln!(
                         out,
-                        "  delegates to {} hashed bins {}-*: {} of {} key(s)",
+                        "  delegates to {} hashed bins {}-*{style}: {} of {} key(s)",
                         bins.bin_count(),
                         bins.name_prefix,
                         bins.threshold,
@@ -262,7 +269,12 @@ pub fn describe(
                         writeln!(out, "    {}", holder(id))?;
                     }
                 }
-                for role in delegations.roles.iter().flatten() {
+                let explicit = if hashed.is_some() {
+                    None
+                } else {
+                    delegations.roles.as_ref()
+                };
+                for role in explicit.into_iter().flatten() {
                     writeln!(
                         out,
                         "  delegates to {}: {} of {} key(s)",

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::{TimeDelta, Utc};
 use tuf_core::crypto::Signer;
-use tuf_core::repo::{offline::RepoKeys, Policy};
+use tuf_core::repo::{offline::RepoKeys, BinStyle, Policy};
 use tuf_core::Limits;
 
 use crate::keys::KeyDir;
@@ -27,6 +27,9 @@ pub enum RepoCmd {
         /// Bins are 2^bit_length.
         #[arg(long, default_value_t = tuf_core::repo::DEFAULT_BIT_LENGTH)]
         bit_length: u8,
+        /// How targets delegates to the bins: succinct or hash-prefixes.
+        #[arg(long, default_value = "succinct")]
+        bin_style: BinStyle,
     },
     /// Publish the index.
     Publish {
@@ -88,10 +91,12 @@ pub fn run(cmd: RepoCmd) -> anyhow::Result<()> {
             repo,
             keys,
             bit_length,
+            bin_style,
         } => {
             let keys = KeyDir::open_or_generate(&keys).context("while loading keys")?;
             let policy = Policy {
                 bit_length,
+                bin_style,
                 ..Policy::default()
             };
             let root: [&dyn Signer; 1] = [keys.root.as_ref()];

@@ -161,13 +161,15 @@ impl RepoView {
             ));
         }
         not_expired(&targets, "targets", now).or_else(&mut *expired)?;
+        // TAP 15 succinct_roles, or the same bins as classic path_hash_prefixes roles.
         let bins = targets
             .delegations
             .as_ref()
-            .and_then(|d| d.succinct_roles.clone())
-            .ok_or_else(|| Error::Missing {
+            .ok_or_else(|| "no delegations".to_owned())
+            .and_then(|d| d.hashed_bins())
+            .map_err(|e| Error::Missing {
                 path: dir.join(&targets_name),
-                reason: "targets has no succinct_roles delegation".to_owned(),
+                reason: format!("targets does not delegate to hashed bins: {e}"),
             })?;
         Ok(Self {
             repository: repository.clone(),

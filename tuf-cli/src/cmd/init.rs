@@ -11,6 +11,7 @@ use tuf_core::metadata::{
     sign_role, Delegations, Expires, KeyId, RoleKeys, RoleType, Root, SignedMetadata,
     SuccinctRoles, Targets, Threshold, Version,
 };
+use tuf_core::repo::BinStyle;
 use tuf_core::Limits;
 
 use crate::duration::{format_duration, parse_duration, parse_expiry};
@@ -54,6 +55,11 @@ pub struct Args {
     /// Bin role names are PREFIX-<hex>.
     #[arg(long, value_name = "PREFIX", default_value = "crates-bin")]
     pub bin_prefix: String,
+    /// How targets delegates to the bins: succinct (TAP 15; this project's client,
+    /// python-tuf) or hash-prefixes (one classic role per bin with path_hash_prefixes, for
+    /// clients without TAP 15 such as tough; a larger targets.json). Same bins either way.
+    #[arg(long, value_name = "STYLE", default_value = "succinct")]
+    pub bin_style: BinStyle,
     /// How long each bin signature lasts.
     #[arg(long, value_name = "DURATION", default_value = "7d")]
     pub bins_expiry: String,
@@ -107,6 +113,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     let mut policy = Policy::default();
     policy.bins.bit_length = args.bit_length;
     policy.bins.name_prefix.clone_from(&args.bin_prefix);
+    policy.bins.style = args.bin_style;
     for (field, text) in [
         (&mut policy.expiry.bins, &args.bins_expiry),
         (&mut policy.expiry.snapshot, &args.snapshot_expiry),
@@ -184,23 +191,28 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
 }
 
 /// Top-level targets with no targets of its own, delegating every path to the hashed
-/// bins of `policy`, signed by the online key(s).
+/// bins of `policy` (in its bin style), signed by the online key(s).
 pub fn bins_targets(
     policy: &Policy,
     online: &[(KeyId, PublicKey)],
     version: Version,
     expires: Expires,
 ) -> anyhow::Result<Targets> {
+    let bins = SuccinctRoles::new(
+        online.iter().map(|(id, _)| id.clone()).collect(),
+        Threshold::new(1)?,
+        policy.bins.bit_length,
+        &policy.bins.name_prefix,
+    );
+    let (roles, succinct_roles) = match policy.bins.style {
+        BinStyle::Succinct => (None, Some(bins)),
+        BinStyle::HashPrefixes => (Some(bins.to_delegated_roles()?), None),
+    };
     let mut targets = Targets::new(version, expires);
     targets.delegations = Some(Delegations {
         keys: online.iter().cloned().collect(),
-        roles: None,
-        succinct_roles: Some(SuccinctRoles::new(
-            online.iter().map(|(id, _)| id.clone()).collect(),
-            Threshold::new(1)?,
-            policy.bins.bit_length,
-            &policy.bins.name_prefix,
-        )),
+        roles,
+        succinct_roles,
         extra: BTreeMap::new(),
     });
     Ok(targets)

@@ -416,7 +416,8 @@ fn bins_report(
     dir: &Path,
 ) -> Option<RoleReport> {
     let delegations = targets.delegations.as_ref()?;
-    let bins = delegations.succinct_roles.as_ref()?;
+    // Either form of the bins (succinct_roles or classic path_hash_prefixes roles).
+    let bins = &delegations.hashed_bins().ok()?;
     let signers = Signers {
         label: "targets delegation".to_owned(),
         keys: delegations.keys.clone(),

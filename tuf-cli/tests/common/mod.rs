@@ -10,7 +10,7 @@ use tuf_cli::keys::KeyDir;
 use tuf_cli::publish::{self, Changes, OnlineKeys, PublishOptions, PublishReport, Repository};
 use tuf_core::crypto::Signer;
 use tuf_core::index::CrateName;
-use tuf_core::repo::{offline::RepoKeys, Policy};
+use tuf_core::repo::{offline::RepoKeys, BinStyle, Policy};
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
@@ -71,6 +71,11 @@ impl Fixture {
     /// A repository with `2^bit_length` bins over the index already in `dir/index`,
     /// initialised but not published.
     pub fn over_index(dir: tempfile::TempDir, bit_length: u8) -> Self {
+        Self::over_index_styled(dir, bit_length, BinStyle::Succinct)
+    }
+
+    /// As [`Self::over_index`], with targets delegating to the bins in `style`.
+    pub fn over_index_styled(dir: tempfile::TempDir, bit_length: u8, style: BinStyle) -> Self {
         let index = dir.path().join("index");
         let repo = Repository::new(index, dir.path().join("repo"));
         let keys = KeyDir::open_or_generate(&dir.path().join("keys")).unwrap();
@@ -79,6 +84,7 @@ impl Fixture {
         let online: [&dyn Signer; 1] = [keys.online.as_ref()];
         let policy = Policy {
             bit_length,
+            bin_style: style,
             ..Policy::default()
         };
         repo.init(

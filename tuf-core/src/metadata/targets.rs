@@ -334,6 +334,116 @@ impl SuccinctRoles {
         let bin = u32::from_str_radix(suffix, 16).ok()?;
         (u64::from(bin) < self.bin_count()).then_some(bin)
     }
+
+    /// The `path_hash_prefixes` that cover exactly bin number `bin` (TUF §4.5, the PEP 458
+    /// layout): with `bit_length` a multiple of 4, the bin number itself in
+    /// `bit_length / 4` hex digits; otherwise every `ceil(bit_length / 4)`-digit prefix
+    /// whose top `bit_length` bits are the bin number (`bit_length` 1: bin 0 is `0`..`7`,
+    /// bin 1 is `8`..`f`). A path's digest starts with one of them exactly when
+    /// [`Self::bin_of`] gives `bin`.
+    pub fn hash_prefixes(&self, bin: u32) -> Vec<String> {
+        let bits = u32::from(self.bit_length.clamp(1, 32));
+        let digits = bits.div_ceil(4);
+        let spare = digits * 4 - bits;
+        let first = u64::from(bin) << spare;
+        let width = usize::try_from(digits).unwrap_or(8);
+        (first..first + (1u64 << spare))
+            .map(|prefix| format!("{prefix:0width$x}"))
+            .collect()
+    }
+
+    /// The same bins as classic delegated roles (TUF §4.5 `roles` with
+    /// `path_hash_prefixes`), for clients without TAP 15: one terminating role per bin, in
+    /// bin order, named as the succinct bin, with the same keys and threshold.
+    pub fn to_delegated_roles(&self) -> Result<Vec<DelegatedRole>, Error> {
+        (0..self.bin_count())
+            .map(|bin| {
+                let bin = u32::try_from(bin).unwrap_or(u32::MAX);
+                Ok(DelegatedRole {
+                    name: RoleName::parse(&self.bin_name(bin))?,
+                    keyids: self.keyids.clone(),
+                    threshold: self.threshold,
+                    terminating: true,
+                    paths: None,
+                    path_hash_prefixes: Some(self.hash_prefixes(bin)),
+                    extra: BTreeMap::new(),
+                })
+            })
+            .collect()
+    }
+
+    /// The bins that classic delegated `roles` lay out, if they are exactly what
+    /// [`Self::to_delegated_roles`] makes of some bins: `2^bit_length` roles in bin order,
+    /// each named `PREFIX-XXX`, terminating, with the hash prefixes of its bin and the
+    /// same keys and threshold as the others, and no other field. Anything else is
+    /// refused with the reason: the editor and `bin_of` must agree with every client on
+    /// the bin of a path.
+    pub fn from_delegated_roles(roles: &[DelegatedRole]) -> Result<Self, String> {
+        let first = roles.first().ok_or("delegations lists no roles")?;
+        let count = u64::try_from(roles.len()).unwrap_or(u64::MAX);
+        if !count.is_power_of_two() || !(2..=1u64 << 32).contains(&count) {
+            return Err(format!(
+                "{count} delegated roles; hashed bins are 2^bit_length roles \
+                 (bit_length 1..=32)"
+            ));
+        }
+        let bit_length = u8::try_from(count.trailing_zeros()).unwrap_or(u8::MAX);
+        let (name_prefix, _) = first
+            .name
+            .as_str()
+            .rsplit_once('-')
+            .ok_or_else(|| format!("role {} is not named PREFIX-BIN", first.name))?;
+        let bins = Self::new(
+            first.keyids.clone(),
+            first.threshold,
+            bit_length,
+            name_prefix,
+        );
+        for (bin, role) in roles.iter().enumerate() {
+            let bin = u32::try_from(bin).unwrap_or(u32::MAX);
+            let name = bins.bin_name(bin);
+            if role.name.as_str() != name {
+                return Err(format!(
+                    "role {} is listed where bin {name} belongs",
+                    role.name
+                ));
+            }
+            let mismatch = |what: &str| Err(format!("role {name}: {what}"));
+            if role.keyids != bins.keyids || role.threshold != bins.threshold {
+                return mismatch("keys or threshold differ from the other bins");
+            }
+            if !role.terminating {
+                return mismatch("a hashed bin must be terminating");
+            }
+            if role.paths.is_some() {
+                return mismatch("a hashed bin has path_hash_prefixes, not paths");
+            }
+            if role.path_hash_prefixes.as_deref() != Some(bins.hash_prefixes(bin).as_slice()) {
+                return mismatch(&format!(
+                    "path_hash_prefixes must be {:?}",
+                    bins.hash_prefixes(bin)
+                ));
+            }
+            if !role.extra.is_empty() {
+                return mismatch("unknown fields in a hashed bin delegation");
+            }
+        }
+        Ok(bins)
+    }
+}
+
+impl Delegations {
+    /// The hashed-bin layout of these delegations, in either form: TAP 15
+    /// `succinct_roles`, or classic `roles` with `path_hash_prefixes` laid out exactly as
+    /// [`SuccinctRoles::to_delegated_roles`] makes them. The reason when it is neither.
+    pub fn hashed_bins(&self) -> Result<SuccinctRoles, String> {
+        match (&self.succinct_roles, &self.roles) {
+            (Some(bins), None) => Ok(bins.clone()),
+            (None, Some(roles)) => SuccinctRoles::from_delegated_roles(roles)
+                .map_err(|e| format!("the delegated roles are not hashed bins: {e}")),
+            _ => Err("no succinct_roles and no delegated roles".to_owned()),
+        }
+    }
 }
 
 impl Targets {

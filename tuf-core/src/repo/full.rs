@@ -50,11 +50,8 @@ pub fn full_publish(
     let root = verify::verify_root_self_signed(&root_meta, limits)?.into_inner();
     let targets: Targets = verify_top(&root, input.targets, RoleType::Targets, limits)?;
     let (bins, bin_keys) = match &targets.delegations {
-        Some(d) => match &d.succinct_roles {
-            Some(s) => (s.clone(), d.keys.clone()),
-            None => return Err(not_binned()),
-        },
-        None => return Err(not_binned()),
+        Some(d) => (d.hashed_bins().map_err(not_binned)?, d.keys.clone()),
+        None => return Err(not_binned("no delegations".to_owned())),
     };
     if !root.consistent_snapshot() {
         return Err(Error::RepoState {
@@ -79,8 +76,9 @@ pub fn full_publish(
     }
 
     // Group the targets by bin. INVARIANT: `bit_length` was checked against
-    // `limits.max_succinct_bit_length` (≤ 32) when targets was parsed, so every bin
-    // number fits the vector.
+    // `limits.max_succinct_bit_length` (≤ 32) when targets was parsed, or comes from the
+    // count of classic roles (≤ `limits.max_delegated_roles`), so every bin number fits
+    // the vector.
     let bin_count = usize::try_from(bins.bin_count()).map_err(|_| Error::Invalid {
         role: "targets".to_owned(),
         reason: "too many bins for this platform".to_owned(),
@@ -212,9 +210,9 @@ fn keep_retired_roles(meta: &mut BTreeMap<String, MetaFile>, previous: &Snapshot
     }
 }
 
-fn not_binned() -> Error {
+fn not_binned(why: String) -> Error {
     Error::RepoState {
         what: "targets".to_owned(),
-        reason: "targets does not delegate to succinct hashed bins".to_owned(),
+        reason: format!("targets does not delegate to hashed bins: {why}"),
     }
 }

@@ -7,7 +7,12 @@
 //!   `config.json`, each with its length and SHA-256.
 //! * `targets` (offline) delegates every path through TAP 15 `succinct_roles` to
 //!   `2^bit_length` hashed bins (`crates-bin-000` … `crates-bin-fff` by default), signed
-//!   with the online bin key(s). Every bin exists, even when empty.
+//!   with the online bin key(s). Every bin exists, even when empty. With
+//!   [`BinStyle::HashPrefixes`] the same bins are listed as classic delegated roles with
+//!   `path_hash_prefixes`; the editor reads either form into one [`SuccinctRoles`] model
+//!   ([`crate::metadata::Delegations::hashed_bins`]).
+//!
+//! [`SuccinctRoles`]: crate::metadata::SuccinctRoles
 //! * `snapshot` lists `targets.json` and every bin by version; `timestamp` lists the
 //!   snapshot with its version, length and SHA-256 (TUF §4.6 allows length and hashes; with
 //!   them a client checks the snapshot bytes before parsing them, §5.5.2).
@@ -39,6 +44,8 @@ mod state;
 mod rebin_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bin_style;
 
 use std::collections::BTreeMap;
 
@@ -68,8 +75,51 @@ pub struct Policy {
     pub bit_length: u8,
     /// TAP 15 `name_prefix` of the bins.
     pub name_prefix: String,
+    /// How targets writes the bin delegation (used when creating targets; an existing
+    /// repository's is read from its signed targets).
+    pub bin_style: BinStyle,
     /// Expiry periods.
     pub expiry: Expiries,
+}
+
+/// How top-level targets delegates to the hashed bins. Both give every path the same bin
+/// ([`crate::metadata::SuccinctRoles::bin_of`]), the same bin names and the same bin
+/// files; only `targets.json` differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BinStyle {
+    /// TAP 15 `succinct_roles`: one small object however many bins (this project's client,
+    /// python-tuf).
+    #[default]
+    Succinct,
+    /// Classic TUF §4.5 delegated `roles`, one per bin, with `path_hash_prefixes` (the
+    /// PEP 458 layout), for clients without TAP 15 (tough, go-tuf v0.x). targets.json
+    /// lists every bin, ~140 bytes each.
+    HashPrefixes,
+}
+
+impl BinStyle {
+    /// The name used in policy files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succinct => "succinct",
+            Self::HashPrefixes => "hash-prefixes",
+        }
+    }
+}
+
+impl std::str::FromStr for BinStyle {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "succinct" => Ok(Self::Succinct),
+            "hash-prefixes" => Ok(Self::HashPrefixes),
+            other => Err(format!(
+                "unknown bin style {other:?}: use succinct or hash-prefixes"
+            )),
+        }
+    }
 }
 
 impl Default for Policy {
@@ -77,6 +127,7 @@ impl Default for Policy {
         Self {
             bit_length: DEFAULT_BIT_LENGTH,
             name_prefix: DEFAULT_BIN_PREFIX.to_owned(),
+            bin_style: BinStyle::Succinct,
             expiry: Expiries::default(),
         }
     }

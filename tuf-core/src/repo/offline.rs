@@ -15,7 +15,7 @@ use crate::metadata::{
     Version,
 };
 
-use super::{expires_after, Policy};
+use super::{expires_after, BinStyle, Policy};
 
 /// The keys of every role of a repository.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +42,7 @@ pub struct OfflineRoles {
 }
 
 /// Create and sign version 1 of root (consistent snapshots on) and targets (delegating to
-/// `2^policy.bit_length` succinct bins), expiring per `policy`.
+/// `2^policy.bit_length` hashed bins in `policy.bin_style`), expiring per `policy`.
 pub fn create(
     policy: &Policy,
     keys: &RepoKeys<'_>,
@@ -78,8 +78,8 @@ pub fn root(keys: &RepoKeys<'_>, version: Version, expires: Expires) -> Result<R
     Ok(Root::new(version, expires, all, roles, true))
 }
 
-/// Top-level targets with no targets of its own, delegating everything to succinct bins
-/// signed by `bin_keys`.
+/// Top-level targets with no targets of its own, delegating everything to hashed bins
+/// signed by `bin_keys`, in `policy.bin_style`.
 pub fn targets(
     policy: &Policy,
     bin_keys: &[&dyn Signer],
@@ -88,16 +88,16 @@ pub fn targets(
 ) -> Result<Targets, Error> {
     let mut keys = BTreeMap::new();
     let (ids, threshold) = key_ids("bins", bin_keys, &mut keys)?;
+    let bins = SuccinctRoles::new(ids, threshold, policy.bit_length, &policy.name_prefix);
+    let (roles, succinct_roles) = match policy.bin_style {
+        BinStyle::Succinct => (None, Some(bins)),
+        BinStyle::HashPrefixes => (Some(bins.to_delegated_roles()?), None),
+    };
     let mut targets = Targets::new(version, expires);
     targets.delegations = Some(Delegations {
         keys,
-        roles: None,
-        succinct_roles: Some(SuccinctRoles::new(
-            ids,
-            threshold,
-            policy.bit_length,
-            &policy.name_prefix,
-        )),
+        roles,
+        succinct_roles,
         extra: BTreeMap::new(),
     });
     Ok(targets)

@@ -43,7 +43,8 @@ impl PublishedState {
         &self.targets
     }
 
-    /// The bin layout from the targets delegation.
+    /// The bin layout from the targets delegation (TAP 15 `succinct_roles`, or derived from
+    /// classic `path_hash_prefixes` roles: both give the same bins).
     pub fn bins(&self) -> &SuccinctRoles {
         &self.bins
     }
@@ -151,10 +152,11 @@ impl PublishedState {
     ) -> Result<Self, Error> {
         let delegations = targets.delegations.as_ref();
         let bins = delegations
-            .and_then(|d| d.succinct_roles.clone())
-            .ok_or_else(|| Error::RepoState {
+            .ok_or_else(|| "no delegations".to_owned())
+            .and_then(|d| d.hashed_bins())
+            .map_err(|e| Error::RepoState {
                 what: "targets".to_owned(),
-                reason: "targets does not delegate to succinct hashed bins".to_owned(),
+                reason: format!("targets does not delegate to hashed bins: {e}"),
             })?;
         let bin_keys = delegations.map(|d| d.keys.clone()).unwrap_or_default();
         if !root.consistent_snapshot() {
