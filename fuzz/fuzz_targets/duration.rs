@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(d) = parse_duration(text) {
         assert!(d > chrono::TimeDelta::zero());
         let written = format_duration(d);
-        assert_eq!(parse_duration(&written).expect("parses back"), d, "{written}");
+        assert_eq!(
+            parse_duration(&written).expect("parses back"),
+            d,
+            "{written}"
+        );
     }
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
     if let Ok(t) = parse_expiry(text, now) {

@@ -26,8 +26,11 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(replayed, manifest);
     // Removing every path again leaves nothing.
     let mut both = journal_bytes(&records);
-    let removals: Vec<JournalRecord<'_>> =
-        manifest.entries.keys().map(|p| JournalRecord::Remove(p)).collect();
+    let removals: Vec<JournalRecord<'_>> = manifest
+        .entries
+        .keys()
+        .map(|p| JournalRecord::Remove(p))
+        .collect();
     both.extend(journal_bytes(&removals));
     assert!(Manifest::parse(None, Some(&both)).entries.is_empty());
 });
