@@ -431,20 +431,8 @@ impl Proxy {
             }
         }
         let bytes = self.target_bytes(subject, "config.json", &entry)?;
-        let mut json: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&bytes)
-                .map_err(|e| Refusal::new(subject, "JSON", e.to_string()))?;
-        let dl = json
-            .get("dl")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| Refusal::new(subject, "JSON", "no `dl` download URL"))?
-            .to_owned();
-        json.insert(
-            "dl".to_owned(),
-            serde_json::Value::String(format!("{}dl", self.public_base)),
-        );
-        let rewritten =
-            serde_json::to_vec(&json).map_err(|e| Refusal::new(subject, "JSON", e.to_string()))?;
+        let (dl, rewritten) = rewrite_config(&bytes, &self.public_base)
+            .map_err(|e| Refusal::new(subject, "JSON", e))?;
         let config = Arc::new(UpstreamConfig {
             sha256: entry.sha256,
             dl,
@@ -558,6 +546,24 @@ impl Proxy {
             .map_err(|e| Refusal::new(subject, "signed length and sha256", e.to_string()))?;
         Ok(bytes)
     }
+}
+
+/// Read an upstream `config.json`; returns its `dl` and the file with `dl` pointing at
+/// the proxy (`{public_base}dl`), every other member kept.
+pub fn rewrite_config(bytes: &[u8], public_base: &str) -> Result<(String, Vec<u8>), String> {
+    let mut json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let dl = json
+        .get("dl")
+        .and_then(|v| v.as_str())
+        .ok_or("no `dl` download URL")?
+        .to_owned();
+    json.insert(
+        "dl".to_owned(),
+        serde_json::Value::String(format!("{public_base}dl")),
+    );
+    let rewritten = serde_json::to_vec(&json).map_err(|e| e.to_string())?;
+    Ok((dl, rewritten))
 }
 
 /// Expand a cargo `dl` template for `line` (cargo book, "Registry Index", config.json):

@@ -67,10 +67,12 @@ pub struct UpdaterVerifier {
 }
 
 /// `metadata/checked.json`: when the timestamp was last verified online.
-#[derive(Debug, Serialize, Deserialize)]
-struct Checked {
-    checked_at: DateTime<Utc>,
-    timestamp_version: u64,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checked {
+    /// When.
+    pub checked_at: DateTime<Utc>,
+    /// The timestamp version verified then.
+    pub timestamp_version: u64,
 }
 
 const CHECKED_FILE: &str = "checked.json";

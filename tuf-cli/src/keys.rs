@@ -140,58 +140,110 @@ impl KeySource for FileKeySource {
 
     fn signer(&self) -> anyhow::Result<Box<dyn Signer>> {
         let pem = read_private_file(&self.path)?;
-        let (label, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).map_err(|e| {
-            err(
-                Code::KeyRefused,
-                format!(
-                    "{} is not a PEM private key ({e}); give the private key file that \
-                     `tuf key generate` wrote",
-                    self.path.display()
-                ),
-            )
-        })?;
-        let der = Zeroizing::new(der);
-        let plain = match label {
-            LABEL_PLAIN => der,
-            LABEL_ENCRYPTED => {
-                let info = EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| {
-                    err(
-                        Code::KeyRefused,
-                        format!(
-                            "{} is not a valid encrypted PKCS#8 key: {e}",
-                            self.path.display()
-                        ),
-                    )
-                })?;
-                let pass = self
-                    .passphrase
-                    .get(&self.path.display().to_string(), false)?;
-                let doc = info.decrypt(pass.as_bytes()).map_err(|_| {
-                    err(
-                        Code::KeyRefused,
-                        format!(
-                            "cannot decrypt {}: wrong passphrase (or a damaged file); \
-                             nothing was signed",
-                            self.path.display()
-                        ),
-                    )
-                })?;
-                Zeroizing::new(doc.as_bytes().to_vec())
+        let what = self.path.display().to_string();
+        signer_from_pem(&pem, &what, &|| self.passphrase.get(&what, false))
+    }
+}
+
+/// Most memory (and, with `p`, work) an encrypted key file's scrypt parameters may ask
+/// for: `128 * N * r * p` bytes. 32 MiB is OpenSSL's default scrypt memory cap; our own
+/// keys (and `openssl pkcs8 -scrypt`'s) use 16 MiB.
+pub const MAX_SCRYPT_WORK_BYTES: u128 = 32 * 1024 * 1024;
+/// Most PBKDF2 iterations an encrypted key file may ask for (OpenSSL writes 2048; current
+/// guidance for PBKDF2-HMAC-SHA256 is 600,000).
+pub const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
+
+/// Refuse key-derivation parameters that would make decryption arbitrarily expensive:
+/// they come from the key file, and scrypt's `N`, `r`, `p` (up to 2^63, 65535, 65535)
+/// could otherwise ask for terabytes of memory or hours of work before the passphrase is
+/// even checked.
+fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> Result<(), String> {
+    let pkcs8::pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
+        return Ok(()); // PBES1 is refused by the decryption itself
+    };
+    match &params.kdf {
+        pbes2::Kdf::Scrypt(s) => {
+            let work = 128u128
+                .saturating_mul(u128::from(s.cost_parameter))
+                .saturating_mul(u128::from(s.block_size))
+                .saturating_mul(u128::from(s.parallelization));
+            if work > MAX_SCRYPT_WORK_BYTES {
+                return Err(format!(
+                    "its scrypt parameters (N = {}, r = {}, p = {}) ask for more than \
+                     {} MiB of work (`tuf key generate` and `openssl pkcs8 -scrypt` \
+                     use N = 2^14, r = 8, p = 1)",
+                    s.cost_parameter,
+                    s.block_size,
+                    s.parallelization,
+                    MAX_SCRYPT_WORK_BYTES >> 20
+                ));
             }
-            other => {
-                return Err(err(
+        }
+        pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
+            return Err(format!(
+                "its PBKDF2 iteration count {} is over {MAX_PBKDF2_ITERATIONS}",
+                p.iteration_count
+            ));
+        }
+        // Any other KDF is refused by the decryption itself.
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The signer of a PKCS#8 PEM private key (`PRIVATE KEY`, or `ENCRYPTED PRIVATE KEY`
+/// decrypted with what `passphrase` returns; it is asked only for an encrypted key).
+/// `what` names the key in messages. Encryption parameters that would make decryption
+/// arbitrarily expensive are refused before the passphrase is asked for.
+pub fn signer_from_pem(
+    pem: &str,
+    what: &str,
+    passphrase: &dyn Fn() -> anyhow::Result<Zeroizing<String>>,
+) -> anyhow::Result<Box<dyn Signer>> {
+    let (label, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).map_err(|e| {
+        err(
+            Code::KeyRefused,
+            format!(
+                "{what} is not a PEM private key ({e}); give the private key file that \
+                 `tuf key generate` wrote"
+            ),
+        )
+    })?;
+    let der = Zeroizing::new(der);
+    let plain = match label {
+        LABEL_PLAIN => der,
+        LABEL_ENCRYPTED => {
+            let info = EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| {
+                err(
+                    Code::KeyRefused,
+                    format!("{what} is not a valid encrypted PKCS#8 key: {e}"),
+                )
+            })?;
+            check_kdf_cost(&info.encryption_algorithm)
+                .map_err(|e| err(Code::KeyRefused, format!("refusing to decrypt {what}: {e}")))?;
+            let pass = passphrase()?;
+            let doc = info.decrypt(pass.as_bytes()).map_err(|_| {
+                err(
                     Code::KeyRefused,
                     format!(
-                        "{} holds a PEM {other:?}, expected {LABEL_PLAIN:?} or \
-                         {LABEL_ENCRYPTED:?} (PKCS#8)",
-                        self.path.display()
+                        "cannot decrypt {what}: wrong passphrase (or a damaged file); \
+                         nothing was signed"
                     ),
-                ))
-            }
-        };
-        signer_from_pkcs8_der(&plain)
-            .map_err(|e| err(Code::KeyRefused, format!("{}: {e}", self.path.display())))
-    }
+                )
+            })?;
+            Zeroizing::new(doc.as_bytes().to_vec())
+        }
+        other => {
+            return Err(err(
+                Code::KeyRefused,
+                format!(
+                    "{what} holds a PEM {other:?}, expected {LABEL_PLAIN:?} or \
+                     {LABEL_ENCRYPTED:?} (PKCS#8)"
+                ),
+            ))
+        }
+    };
+    signer_from_pkcs8_der(&plain).map_err(|e| err(Code::KeyRefused, format!("{what}: {e}")))
 }
 
 /// The keys of a single-operator repository in one directory, in the format of
@@ -342,17 +394,21 @@ pub fn public_key_json(key: &PublicKey) -> anyhow::Result<Vec<u8>> {
 /// Read a TUF public key JSON file; returns its key id and the key.
 pub fn read_public_key(path: &Path) -> anyhow::Result<(KeyId, PublicKey)> {
     let bytes = crate::fsutil::read(path)?;
-    let value = cjson::parse(&bytes, Limits::default().max_json_depth)
-        .with_context(|| format!("{} is not JSON", path.display()))?;
+    parse_public_key(&bytes, &path.display().to_string())
+}
+
+/// Parse TUF public key JSON (`what` names it in messages); returns its key id and the key.
+pub fn parse_public_key(bytes: &[u8], what: &str) -> anyhow::Result<(KeyId, PublicKey)> {
+    let value = cjson::parse(bytes, Limits::default().max_json_depth)
+        .with_context(|| format!("{what} is not JSON"))?;
     let key: PublicKey = serde_json::from_value(value).with_context(|| {
         format!(
-            "{} is not a TUF public key (keytype, scheme, keyval.public); give the \
-             .pub.json file from `tuf key generate`",
-            path.display()
+            "{what} is not a TUF public key (keytype, scheme, keyval.public); give the \
+             .pub.json file from `tuf key generate`"
         )
     })?;
     key.validate()
-        .with_context(|| format!("{} holds an unusable public key", path.display()))?;
+        .with_context(|| format!("{what} holds an unusable public key"))?;
     let id = key.key_id()?;
     Ok((id, key))
 }
@@ -483,6 +539,40 @@ mod tests {
         std::fs::write(&der, bytes.as_slice()).unwrap();
         std::fs::set_permissions(&der, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(load_unencrypted(&der).is_err());
+    }
+
+    /// Scrypt parameters come from the key file: ones that would cost more than the cap
+    /// are refused before the passphrase is asked for (found by the `keys` fuzz target's
+    /// review: N up to 2^63 and r, p up to 65535 were passed to scrypt unchecked).
+    #[test]
+    fn expensive_kdf_parameters_are_refused_before_decrypting() {
+        let (_, der) = generate(KeyType::Ed25519).unwrap();
+        let info = pkcs8::PrivateKeyInfo::try_from(der.as_slice()).unwrap();
+        let encrypt = |log_n: u8, r: u32, p: u32| {
+            let params = scrypt::Params::new(log_n, r, p, 32).unwrap();
+            let pbes2 = pbes2::Parameters::scrypt_aes256cbc(params, &[7; 16], &[9; 16]).unwrap();
+            let doc = info.encrypt_with_params(pbes2, b"pass").unwrap();
+            doc.to_pem(LABEL_ENCRYPTED, LineEnding::LF).unwrap()
+        };
+        let asked = std::cell::Cell::new(false);
+        let pass = || {
+            asked.set(true);
+            Ok(Zeroizing::new("pass".to_owned()))
+        };
+        // 128 * 2^10 * 8 * 64 = 64 MiB of work: over the cap.
+        let e = signer_from_pem(&encrypt(10, 8, 64), "k", &pass).unwrap_err();
+        assert_eq!(crate::exit::code_of(&e), Code::KeyRefused);
+        assert!(e.to_string().contains("scrypt parameters"), "{e}");
+        assert!(!asked.get(), "the passphrase was asked for");
+        // The parameters we write (and `openssl pkcs8 -scrypt` writes) decrypt.
+        let ok = signer_from_pem(&encrypt(14, 8, 1), "k", &pass).unwrap();
+        assert!(asked.get());
+        assert_eq!(
+            ok.key_id(),
+            signer_from_pem(&private_pem(&der, None).unwrap(), "k", &pass)
+                .unwrap()
+                .key_id()
+        );
     }
 
     #[test]

@@ -13,18 +13,16 @@
 //!     N.targets.json, N.<bin>.json, N.snapshot.json, timestamp.json   (by `tuf publish`)
 //! ```
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use serde::{Deserialize, Serialize};
-use tuf_core::metadata::{KeyId, RoleType, Root, SignedMetadata};
-use tuf_core::repo::BinStyle;
+use tuf_core::metadata::{RoleType, Root, SignedMetadata};
 
-use crate::duration::parse_duration;
 use crate::fsutil::{self, Access, Existing};
 use crate::meta;
+
+pub use tuf_cli::policy::{Keyholders, Policy};
 
 /// File name of the policy.
 pub const POLICY_FILE: &str = "policy.json";
@@ -96,12 +94,7 @@ impl Repo {
     pub fn policy(&self) -> anyhow::Result<Policy> {
         let path = self.policy_path();
         let bytes = fsutil::read(&path)?;
-        let policy: Policy = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a valid policy", path.display()))?;
-        policy
-            .check()
-            .with_context(|| format!("in {}", path.display()))?;
-        Ok(policy)
+        Policy::parse(&bytes).with_context(|| format!("in {}", path.display()))
     }
 
     /// Key-holder names (empty when the file is absent).
@@ -111,7 +104,7 @@ impl Repo {
             return Ok(Keyholders::default());
         }
         let bytes = fsutil::read(&path)?;
-        serde_json::from_slice(&bytes).with_context(|| {
+        tuf_cli::policy::parse_keyholders(&bytes).with_context(|| {
             format!(
                 "{} is not a map of key id to name; fix or delete it",
                 path.display()
@@ -181,122 +174,4 @@ pub struct Published<T> {
     pub meta: SignedMetadata,
     /// The typed `signed` part.
     pub role: T,
-}
-
-/// Key id → key-holder name (from the public key file's name), for messages only.
-pub type Keyholders = BTreeMap<KeyId, String>;
-
-/// `policy.json`: how the publish engine lays out and re-signs the repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Policy {
-    /// Format of this file; 1.
-    pub format: u32,
-    /// Write `N.role.json` files and keep every version for a grace period (TUF §7).
-    pub consistent_snapshot: bool,
-    /// Hashed bins (TAP 15 succinct roles, or the same bins as classic delegated roles).
-    pub bins: BinsPolicy,
-    /// How long after signing each role expires (`365d`, `12h`, ...).
-    pub expiry: ExpiryPolicy,
-}
-
-/// The hashed-bin layout.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BinsPolicy {
-    /// `2^bit_length` bins; 12 (4096 bins) by default.
-    pub bit_length: u8,
-    /// Bin names are `{name_prefix}-{hex}`; `crates-bin` by default.
-    pub name_prefix: String,
-    /// How targets delegates to the bins: `succinct` (TAP 15, the default) or
-    /// `hash-prefixes` (classic roles with `path_hash_prefixes`, for clients without
-    /// TAP 15). Absent in files written before it existed: `succinct`.
-    #[serde(default)]
-    pub style: BinStyle,
-}
-
-/// Expiry periods per role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExpiryPolicy {
-    /// Root (offline): 365d.
-    pub root: String,
-    /// Top-level targets (offline): 365d.
-    pub targets: String,
-    /// Each bin (online): 7d.
-    pub bins: String,
-    /// Snapshot (online): 7d.
-    pub snapshot: String,
-    /// Timestamp (online): 1d.
-    pub timestamp: String,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            format: 1,
-            consistent_snapshot: true,
-            bins: BinsPolicy {
-                bit_length: 12,
-                name_prefix: "crates-bin".to_owned(),
-                style: BinStyle::Succinct,
-            },
-            expiry: ExpiryPolicy {
-                root: "365d".to_owned(),
-                targets: "365d".to_owned(),
-                bins: "7d".to_owned(),
-                snapshot: "7d".to_owned(),
-                timestamp: "1d".to_owned(),
-            },
-        }
-    }
-}
-
-impl Policy {
-    /// Check every field can be used.
-    pub fn check(&self) -> anyhow::Result<()> {
-        if self.format != 1 {
-            bail!(
-                "policy format {} is not supported (this tuf reads format 1)",
-                self.format
-            );
-        }
-        let max_bits = tuf_core::Limits::default().max_succinct_bit_length;
-        if !(1..=max_bits).contains(&self.bins.bit_length) {
-            bail!(
-                "bins.bit_length is {}; it must be 1..={max_bits}",
-                self.bins.bit_length
-            );
-        }
-        if self.bins.name_prefix.is_empty() {
-            bail!("bins.name_prefix is empty");
-        }
-        let max_roles = tuf_core::Limits::default().max_delegated_roles;
-        if self.bins.style == BinStyle::HashPrefixes && (1usize << self.bins.bit_length) > max_roles
-        {
-            bail!(
-                "bins.bit_length {} with style hash-prefixes lists {} delegated roles; \
-                 clients accept at most {max_roles} (use a smaller bit_length or style succinct)",
-                self.bins.bit_length,
-                1u64 << self.bins.bit_length
-            );
-        }
-        for (role, text) in [
-            ("root", &self.expiry.root),
-            ("targets", &self.expiry.targets),
-            ("bins", &self.expiry.bins),
-            ("snapshot", &self.expiry.snapshot),
-            ("timestamp", &self.expiry.timestamp),
-        ] {
-            parse_duration(text).with_context(|| format!("expiry.{role}"))?;
-        }
-        Ok(())
-    }
-
-    /// The policy as written to disk.
-    pub fn to_file_bytes(&self) -> anyhow::Result<Vec<u8>> {
-        let mut bytes = serde_json::to_vec_pretty(self)?;
-        bytes.push(b'\n');
-        Ok(bytes)
-    }
 }

@@ -12,6 +12,9 @@
 //! | [`progress`] | the [`progress::Progress`] callback long work reports to (the binary draws it) |
 //! | [`fsio`] | atomic writes (temp + rename) made durable in ordered batches; the repository lock |
 //! | [`repo_cmd`] | hidden `tuf x-repo` commands over these modules, for tests and benchmarks |
+//! | [`policy`] | `policy.json` and `keyholders.json` of a repository directory |
+//! | [`detached`] | detached signature files (`tuf sign --detached`) |
+//! | [`duration`] | durations (`7d`, `1d12h`) and expiry times |
 //! | [`keys`] | private key files (PKCS#8 PEM, optionally encrypted, 0600), public key JSON, [`keys::KeySource`] |
 //! | [`exit`] | the documented exit codes of `tuf`, and an error that carries one |
 //! | [`fsutil`] | atomic single-file writes with a mode (keys, staged metadata) |
@@ -21,6 +24,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod detached;
+pub mod duration;
 pub mod error;
 pub mod exit;
 pub mod fsio;
@@ -28,6 +33,7 @@ pub mod fsutil;
 pub mod hashing;
 pub mod keys;
 pub mod manifest;
+pub mod policy;
 pub mod progress;
 pub mod publish;
 pub mod repo_cmd;

@@ -9,14 +9,13 @@
 
 mod cli;
 mod cmd;
-mod duration;
 mod layout;
 mod meta;
 mod ui;
 
 // Shared with the library (and so with `tuf x-repo`, the tests and the benchmark): one
 // key-file format, one set of exit codes.
-use tuf_cli::{exit, fsutil, keys};
+use tuf_cli::{duration, exit, fsutil, keys};
 
 use std::process::ExitCode;
 

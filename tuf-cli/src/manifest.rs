@@ -51,9 +51,18 @@ impl Manifest {
     /// Read `manifest` and replay `manifest.journal` from `state_dir`. Missing files read
     /// as empty.
     pub fn load(state_dir: &Path) -> Result<Self, Error> {
+        let manifest = fsio::read_optional(&state_dir.join("manifest"))?;
+        let journal = fsio::read_optional(&state_dir.join("manifest.journal"))?;
+        Ok(Self::parse(manifest.as_deref(), journal.as_deref()))
+    }
+
+    /// The manifest in the bytes of a `manifest` file with the bytes of a
+    /// `manifest.journal` replayed on it (`None`: the file is absent). Never fails: a
+    /// line that does not parse is ignored, a file without the header is empty.
+    pub fn parse(manifest_file: Option<&[u8]>, journal_file: Option<&[u8]>) -> Self {
         let mut manifest = Self::default();
-        if let Some(bytes) = fsio::read_optional(&state_dir.join("manifest"))? {
-            let text = String::from_utf8_lossy(&bytes);
+        if let Some(bytes) = manifest_file {
+            let text = String::from_utf8_lossy(bytes);
             let mut lines = text.split_inclusive('\n');
             if lines.next().map(str::trim_end) == Some(HEADER) {
                 for line in lines {
@@ -63,8 +72,8 @@ impl Manifest {
                 }
             }
         }
-        if let Some(bytes) = fsio::read_optional(&state_dir.join("manifest.journal"))? {
-            let text = String::from_utf8_lossy(&bytes);
+        if let Some(bytes) = journal_file {
+            let text = String::from_utf8_lossy(bytes);
             for line in text.split_inclusive('\n') {
                 let Some(line) = line.strip_suffix('\n') else {
                     continue; // torn last line
@@ -78,11 +87,11 @@ impl Manifest {
                 }
             }
         }
-        Ok(manifest)
+        manifest
     }
 
-    /// Replace `manifest` with these entries (atomically) and empty the journal.
-    pub fn save(&self, state_dir: &Path) -> Result<(), Error> {
+    /// The `manifest` file of these entries: the header, then one line per path, sorted.
+    pub fn to_file_bytes(&self) -> Vec<u8> {
         let mut paths: Vec<&String> = self.entries.keys().collect();
         paths.sort_unstable();
         let mut out = String::with_capacity(self.entries.len() * 110 + 16);
@@ -93,7 +102,12 @@ impl Manifest {
                 push_entry(&mut out, path, entry);
             }
         }
-        fsio::write_atomic(&state_dir.join("manifest"), out.as_bytes())?;
+        out.into_bytes()
+    }
+
+    /// Replace `manifest` with these entries (atomically) and empty the journal.
+    pub fn save(&self, state_dir: &Path) -> Result<(), Error> {
+        fsio::write_atomic(&state_dir.join("manifest"), &self.to_file_bytes())?;
         let journal = state_dir.join("manifest.journal");
         match fs::remove_file(&journal) {
             Ok(()) => Ok(()),
@@ -118,6 +132,18 @@ pub fn append_journal(state_dir: &Path, records: &[JournalRecord<'_>]) -> Result
     if records.is_empty() {
         return Ok(());
     }
+    let out = journal_bytes(records);
+    let path = state_dir.join("manifest.journal");
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(Error::io("open", &path))?;
+    file.write_all(&out).map_err(Error::io("append", &path))
+}
+
+/// The lines [`append_journal`] appends for `records`.
+pub fn journal_bytes(records: &[JournalRecord<'_>]) -> Vec<u8> {
     let mut out = String::new();
     for record in records {
         match record {
@@ -132,14 +158,7 @@ pub fn append_journal(state_dir: &Path, records: &[JournalRecord<'_>]) -> Result
             }
         }
     }
-    let path = state_dir.join("manifest.journal");
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(Error::io("open", &path))?;
-    file.write_all(out.as_bytes())
-        .map_err(Error::io("append", &path))
+    out.into_bytes()
 }
 
 /// mtime in ns of `meta`, or 0 (unknown) when it is within [`RACY_WINDOW_NS`] of `now_ns`

@@ -22,18 +22,32 @@ pub struct Args {
     pub lockfile: PathBuf,
 }
 
+/// The part of a `Cargo.lock` that `cargo tuf verify` reads.
 #[derive(Debug, Deserialize)]
-struct Lockfile {
+pub struct Lockfile {
+    /// `[[package]]` entries.
     #[serde(default)]
-    package: Vec<LockedPackage>,
+    pub package: Vec<LockedPackage>,
 }
 
+/// One `[[package]]` of a lockfile.
 #[derive(Debug, Deserialize)]
-struct LockedPackage {
-    name: String,
-    version: String,
-    source: Option<String>,
-    checksum: Option<String>,
+pub struct LockedPackage {
+    /// Crate name (checked with [`CrateName::parse`] before use).
+    pub name: String,
+    /// Version (checked with `semver` before use).
+    pub version: String,
+    /// Source id (`registry+...`, `sparse+...`); absent for path dependencies.
+    pub source: Option<String>,
+    /// SHA-256 of the `.crate`, hex.
+    pub checksum: Option<String>,
+}
+
+impl Lockfile {
+    /// Parse the text of a `Cargo.lock`.
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
 }
 
 /// The source id cargo writes in lockfiles for crates.io, whatever protocol reaches it.
@@ -43,7 +57,7 @@ const CRATES_IO_SOURCE: &str = "registry+https://github.com/rust-lang/crates.io-
 pub fn run(args: &Args) -> anyhow::Result<usize> {
     let text = fs::read_to_string(&args.lockfile)
         .with_context(|| format!("while reading {}", args.lockfile.display()))?;
-    let lockfile: Lockfile = toml::from_str(&text)
+    let lockfile = Lockfile::parse(&text)
         .with_context(|| format!("while parsing {}", args.lockfile.display()))?;
     let opened = args.verify.open()?;
     let settings = args.verify.proxy_settings(&opened);

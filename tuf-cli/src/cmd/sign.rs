@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::ArgGroup;
-use serde::{Deserialize, Serialize};
 use tuf_core::crypto::Signer;
 use tuf_core::metadata::{RoleType, Root, Signature, SignedMetadata};
 
@@ -25,8 +24,7 @@ use crate::layout::{Keyholders, Repo};
 use crate::meta::{self, Signers};
 use crate::ui::Ui;
 
-/// `_type` of a detached signature file.
-pub const DETACHED_TYPE: &str = "tuf-detached-signature";
+pub use tuf_cli::detached::{DetachedSignature, DETACHED_TYPE};
 
 /// Roles a key holder signs offline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -82,23 +80,6 @@ pub struct Args {
     /// Show what would be signed, and stop.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-/// A signature made away from the repository, with what it covers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DetachedSignature {
-    /// Always [`DETACHED_TYPE`].
-    #[serde(rename = "_type")]
-    pub type_tag: String,
-    /// Role of the signed file.
-    pub role: String,
-    /// Version of the signed file.
-    pub version: u64,
-    /// Hex SHA-256 of the canonical `signed` bytes the signature covers.
-    pub signed_sha256: String,
-    /// The signature, as it goes into `signatures`.
-    pub signature: Signature,
 }
 
 /// Run `tuf sign`.
@@ -359,8 +340,7 @@ fn write_detached(
             extra: Default::default(),
         },
     };
-    let mut bytes = serde_json::to_vec_pretty(&detached)?;
-    bytes.push(b'\n');
+    let bytes = detached.to_file_bytes()?;
     fsutil::write_atomic(out, &bytes, Access::Public, Existing::Refuse)
 }
 
@@ -371,7 +351,7 @@ fn read_detached(
     sha256: &str,
 ) -> anyhow::Result<Signature> {
     let bytes = fsutil::read(path)?;
-    let detached: DetachedSignature = serde_json::from_slice(&bytes).with_context(|| {
+    let detached = DetachedSignature::parse(&bytes).with_context(|| {
         format!(
             "{} is not a detached signature file written by `tuf sign --detached`",
             path.display()
