@@ -6,19 +6,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli_support;
-mod http_support;
 
 use std::fs;
 
 use chrono::Utc;
 use cli_support::{ids, role, sparse_path, Env};
-use http_support::DirServer;
 use predicates::prelude::*;
 use serde_json::Value;
 use tuf_client::{ClientError, HttpFetcher, Updater, UpdaterConfig};
 use tuf_core::crypto::{signer_from_pkcs8_der, Signer};
 use tuf_core::metadata::{sign_role, RoleType, SignedMetadata, Timestamp};
 use tuf_core::Limits;
+use tuf_test_support::http::Server;
 
 /// Crates in the test index.
 const CRATES: [&str; 12] = [
@@ -102,16 +101,16 @@ fn rotate_targets_key_to_tgt2(env: &Env) -> assert_cmd::Command {
 
 /// [`published`], served on 127.0.0.1, and a client `client` that has seen the whole
 /// index; also the bin roles it went through.
-fn published_and_followed(env: &Env) -> (DirServer, Updater<HttpFetcher>, Vec<String>) {
+fn published_and_followed(env: &Env) -> (Server, Updater<HttpFetcher>, Vec<String>) {
     published(env);
-    let server = DirServer::start(&env.path("repo"));
+    let server = Server::serve_dir(&env.path("repo"));
     let mut updater = client(env, &server, "client");
     let roles = client_sees_index(env, &mut updater);
     (server, updater, roles)
 }
 
 /// A client trusting `trusted-root.json`, keeping its files in `env/NAME`.
-fn client(env: &Env, server: &DirServer, name: &str) -> Updater<HttpFetcher> {
+fn client(env: &Env, server: &Server, name: &str) -> Updater<HttpFetcher> {
     let metadata = env.path(&format!("{name}/metadata"));
     fs::create_dir_all(&metadata).unwrap();
     fs::create_dir_all(env.path(&format!("{name}/targets"))).unwrap();
