@@ -8,12 +8,7 @@ use support::*;
 
 /// A registry with `alpha 0.1.0` and `beta 1.2.0`, published once, and a user of both.
 fn setup(work: &std::path::Path) -> (Registry, Vec<Packaged>, User) {
-    let packaged = package_crates(work, &[("alpha", "0.1.0"), ("beta", "1.2.0")]);
-    let mut registry = Registry::new(Server::start());
-    for p in &packaged {
-        registry.add(p, false);
-    }
-    registry.publish();
+    let (registry, packaged) = published_registry(work, &[("alpha", "0.1.0"), ("beta", "1.2.0")]);
     let user = User::new(&registry, &[("alpha", "0.1"), ("beta", "1")]);
     user.init(&registry);
     (registry, packaged, user)

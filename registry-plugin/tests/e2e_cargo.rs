@@ -8,16 +8,10 @@ use support::*;
 
 /// A registry with `alpha 0.1.0`, `beta 1.2.0` and `gamma-rs 0.3.0`, published once.
 fn three_crate_registry(work: &std::path::Path) -> (Registry, Vec<Packaged>) {
-    let packaged = package_crates(
+    published_registry(
         work,
         &[("alpha", "0.1.0"), ("beta", "1.2.0"), ("gamma-rs", "0.3.0")],
-    );
-    let mut registry = Registry::new(Server::start());
-    for p in &packaged {
-        registry.add(p, false);
-    }
-    registry.publish();
-    (registry, packaged)
+    )
 }
 
 #[test]

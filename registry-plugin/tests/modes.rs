@@ -8,10 +8,7 @@ use support::*;
 #[test]
 fn offline_uses_cached_metadata_only_within_the_staleness_bound() {
     let work = tempfile::tempdir().unwrap();
-    let packaged = package_crates(work.path(), &[("alpha", "0.1.0")]);
-    let mut registry = Registry::new(Server::start());
-    registry.add(&packaged[0], false);
-    registry.publish();
+    let (registry, _) = published_registry(work.path(), &[("alpha", "0.1.0")]);
     let user = User::new(&registry, &[("alpha", "0.1")]);
     user.init_with_port(&registry, free_port());
     let out = user.run(&["fetch"]);
@@ -64,10 +61,7 @@ fn crates_io_replacement_without_contacting_crates_io() {
     // `crates-io` with this test's server as index: cargo's crates.io source is
     // replaced, so crates.io itself is never contacted.
     let work = tempfile::tempdir().unwrap();
-    let packaged = package_crates(work.path(), &[("alpha", "0.1.0")]);
-    let mut registry = Registry::new(Server::start());
-    registry.add(&packaged[0], false);
-    registry.publish();
+    let (registry, _) = published_registry(work.path(), &[("alpha", "0.1.0")]);
     let user = User::new(&registry, &[]);
     std::fs::write(
         user.project().join("Cargo.toml"),
@@ -81,19 +75,7 @@ fn crates_io_replacement_without_contacting_crates_io() {
     )
     .unwrap();
     std::fs::remove_file(user.project().join(".cargo/config.toml")).unwrap();
-    let root = user.dir.path().join("root.json");
-    let out = user.cargo_tuf(&[
-        "tuf",
-        "init",
-        "--index-url",
-        &registry.index_url(),
-        "--metadata-url",
-        &registry.metadata_url(),
-        "--root",
-        root.to_str().unwrap(),
-        "--port",
-        "0",
-    ]);
+    let out = user.try_init(&registry, &["--port", "0"]);
     assert!(out.status.success(), "{}", text(&out));
 
     let out = user.run(&["run", "-q"]);
@@ -112,12 +94,8 @@ fn crates_io_replacement_without_contacting_crates_io() {
 #[test]
 fn verify_reports_every_lockfile_and_cache_mismatch() {
     let work = tempfile::tempdir().unwrap();
-    let packaged = package_crates(work.path(), &[("alpha", "0.1.0"), ("beta", "1.2.0")]);
-    let mut registry = Registry::new(Server::start());
-    for p in &packaged {
-        registry.add(p, false);
-    }
-    registry.publish();
+    let (registry, packaged) =
+        published_registry(work.path(), &[("alpha", "0.1.0"), ("beta", "1.2.0")]);
     let user = User::new(&registry, &[("alpha", "0.1"), ("beta", "1")]);
     user.init(&registry);
     let out = user.run(&["fetch"]);

@@ -18,13 +18,7 @@ fn names() -> Vec<String> {
 fn big_registry(work: &std::path::Path) -> Registry {
     let names = names();
     let specs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1.0.0")).collect();
-    let packaged = package_crates(work, &specs);
-    let mut registry = Registry::new(Server::start());
-    for p in &packaged {
-        registry.add(p, false);
-    }
-    registry.publish();
-    registry
+    published_registry(work, &specs).0
 }
 
 #[test]

@@ -18,10 +18,7 @@ use tuf_core::Limits;
 
 fn setup() -> (tempfile::TempDir, Registry, User) {
     let work = tempfile::tempdir().unwrap();
-    let packaged = package_crates(work.path(), &[("alpha", "0.1.0")]);
-    let mut registry = Registry::new(Server::start());
-    registry.add(&packaged[0], false);
-    registry.publish();
+    let (registry, _) = published_registry(work.path(), &[("alpha", "0.1.0")]);
     let user = User::new(&registry, &[]);
     user.init(&registry);
     (work, registry, user)

@@ -65,25 +65,14 @@ fn two_of_three_ceremony_with_a_detached_signature() {
         .to_owned();
     std::fs::create_dir(env.path("usb")).unwrap();
     std::fs::copy(env.path("repo/staged/root.json"), env.path("usb/root.json")).unwrap();
-    env.tuf()
-        .args(["sign", "--file", "usb/root.json", "--key", "bob.pem"])
-        .args(["--passphrase-env", "TUF_TEST_PW", "--expect-sha256", &sha])
-        .args(["--detached", "usb/bob.sig.json"])
+    env.sign_detached("usb/root.json", "bob", "usb/bob.sig.json")
+        .args(["--expect-sha256", &sha])
         .assert()
         .success()
         .stdout(predicate::str::contains(&sha));
     // The copy itself is untouched.
     assert_eq!(env.read("usb/root.json"), env.read("repo/staged/root.json"));
-    env.tuf()
-        .args([
-            "sign",
-            "--repo",
-            "repo",
-            "--role",
-            "root",
-            "--merge",
-            "usb/bob.sig.json",
-        ])
+    env.merge_root_signature("usb/bob.sig.json")
         .assert()
         .success()
         .stderr(predicate::str::contains("threshold met"));
@@ -102,10 +91,7 @@ fn two_of_three_ceremony_with_a_detached_signature() {
     assert_eq!(verified.version.get(), 1);
 
     // Commit publishes it as metadata/1.root.json, byte for byte.
-    env.tuf()
-        .args(["root", "commit", "repo"])
-        .assert()
-        .success();
+    env.root_commit().assert().success();
     assert_eq!(env.read("repo/metadata/1.root.json"), signed);
     assert!(!env.path("repo/staged/root.json").exists());
 }
@@ -115,8 +101,7 @@ fn commit_refuses_below_threshold_and_names_missing_keys() {
     let env = Env::new();
     let h = env.ceremony_repo();
     env.sign("root", "alice");
-    env.tuf()
-        .args(["root", "commit", "repo"])
+    env.root_commit()
         .assert()
         .code(3)
         .stderr(predicate::str::contains("1 of 2"))
@@ -129,88 +114,29 @@ fn detached_signature_over_another_file_is_refused() {
     let env = Env::new();
     env.ceremony_repo();
     // A second repository with the same holders: a different staged root.
-    env.tuf()
-        .args([
-            "init",
-            "other",
-            "--root-threshold",
-            "2",
-            "--expires",
-            "100d",
-        ])
-        .args(["--root-key", "alice.pub.json", "--root-key", "bob.pub.json"])
-        .args([
-            "--root-key",
-            "carol.pub.json",
-            "--targets-key",
-            "tgt.pub.json",
-        ])
-        .args(["--online-key", "online.pub.json"])
+    env.init("other", &["alice", "bob", "carol"])
+        .args(["--root-threshold", "2", "--expires", "100d"])
         .assert()
         .success();
-    env.tuf()
-        .args([
-            "sign",
-            "--file",
-            "other/staged/root.json",
-            "--key",
-            "bob.pem",
-        ])
-        .args([
-            "--passphrase-env",
-            "TUF_TEST_PW",
-            "--detached",
-            "bob.sig.json",
-        ])
+    env.sign_detached("other/staged/root.json", "bob", "bob.sig.json")
         .assert()
         .success();
     let before = env.read("repo/staged/root.json");
-    env.tuf()
-        .args([
-            "sign",
-            "--repo",
-            "repo",
-            "--role",
-            "root",
-            "--merge",
-            "bob.sig.json",
-        ])
+    env.merge_root_signature("bob.sig.json")
         .assert()
         .code(1)
         .stderr(predicate::str::contains("made for a different file"));
     assert_eq!(env.read("repo/staged/root.json"), before);
 
     // A detached signature whose hash matches but whose signature was tampered with.
-    env.tuf()
-        .args([
-            "sign",
-            "--file",
-            "repo/staged/root.json",
-            "--key",
-            "bob.pem",
-        ])
-        .args([
-            "--passphrase-env",
-            "TUF_TEST_PW",
-            "--detached",
-            "bob2.sig.json",
-        ])
+    env.sign_detached("repo/staged/root.json", "bob", "bob2.sig.json")
         .assert()
         .success();
     let text = String::from_utf8(env.read("bob2.sig.json")).unwrap();
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
     value["signature"]["sig"] = serde_json::Value::String("00".repeat(64));
     std::fs::write(env.path("bob2.sig.json"), value.to_string()).unwrap();
-    env.tuf()
-        .args([
-            "sign",
-            "--repo",
-            "repo",
-            "--role",
-            "root",
-            "--merge",
-            "bob2.sig.json",
-        ])
+    env.merge_root_signature("bob2.sig.json")
         .assert()
         .code(1)
         .stderr(predicate::str::contains("does not verify"));
@@ -221,16 +147,7 @@ fn detached_signature_over_another_file_is_refused() {
 fn expect_sha256_mismatch_refuses_to_sign() {
     let env = Env::new();
     env.ceremony_repo();
-    env.tuf()
-        .args([
-            "sign",
-            "--repo",
-            "repo",
-            "--role",
-            "root",
-            "--key",
-            "alice.pem",
-        ])
+    env.sign_cmd("root", "alice")
         .args([
             "--passphrase-env",
             "TUF_TEST_PW",
@@ -252,13 +169,7 @@ fn expect_sha256_mismatch_refuses_to_sign() {
 #[test]
 fn root_rotation_status_under_old_and_new_thresholds() {
     let env = Env::new();
-    let h = env.ceremony_repo();
-    env.sign("root", "alice");
-    env.sign("root", "bob");
-    env.tuf()
-        .args(["root", "commit", "repo"])
-        .assert()
-        .success();
+    let h = env.committed_ceremony_repo();
     let dave = env.key("dave");
 
     // Root 2: dave in, carol out, still 2 of 3.
@@ -306,8 +217,7 @@ fn root_rotation_status_under_old_and_new_thresholds() {
         ids(&staged["thresholds"][0], "not_counted"),
         vec![dave.clone()]
     );
-    env.tuf()
-        .args(["root", "commit", "repo"])
+    env.root_commit()
         .assert()
         .code(3)
         .stderr(predicate::str::contains("under root v1 (trusted)"));
@@ -316,10 +226,7 @@ fn root_rotation_status_under_old_and_new_thresholds() {
     env.sign("root", "bob");
     let (report, _) = env.status_json(&[]);
     assert_eq!(role(&report, "root", "staged")["threshold_met"], true);
-    env.tuf()
-        .args(["root", "commit", "repo"])
-        .assert()
-        .success();
+    env.root_commit().assert().success();
     let one = parse(&env.path("repo/metadata/1.root.json"), RoleType::Root);
     let one: Root = one.to_typed("root", &Limits::default()).unwrap();
     let two = parse(&env.path("repo/metadata/2.root.json"), RoleType::Root);
@@ -333,13 +240,7 @@ fn root_rotation_status_under_old_and_new_thresholds() {
 #[test]
 fn rotate_replaces_the_online_key() {
     let env = Env::new();
-    env.ceremony_repo();
-    env.sign("root", "alice");
-    env.sign("root", "bob");
-    env.tuf()
-        .args(["root", "commit", "repo"])
-        .assert()
-        .success();
+    env.committed_ceremony_repo();
     let new_online = env.plain_key("online2");
     env.tuf()
         .args(["root", "rotate", "repo", "--online-key", "online2.pub.json"])
@@ -367,21 +268,8 @@ fn status_warns_about_expiry() {
     env.key("alice");
     env.plain_key("tgt");
     env.plain_key("online");
-    env.tuf()
-        .args([
-            "init",
-            "repo",
-            "--root-key",
-            "alice.pub.json",
-            "--expires",
-            "2d",
-        ])
-        .args([
-            "--targets-key",
-            "tgt.pub.json",
-            "--online-key",
-            "online.pub.json",
-        ])
+    env.init("repo", &["alice"])
+        .args(["--expires", "2d"])
         .assert()
         .success();
     env.sign("root", "alice");
@@ -404,47 +292,20 @@ fn usage_and_setup_errors() {
     let env = Env::new();
     env.ceremony_repo();
     // Initialising twice.
-    env.tuf()
-        .args(["init", "repo", "--root-key", "alice.pub.json"])
-        .args([
-            "--targets-key",
-            "tgt.pub.json",
-            "--online-key",
-            "online.pub.json",
-        ])
+    env.init("repo", &["alice"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("already a tuf repository"));
     // An impossible threshold.
-    env.tuf()
-        .args([
-            "init",
-            "r2",
-            "--root-key",
-            "alice.pub.json",
-            "--root-threshold",
-            "2",
-        ])
-        .args([
-            "--targets-key",
-            "tgt.pub.json",
-            "--online-key",
-            "online.pub.json",
-        ])
+    env.init("r2", &["alice"])
+        .args(["--root-threshold", "2"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
             "root threshold 2 is impossible with 1 key",
         ));
     // The online key doubling as an offline key.
-    env.tuf()
-        .args(["init", "r3", "--root-key", "alice.pub.json"])
-        .args([
-            "--targets-key",
-            "tgt.pub.json",
-            "--online-key",
-            "alice.pub.json",
-        ])
+    env.init_with_online("r3", &["alice"], "alice")
         .assert()
         .code(2)
         .stderr(predicate::str::contains("must not hold offline authority"));

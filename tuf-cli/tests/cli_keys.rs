@@ -66,20 +66,8 @@ fn generate_ecdsa_p256() {
     // An ECDSA key works in a repository like any other.
     env.plain_key("tgt");
     env.plain_key("online");
-    env.tuf()
-        .args(["init", "repo", "--root-key", "ec.pub.json"])
-        .args([
-            "--targets-key",
-            "tgt.pub.json",
-            "--online-key",
-            "online.pub.json",
-        ])
-        .assert()
-        .success();
-    env.tuf()
-        .args([
-            "sign", "--repo", "repo", "--role", "root", "--key", "ec.pem",
-        ])
+    env.init("repo", &["ec"]).assert().success();
+    env.sign_cmd("root", "ec")
         .assert()
         .success()
         .stderr(predicate::str::contains("threshold met"));
@@ -160,16 +148,7 @@ fn wrong_passphrase_is_refused_and_nothing_signed() {
     let env = Env::new();
     env.ceremony_repo();
     let before = env.read("repo/staged/root.json");
-    env.tuf()
-        .args([
-            "sign",
-            "--repo",
-            "repo",
-            "--role",
-            "root",
-            "--key",
-            "alice.pem",
-        ])
+    env.sign_cmd("root", "alice")
         .args(["--passphrase-env", "TUF_TEST_WRONG_PW"])
         .assert()
         .code(5)
@@ -186,16 +165,7 @@ fn key_readable_by_others_is_refused() {
         std::fs::Permissions::from_mode(0o644),
     )
     .unwrap();
-    env.tuf()
-        .args([
-            "sign",
-            "--repo",
-            "repo",
-            "--role",
-            "root",
-            "--key",
-            "alice.pem",
-        ])
+    env.sign_cmd("root", "alice")
         .args(["--passphrase-env", "TUF_TEST_PW"])
         .assert()
         .code(5)
@@ -209,10 +179,7 @@ fn key_readable_by_others_is_refused() {
 fn key_of_another_role_is_refused() {
     let env = Env::new();
     env.ceremony_repo();
-    env.tuf()
-        .args([
-            "sign", "--repo", "repo", "--role", "root", "--key", "tgt.pem",
-        ])
+    env.sign_cmd("root", "tgt")
         .assert()
         .code(5)
         .stderr(predicate::str::contains("is not a root key"));

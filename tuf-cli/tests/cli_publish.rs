@@ -10,40 +10,22 @@ use predicates::prelude::*;
 
 /// A small sparse index under `index/`.
 fn write_index(env: &Env) {
-    std::fs::create_dir_all(env.path("index/de/mo")).unwrap();
-    std::fs::write(env.path("index/config.json"), b"{\"dl\":\"http://x/\"}").unwrap();
-    std::fs::write(
-        env.path("index/de/mo/demo"),
+    env.write_index_config();
+    env.write(
+        "index/de/mo/demo",
         b"{\"name\":\"demo\",\"vers\":\"0.1.0\"}\n",
-    )
-    .unwrap();
+    );
 }
 
 fn publish(env: &Env) -> assert_cmd::Command {
-    let mut cmd = env.tuf();
-    cmd.args(["publish", "repo", "--index", "index"])
-        .args(["--online-key", "online.pem"]);
-    cmd
-}
-
-fn verify(env: &Env) -> assert_cmd::Command {
-    let mut cmd = env.tuf();
-    cmd.args(["verify", "--root", "trusted-root.json", "repo/metadata"])
-        .args(["--index", "index"]);
-    cmd
+    env.publish("online.pem")
 }
 
 #[test]
 fn keys_to_publish_verify_and_refresh() {
     let env = Env::new();
-    let h = env.ceremony_repo();
+    let h = env.committed_ceremony_repo();
     write_index(&env);
-    env.sign("root", "alice");
-    env.sign("root", "bob");
-    env.tuf()
-        .args(["root", "commit", "repo"])
-        .assert()
-        .success();
     std::fs::copy(
         env.path("repo/metadata/1.root.json"),
         env.path("trusted-root.json"),
@@ -70,7 +52,7 @@ fn keys_to_publish_verify_and_refresh() {
     assert_eq!(env.read("repo/metadata/1.targets.json"), staged);
     assert!(!env.path("repo/staged/targets.json").exists());
     assert!(env.path("repo/metadata/timestamp.json").exists());
-    verify(&env)
+    env.verify()
         .assert()
         .success()
         .stderr(predicate::str::contains("ok: root v1, timestamp v1"));
@@ -81,7 +63,7 @@ fn keys_to_publish_verify_and_refresh() {
         b"{\"name\":\"demo\",\"vers\":\"0.1.0\"}\n{\"name\":\"demo\",\"vers\":\"0.2.0\"}\n",
     )
     .unwrap();
-    verify(&env)
+    env.verify()
         .assert()
         .code(1)
         .stdout(predicate::str::contains("de/mo/demo"));
@@ -89,45 +71,38 @@ fn keys_to_publish_verify_and_refresh() {
         .assert()
         .success()
         .stderr(predicate::str::contains("published (Incremental)"));
-    verify(&env)
+    env.verify()
         .assert()
         .success()
         .stderr(predicate::str::contains("timestamp v2"));
 
     // Hook mode: the registry names the changed path.
-    std::fs::create_dir_all(env.path("index/ne/wc")).unwrap();
-    std::fs::write(
-        env.path("index/ne/wc/newcrate"),
-        b"{\"name\":\"newcrate\"}\n",
-    )
-    .unwrap();
+    env.write("index/ne/wc/newcrate", b"{\"name\":\"newcrate\"}\n");
     publish(&env)
         .args(["--changed", "ne/wc/newcrate"])
         .assert()
         .success();
-    verify(&env)
+    env.verify()
         .assert()
         .success()
         .stderr(predicate::str::contains("3 index files checked"));
 
     // Nothing expires within an hour: refresh says so and changes nothing.
     let before = env.read("repo/metadata/timestamp.json");
-    env.tuf()
-        .args(["refresh", "repo", "--online-key", "online.pem"])
+    env.refresh("online.pem")
         .args(["--within", "1h"])
         .assert()
         .success()
         .stderr(predicate::str::contains("nothing to do"));
     assert_eq!(env.read("repo/metadata/timestamp.json"), before);
     // The timestamp (1d) expires within 2d: refresh re-signs it, and it still verifies.
-    env.tuf()
-        .args(["refresh", "repo", "--online-key", "online.pem"])
+    env.refresh("online.pem")
         .args(["--within", "2d"])
         .assert()
         .success()
         .stderr(predicate::str::contains("refreshed"));
     assert_ne!(env.read("repo/metadata/timestamp.json"), before);
-    verify(&env).assert().success();
+    env.verify().assert().success();
 }
 
 #[test]
@@ -137,43 +112,20 @@ fn publish_needs_only_an_encrypted_online_key() {
     // A fresh 1-of-1 repository whose online key is encrypted.
     std::fs::remove_dir_all(env.path("repo")).unwrap();
     env.key("online2");
-    env.tuf()
-        .args(["init", "repo", "--root-key", "alice.pub.json"])
-        .args([
-            "--targets-key",
-            "tgt.pub.json",
-            "--online-key",
-            "online2.pub.json",
-        ])
+    env.init_with_online("repo", &["alice"], "online2")
         .assert()
         .success();
     write_index(&env);
     env.sign("root", "alice");
     env.sign("targets", "tgt");
     // The staged root is committed by publish itself; only the online key is given.
-    let mut cmd = env.tuf();
-    cmd.args([
-        "publish",
-        "repo",
-        "--index",
-        "index",
-        "--online-key",
-        "online2.pem",
-    ]);
     // Without the passphrase: refused (exit 5) before anything is written.
-    cmd.args(["--passphrase-env", "TUF_TEST_WRONG_PW"])
+    env.publish("online2.pem")
+        .args(["--passphrase-env", "TUF_TEST_WRONG_PW"])
         .assert()
         .code(5);
     assert!(!env.path("repo/metadata/timestamp.json").exists());
-    env.tuf()
-        .args([
-            "publish",
-            "repo",
-            "--index",
-            "index",
-            "--online-key",
-            "online2.pem",
-        ])
+    env.publish("online2.pem")
         .args(["--passphrase-env", "TUF_TEST_PW"])
         .assert()
         .success();
@@ -208,45 +160,24 @@ fn error_paths() {
         .code(1)
         .stderr(predicate::str::contains("not a tuf repository"));
     // Nothing published: refresh and verify fail with a message.
-    env.tuf()
-        .args(["refresh", "repo", "--online-key", "online.pem"])
+    env.refresh("online.pem")
         .assert()
         .code(1)
         .stderr(predicate::str::contains("nothing published yet"));
-    env.tuf()
-        .args([
-            "refresh",
-            "repo",
-            "--online-key",
-            "online.pem",
-            "--within",
-            "soon",
-        ])
+    env.refresh("online.pem")
+        .args(["--within", "soon"])
         .assert()
         .code(2);
     // The wrong key as the online key: refused (exit 5) before the staged root is
     // committed or anything is signed.
     env.sign("root", "bob");
-    env.tuf()
-        .args([
-            "publish",
-            "repo",
-            "--index",
-            "index",
-            "--online-key",
-            "tgt.pem",
-        ])
-        .assert()
-        .code(5);
+    env.publish("tgt.pem").assert().code(5);
     assert!(!env.path("repo/metadata/timestamp.json").exists());
     assert!(!env.path("repo/metadata/1.root.json").exists());
     // A root not trusted by the verifier: a clear failure.
-    env.tuf()
-        .args(["root", "commit", "repo"])
-        .assert()
-        .success();
+    env.root_commit().assert().success();
     std::fs::write(env.path("trusted-root.json"), b"{}").unwrap();
-    verify(&env)
+    env.verify()
         .assert()
         .code(1)
         .stderr(predicate::str::contains("does not verify"));

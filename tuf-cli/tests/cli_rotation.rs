@@ -6,35 +6,24 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli_support;
-mod http_support;
 
 use std::fs;
 
 use chrono::Utc;
-use cli_support::{ids, role, Env};
-use http_support::DirServer;
+use cli_support::{ids, role, sparse_path, Env};
 use predicates::prelude::*;
 use serde_json::Value;
 use tuf_client::{ClientError, HttpFetcher, Updater, UpdaterConfig};
 use tuf_core::crypto::{signer_from_pkcs8_der, Signer};
 use tuf_core::metadata::{sign_role, RoleType, SignedMetadata, Timestamp};
 use tuf_core::Limits;
+use tuf_test_support::http::Server;
 
 /// Crates in the test index.
 const CRATES: [&str; 12] = [
     "serde", "rand", "log", "tokio", "anyhow", "regex", "clap", "syn", "quote", "libc", "itoa",
     "memchr",
 ];
-
-/// The sparse index path of a crate name.
-fn sparse_path(name: &str) -> String {
-    match name.len() {
-        1 => format!("1/{name}"),
-        2 => format!("2/{name}"),
-        3 => format!("3/{}/{name}", &name[..1]),
-        _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
-    }
-}
 
 /// Every index path: the crates and `config.json`.
 fn index_paths() -> Vec<String> {
@@ -49,33 +38,21 @@ fn published(env: &Env) {
     for name in ["alice", "bob", "carol", "tgt", "online"] {
         env.plain_key(name);
     }
-    env.tuf()
-        .args(["init", "repo", "--root-threshold", "2", "--bit-length", "3"])
-        .args(["--root-key", "alice.pub.json", "--root-key", "bob.pub.json"])
-        .args(["--root-key", "carol.pub.json"])
-        .args([
-            "--targets-key",
-            "tgt.pub.json",
-            "--online-key",
-            "online.pub.json",
-        ])
+    env.init("repo", &["alice", "bob", "carol"])
+        .args(["--root-threshold", "2", "--bit-length", "3"])
         .assert()
         .success();
-    fs::create_dir_all(env.path("index")).unwrap();
-    fs::write(env.path("index/config.json"), b"{\"dl\":\"http://x/\"}").unwrap();
+    env.write_index_config();
     for name in CRATES {
-        let path = env.path(&format!("index/{}", sparse_path(name)));
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(
-            path,
-            format!("{{\"name\":\"{name}\",\"vers\":\"1.0.0\"}}\n").as_bytes(),
-        )
-        .unwrap();
+        env.write_crate(
+            name,
+            format!("{{\"name\":\"{name}\",\"vers\":\"1.0.0\"}}\n"),
+        );
     }
     env.sign("root", "alice");
     env.sign("root", "bob");
     env.sign("targets", "tgt");
-    publish(env, "online.pem")
+    env.publish("online.pem")
         .assert()
         .success()
         .stderr(predicate::str::contains("published (First)"));
@@ -90,23 +67,10 @@ fn published(env: &Env) {
         b"{\"name\":\"serde\",\"vers\":\"1.0.0\"}\n{\"name\":\"serde\",\"vers\":\"1.0.1\"}\n",
     )
     .unwrap();
-    publish(env, "online.pem")
+    env.publish("online.pem")
         .assert()
         .success()
         .stderr(predicate::str::contains("published (Incremental)"));
-}
-
-fn publish(env: &Env, key: &str) -> assert_cmd::Command {
-    let mut cmd = env.tuf();
-    cmd.args(["publish", "repo", "--index", "index", "--online-key", key]);
-    cmd
-}
-
-fn verify(env: &Env) -> assert_cmd::Command {
-    let mut cmd = env.tuf();
-    cmd.args(["verify", "--root", "trusted-root.json", "repo/metadata"])
-        .args(["--index", "index"]);
-    cmd
 }
 
 /// The `signed` part of a published metadata file.
@@ -126,8 +90,27 @@ fn snapshot_name(env: &Env) -> String {
     format!("{snapshot}.snapshot.json")
 }
 
+/// `tuf root rotate repo` replacing the targets key `tgt` by `tgt2`.
+fn rotate_targets_key_to_tgt2(env: &Env) -> assert_cmd::Command {
+    let mut cmd = env.tuf();
+    cmd.args(["root", "rotate", "repo"])
+        .args(["--add-key", "targets=tgt2.pub.json"])
+        .args(["--remove-key", "targets=tgt.pub.json"]);
+    cmd
+}
+
+/// [`published`], served on 127.0.0.1, and a client `client` that has seen the whole
+/// index; also the bin roles it went through.
+fn published_and_followed(env: &Env) -> (Server, Updater<HttpFetcher>, Vec<String>) {
+    published(env);
+    let server = Server::serve_dir(&env.path("repo"));
+    let mut updater = client(env, &server, "client");
+    let roles = client_sees_index(env, &mut updater);
+    (server, updater, roles)
+}
+
 /// A client trusting `trusted-root.json`, keeping its files in `env/NAME`.
-fn client(env: &Env, server: &DirServer, name: &str) -> Updater<HttpFetcher> {
+fn client(env: &Env, server: &Server, name: &str) -> Updater<HttpFetcher> {
     let metadata = env.path(&format!("{name}/metadata"));
     fs::create_dir_all(&metadata).unwrap();
     fs::create_dir_all(env.path(&format!("{name}/targets"))).unwrap();
@@ -177,10 +160,7 @@ fn stored(env: &Env, client: &str, role: &str) -> Option<Vec<u8>> {
 #[test]
 fn online_key_compromise_rotation_client_follows_and_refuses_the_old_key() {
     let env = Env::new();
-    published(&env);
-    let server = DirServer::start(&env.path("repo"));
-    let mut before = client(&env, &server, "client");
-    client_sees_index(&env, &mut before);
+    let (server, mut before, _) = published_and_followed(&env);
     let old_timestamp = version(&env, "timestamp.json");
     let old_snapshot_name = snapshot_name(&env);
     let old_snapshot = version(&env, &old_snapshot_name);
@@ -222,7 +202,7 @@ fn online_key_compromise_rotation_client_follows_and_refuses_the_old_key() {
 
     // The compromised key cannot publish the new root: refused before anything is
     // committed (exit 5).
-    publish(&env, "online.pem")
+    env.publish("online.pem")
         .assert()
         .code(5)
         .stderr(predicate::str::contains("staged root v2"));
@@ -231,28 +211,20 @@ fn online_key_compromise_rotation_client_follows_and_refuses_the_old_key() {
 
     // Committing the root alone warns that clients refuse the old timestamp until the
     // publish; refresh cannot fix that (it re-signs only what expires) and says so.
-    env.tuf()
-        .args(["root", "commit", "repo"])
+    env.root_commit()
         .assert()
         .success()
         .stderr(predicate::str::contains("replaces the online"));
-    env.tuf()
-        .args([
-            "refresh",
-            "repo",
-            "--online-key",
-            "online2.pem",
-            "--within",
-            "2d",
-        ])
+    env.refresh("online2.pem")
+        .args(["--within", "2d"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("publish to re-sign everything"));
-    verify(&env).assert().code(1);
+    env.verify().assert().code(1);
 
     // The publish re-signs every bin, the snapshot and the timestamp with the new key,
     // versions continuing from the old state.
-    publish(&env, "online2.pem")
+    env.publish("online2.pem")
         .assert()
         .success()
         .stderr(predicate::str::contains("committed staged targets v2"))
@@ -271,7 +243,7 @@ fn online_key_compromise_rotation_client_follows_and_refuses_the_old_key() {
             assert_eq!(new, old + 1, "{name}");
         }
     }
-    verify(&env)
+    env.verify()
         .assert()
         .success()
         .stderr(predicate::str::contains("ok: root v2"));
@@ -322,12 +294,9 @@ fn online_key_compromise_rotation_client_follows_and_refuses_the_old_key() {
             assert_eq!(kept, None);
         }
     }
-    verify(&env).assert().code(1);
+    env.verify().assert().code(1);
     // And the old key is refused by the operator tools too.
-    env.tuf()
-        .args(["refresh", "repo", "--online-key", "online.pem"])
-        .assert()
-        .code(5);
+    env.refresh("online.pem").assert().code(5);
 }
 
 /// The key id of `NAME.pub.json`.
@@ -340,20 +309,14 @@ fn env_key_id(env: &Env, name: &str) -> String {
 #[test]
 fn targets_key_rotation_restages_targets_and_publish_waits_for_the_new_key() {
     let env = Env::new();
-    published(&env);
-    let server = DirServer::start(&env.path("repo"));
-    let mut updater = client(&env, &server, "client");
-    client_sees_index(&env, &mut updater);
+    let (_server, mut updater, _) = published_and_followed(&env);
     let tgt2 = env.plain_key("tgt2");
     let tgt = env_key_id(&env, "tgt");
     let timestamp = env.read("repo/metadata/timestamp.json");
 
     // Runbook: root v2 replaces the targets key; rotate stages targets v2 (unchanged but
     // for version and expiry) for the new key to sign.
-    env.tuf()
-        .args(["root", "rotate", "repo"])
-        .args(["--add-key", "targets=tgt2.pub.json"])
-        .args(["--remove-key", "targets=tgt.pub.json"])
+    rotate_targets_key_to_tgt2(&env)
         .assert()
         .success()
         .stderr(predicate::str::contains("staged targets v2"));
@@ -367,19 +330,13 @@ fn targets_key_rotation_restages_targets_and_publish_waits_for_the_new_key() {
     let staged = role(&report, "targets", "staged");
     assert_eq!(staged["thresholds"][0]["authority"], "root v2");
     assert_eq!(ids(&staged["thresholds"][0], "missing"), vec![tgt2.clone()]);
-    env.tuf()
-        .args([
-            "sign", "--repo", "repo", "--role", "targets", "--key", "tgt.pem",
-        ])
-        .assert()
-        .code(5);
-    env.tuf()
-        .args(["root", "commit", "repo"])
+    env.sign_cmd("targets", "tgt").assert().code(5);
+    env.root_commit()
         .assert()
         .code(3)
         .stderr(predicate::str::contains("changes the targets keys"))
         .stderr(predicate::str::contains(tgt2.as_str()));
-    publish(&env, "online.pem")
+    env.publish("online.pem")
         .assert()
         .code(3)
         .stderr(predicate::str::contains("staged targets v2"))
@@ -390,7 +347,7 @@ fn targets_key_rotation_restages_targets_and_publish_waits_for_the_new_key() {
     env.sign("targets", "tgt2");
     let (report, code) = env.status_json(&["--warn-within", "1h"]);
     assert_eq!(code, 0, "{report:#}");
-    publish(&env, "online.pem")
+    env.publish("online.pem")
         .assert()
         .success()
         .stderr(predicate::str::contains("published (Full)"));
@@ -403,7 +360,7 @@ fn targets_key_rotation_restages_targets_and_publish_waits_for_the_new_key() {
         .collect();
     assert_eq!(signers, vec![tgt2]);
     assert_ne!(tgt, signers[0]);
-    verify(&env).assert().success();
+    env.verify().assert().success();
     client_sees_index(&env, &mut updater);
     assert_eq!(client_root_version(&env, "client"), 2);
 }
@@ -427,10 +384,7 @@ fn targets_signed_by_the_old_key_before_a_rotation_do_not_count_after_it() {
     env.sign("targets", "tgt");
     // ...then root v2 replaces that key: the staged targets is kept, and counts for
     // nothing under the new key.
-    env.tuf()
-        .args(["root", "rotate", "repo"])
-        .args(["--add-key", "targets=tgt2.pub.json"])
-        .args(["--remove-key", "targets=tgt.pub.json"])
+    rotate_targets_key_to_tgt2(&env)
         .assert()
         .success()
         .stderr(predicate::str::contains("already staged"));
@@ -441,31 +395,27 @@ fn targets_signed_by_the_old_key_before_a_rotation_do_not_count_after_it() {
     let count = &role(&report, "targets", "staged")["thresholds"][0];
     assert_eq!(ids(count, "signed"), Vec::<String>::new());
     assert_eq!(ids(count, "not_counted"), vec![env_key_id(&env, "tgt")]);
-    publish(&env, "online.pem").assert().code(3);
+    env.publish("online.pem").assert().code(3);
     assert!(!env.path("repo/metadata/2.root.json").exists());
     assert!(!env.path("repo/metadata/2.targets.json").exists());
     env.sign("targets", "tgt2");
     // The root alone may be committed now, with a warning to publish at once.
-    env.tuf()
-        .args(["root", "commit", "repo"])
+    env.root_commit()
         .assert()
         .success()
         .stderr(predicate::str::contains("Run `tuf publish` now"));
-    verify(&env).assert().code(1);
-    publish(&env, "online.pem")
+    env.verify().assert().code(1);
+    env.publish("online.pem")
         .assert()
         .success()
         .stderr(predicate::str::contains("committed staged targets v2"));
-    verify(&env).assert().success();
+    env.verify().assert().success();
 }
 
 #[test]
 fn rebin_changes_the_number_of_bins_and_clients_follow() {
     let env = Env::new();
-    published(&env);
-    let server = DirServer::start(&env.path("repo"));
-    let mut updater = client(&env, &server, "client");
-    let old_roles = client_sees_index(&env, &mut updater);
+    let (server, mut updater, old_roles) = published_and_followed(&env);
     assert!(old_roles.iter().all(|r| r.len() == "crates-bin-0".len()));
     let old_snapshot_name = snapshot_name(&env);
     let old_meta = signed(&env, &old_snapshot_name)["meta"].clone();
@@ -496,13 +446,13 @@ fn rebin_changes_the_number_of_bins_and_clients_follow() {
             "changes from published targets v1: bins 8 crates-bin-* -> 32 crates-bin-*"
         ])
     );
-    publish(&env, "online.pem")
+    env.publish("online.pem")
         .assert()
         .code(3)
         .stderr(predicate::str::contains("staged targets v2"));
     assert_eq!(env.read("repo/policy.json"), policy);
     env.sign("targets", "tgt");
-    publish(&env, "online.pem")
+    env.publish("online.pem")
         .assert()
         .success()
         .stderr(predicate::str::contains("published (Full)"))
@@ -532,7 +482,7 @@ fn rebin_changes_the_number_of_bins_and_clients_follow() {
     }
 
     // Clients see nothing but new metadata: every index file through the new bins.
-    verify(&env)
+    env.verify()
         .assert()
         .success()
         .stderr(predicate::str::contains("32 bin(s)"));
@@ -547,7 +497,7 @@ fn rebin_changes_the_number_of_bins_and_clients_follow() {
         b"{\"name\":\"rand\",\"vers\":\"1.0.0\",\"yanked\":true}\n",
     )
     .unwrap();
-    publish(&env, "online.pem")
+    env.publish("online.pem")
         .args(["--changed", "ra/nd/rand"])
         .assert()
         .success()
@@ -558,10 +508,7 @@ fn rebin_changes_the_number_of_bins_and_clients_follow() {
 #[test]
 fn online_key_rotated_by_hand_needs_targets_staged_with_the_new_bin_key() {
     let env = Env::new();
-    published(&env);
-    let server = DirServer::start(&env.path("repo"));
-    let mut updater = client(&env, &server, "client");
-    client_sees_index(&env, &mut updater);
+    let (_server, mut updater, _) = published_and_followed(&env);
     let new_online = env.plain_key("online2");
     // Root v2 swaps the timestamp and snapshot keys role by role: no targets is staged.
     env.tuf()
@@ -577,7 +524,7 @@ fn online_key_rotated_by_hand_needs_targets_staged_with_the_new_bin_key() {
     env.sign("root", "bob");
     // The new key is not the bins' key of the published targets: refused (exit 5)
     // before anything is committed, saying what to stage.
-    publish(&env, "online2.pem")
+    env.publish("online2.pem")
         .assert()
         .code(5)
         .stderr(predicate::str::contains("not the bins' key"))
@@ -598,11 +545,11 @@ fn online_key_rotated_by_hand_needs_targets_staged_with_the_new_bin_key() {
     // The old bin key is dropped from the delegation's keys.
     assert_eq!(delegations["keys"].as_object().unwrap().len(), 1);
     env.sign("targets", "tgt");
-    publish(&env, "online2.pem")
+    env.publish("online2.pem")
         .assert()
         .success()
         .stderr(predicate::str::contains("published (Full)"));
-    verify(&env).assert().success();
+    env.verify().assert().success();
     client_sees_index(&env, &mut updater);
     assert_eq!(client_root_version(&env, "client"), 2);
 }

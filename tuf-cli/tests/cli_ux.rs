@@ -8,7 +8,7 @@ mod cli_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cli_support::Env;
+use cli_support::{sparse_path, Env};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -16,66 +16,40 @@ use serde_json::Value;
 /// terminal (a bar needs 500 units).
 const CRATES: usize = 600;
 
-fn sparse_path(name: &str) -> String {
-    format!("{}/{}/{name}", &name[..2], &name[2..4])
-}
-
 fn crate_name(i: usize) -> String {
     format!("ux{i:04}")
-}
-
-fn write_crate(env: &Env, name: &str, body: &str) {
-    let path = env.path(&format!("index/{}", sparse_path(name)));
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, body).unwrap();
 }
 
 /// An index of `crates` crates, and a repository staged with unencrypted keys (fast),
 /// root and targets signed, `2^bit_length` bins, not yet published.
 fn signed_repo(env: &Env, crates: usize, bit_length: u8) {
-    std::fs::create_dir_all(env.path("index")).unwrap();
-    std::fs::write(env.path("index/config.json"), b"{\"dl\":\"http://x/\"}").unwrap();
+    env.write_index_config();
     for i in 0..crates {
         let name = crate_name(i);
-        write_crate(
-            env,
+        env.write_crate(
             &name,
-            &format!("{{\"name\":\"{name}\",\"vers\":\"0.1.0\"}}\n"),
+            format!("{{\"name\":\"{name}\",\"vers\":\"0.1.0\"}}\n"),
         );
     }
     for key in ["root", "tgt", "online"] {
         env.plain_key(key);
     }
-    env.tuf()
-        .args(["-q", "init", "repo", "--root-key", "root.pub.json"])
-        .args([
-            "--targets-key",
-            "tgt.pub.json",
-            "--online-key",
-            "online.pub.json",
-        ])
-        .args(["--bit-length", &bit_length.to_string()])
+    env.init("repo", &["root"])
+        .args(["-q", "--bit-length", &bit_length.to_string()])
         .assert()
         .success();
-    for (role, key) in [("root", "root.pem"), ("targets", "tgt.pem")] {
-        env.tuf()
-            .args(["-q", "sign", "--repo", "repo", "--role", role, "--key", key])
-            .assert()
-            .success();
+    for (role, key) in [("root", "root"), ("targets", "tgt")] {
+        env.sign_cmd(role, key).arg("-q").assert().success();
     }
 }
 
 fn publish(env: &Env) -> assert_cmd::Command {
-    let mut cmd = env.tuf();
-    cmd.args(["publish", "repo", "--index", "index"])
-        .args(["--online-key", "online.pem"]);
-    cmd
+    env.publish("online.pem")
 }
 
 fn refresh(env: &Env, within: &str) -> assert_cmd::Command {
-    let mut cmd = env.tuf();
-    cmd.args(["refresh", "repo", "--online-key", "online.pem"])
-        .args(["--within", within]);
+    let mut cmd = env.refresh("online.pem");
+    cmd.args(["--within", within]);
     cmd
 }
 
@@ -220,11 +194,7 @@ fn publish_and_refresh_json_for_monitoring() {
     assert_eq!(first["earliest_expiry"], expiries["timestamp"].as_str());
 
     // -q with --json: the object on stdout, nothing on stderr.
-    write_crate(
-        &env,
-        &crate_name(3),
-        "{\"name\":\"ux0003\",\"vers\":\"0.2.0\"}\n",
-    );
+    env.write_crate(&crate_name(3), "{\"name\":\"ux0003\",\"vers\":\"0.2.0\"}\n");
     let (incremental, stderr) = json_of(publish(&env).args(["-q", "--json"]), 0);
     assert_eq!(stderr, "");
     assert_eq!(incremental["kind"], "incremental");
@@ -326,7 +296,7 @@ fn verify_reports_every_problem() {
             bin != *tampered_bin && bin != *deleted_bin
         })
         .unwrap();
-    write_crate(&env, &unsigned, "{}\n");
+    env.write_crate(&unsigned, "{}\n");
     let unsigned = sparse_path(&unsigned);
 
     let expected: BTreeSet<(String, &str)> = [

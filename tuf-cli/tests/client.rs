@@ -3,26 +3,25 @@
 //! publish of a synthetic crates.io-shaped index, then a yank and a deletion published
 //! incrementally, each seen by the client after a refresh.
 //!
-//! The server is std-only on 127.0.0.1 (an ephemeral port), as in `tuf-client/tests/`,
-//! but serves the repository directory from disk, so the client reads exactly the files
-//! the publisher wrote.
+//! The server is the workspace's std-only test server on 127.0.0.1 (`tuf-test-support`,
+//! as in `tuf-client/tests/`), serving the repository directory from disk, so the client
+//! reads exactly the files the publisher wrote.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-mod http_support;
 
 use std::fs;
 use std::path::Path;
 
 use chrono::Utc;
 use common::*;
-use http_support::DirServer;
 use tuf_cli::publish::{Changes, PublishKind};
 use tuf_client::{HttpFetcher, TargetInfo, Updater, UpdaterConfig};
 use tuf_examples::synth::{self, SynthConfig};
+use tuf_test_support::http::Server;
 
 /// A client trusting the repository's `1.root.json`, fetching from `server`.
-fn client(f: &Fixture, server: &DirServer, dir: &Path) -> Updater<HttpFetcher> {
+fn client(f: &Fixture, server: &Server, dir: &Path) -> Updater<HttpFetcher> {
     let metadata = dir.join("metadata");
     fs::create_dir_all(&metadata).unwrap();
     fs::write(metadata.join("root.json"), f.trusted_root()).unwrap();
@@ -50,7 +49,7 @@ fn published_synthetic_index_verifies_with_tuf_client_over_http() {
     assert_eq!(first.kind, PublishKind::First);
     assert_eq!(first.files_seen, 301);
 
-    let server = DirServer::start(&f.repo_dir());
+    let server = Server::serve_dir(&f.repo_dir());
     let client_dir = tempfile::tempdir().unwrap();
     let mut updater = client(&f, &server, client_dir.path());
     updater.refresh(Utc::now()).unwrap();

@@ -22,6 +22,14 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// The client's metadata directory after a refresh: the four top-level roles.
+const TOP_LEVEL_FILES: [&str; 4] = [
+    "root.json",
+    "snapshot.json",
+    "targets.json",
+    "timestamp.json",
+];
+
 #[test]
 fn init_refresh_download_as_the_suite_does() {
     let server = Server::start();
@@ -72,15 +80,7 @@ fn init_refresh_download_as_the_suite_does() {
         ]),
         0
     );
-    assert_eq!(
-        files_in(&md),
-        [
-            "root.json",
-            "snapshot.json",
-            "targets.json",
-            "timestamp.json"
-        ]
-    );
+    assert_eq!(files_in(&md), TOP_LEVEL_FILES);
 
     // download two targets in one process.
     let turl = server.targets_url();
@@ -104,15 +104,7 @@ fn init_refresh_download_as_the_suite_does() {
     // A target no role lists: exit 1, nothing new stored.
     assert_eq!(download(&["nonexistent target"]), 1);
     assert_eq!(files_in(&td), ["a%2Ffile.txt", "second"]);
-    assert_eq!(
-        files_in(&md),
-        [
-            "root.json",
-            "snapshot.json",
-            "targets.json",
-            "timestamp.json"
-        ]
-    );
+    assert_eq!(files_in(&md), TOP_LEVEL_FILES);
 
     // A failing refresh (expired timestamp) exits 1.
     repo.bump_online();

@@ -294,6 +294,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Bits of the succinct bins: 16 bins, enough to exercise several bins per test.
 pub const BIT_LENGTH: u8 = 4;
 
+/// A [`Registry`] on a new [`Server`] with `crates` packaged under `work`, none yanked,
+/// published once.
+pub fn published_registry(work: &Path, crates: &[(&str, &str)]) -> (Registry, Vec<Packaged>) {
+    let packaged = package_crates(work, crates);
+    let mut registry = Registry::new(Server::start());
+    for p in &packaged {
+        registry.add(p, false);
+    }
+    registry.publish();
+    (registry, packaged)
+}
+
 /// A sparse registry served by a [`Server`] and signed with a minimal test-only signer.
 ///
 /// Server layout: `index/` (sparse index), `crates/{crate}/{crate}-{version}.crate`,
@@ -584,23 +596,27 @@ impl User {
 
     /// `cargo tuf init` for `registry`, pinning the proxy `port` (0: ephemeral).
     pub fn init_with_port(&self, registry: &Registry, port: u16) {
-        let port = port.to_string();
+        let out = self.try_init(
+            registry,
+            &["--registry", REGISTRY, "--port", &port.to_string()],
+        );
+        assert!(out.status.success(), "init: {}", text(&out));
+    }
+
+    /// `cargo tuf init` with `registry`'s index and metadata URLs, the root pinned from
+    /// `root.json` in the user's directory, and `extra` arguments; its output.
+    pub fn try_init(&self, registry: &Registry, extra: &[&str]) -> Output {
         let root = self.dir.path().join("root.json");
-        let out = self.cargo_tuf(&[
-            "tuf",
-            "init",
-            "--registry",
-            REGISTRY,
-            "--index-url",
-            &registry.index_url(),
+        let (index_url, metadata_url) = (registry.index_url(), registry.metadata_url());
+        let mut args = vec!["tuf", "init", "--index-url", &index_url];
+        args.extend([
             "--metadata-url",
-            &registry.metadata_url(),
+            &metadata_url,
             "--root",
             root.to_str().unwrap(),
-            "--port",
-            &port,
         ]);
-        assert!(out.status.success(), "init: {}", text(&out));
+        args.extend_from_slice(extra);
+        self.cargo_tuf(&args)
     }
 
     /// `cargo tuf run -- <cargo args>`.

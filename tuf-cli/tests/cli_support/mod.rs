@@ -38,29 +38,20 @@ impl Env {
 
     /// Generate `NAME.pem` (encrypted) and `NAME.pub.json`; returns the key id.
     pub fn key(&self, name: &str) -> String {
-        let out = self
-            .tuf()
-            .args(["-q", "key", "generate", &format!("{name}.pem")])
-            .args(["--passphrase-env", "TUF_TEST_PW"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).unwrap().trim().to_owned()
+        self.generate_key(name, &["--passphrase-env", "TUF_TEST_PW"])
     }
 
     /// Generate an unencrypted key.
     pub fn plain_key(&self, name: &str) -> String {
+        self.generate_key(name, &["--unencrypted"])
+    }
+
+    /// `tuf -q key generate NAME.pem EXTRA...`, which must succeed; the printed key id.
+    fn generate_key(&self, name: &str, extra: &[&str]) -> String {
         let out = self
             .tuf()
-            .args([
-                "-q",
-                "key",
-                "generate",
-                &format!("{name}.pem"),
-                "--unencrypted",
-            ])
+            .args(["-q", "key", "generate", &format!("{name}.pem")])
+            .args(extra)
             .assert()
             .success()
             .get_output()
@@ -78,16 +69,8 @@ impl Env {
             tgt: self.plain_key("tgt"),
             online: self.plain_key("online"),
         };
-        self.tuf()
-            .args(["init", "repo", "--root-threshold", "2"])
-            .args(["--root-key", "alice.pub.json", "--root-key", "bob.pub.json"])
-            .args([
-                "--root-key",
-                "carol.pub.json",
-                "--targets-key",
-                "tgt.pub.json",
-            ])
-            .args(["--online-key", "online.pub.json"])
+        self.init("repo", &["alice", "bob", "carol"])
+            .args(["--root-threshold", "2"])
             .assert()
             .success();
         holders
@@ -95,16 +78,108 @@ impl Env {
 
     /// `tuf sign --repo repo --role ROLE --key NAME.pem` with the right passphrase.
     pub fn sign(&self, role: &str, name: &str) {
-        self.tuf()
-            .args(["sign", "--repo", "repo", "--role", role])
-            .args([
-                "--key",
-                &format!("{name}.pem"),
-                "--passphrase-env",
-                "TUF_TEST_PW",
-            ])
+        self.sign_cmd(role, name)
+            .args(["--passphrase-env", "TUF_TEST_PW"])
             .assert()
             .success();
+    }
+
+    /// `tuf sign --repo repo --role ROLE --key NAME.pem`, no passphrase source: the
+    /// caller adds one (or none, for a plain key) and checks the outcome.
+    pub fn sign_cmd(&self, role: &str, name: &str) -> Command {
+        let mut cmd = self.tuf();
+        cmd.args(["sign", "--repo", "repo", "--role", role])
+            .args(["--key", &format!("{name}.pem")]);
+        cmd
+    }
+
+    /// `tuf sign --file FILE --key NAME.pem` (right passphrase) writing a detached
+    /// signature to `OUT`.
+    pub fn sign_detached(&self, file: &str, name: &str, out: &str) -> Command {
+        let mut cmd = self.tuf();
+        cmd.args(["sign", "--file", file, "--key", &format!("{name}.pem")])
+            .args(["--passphrase-env", "TUF_TEST_PW", "--detached", out]);
+        cmd
+    }
+
+    /// `tuf sign --repo repo --role root --merge SIG`.
+    pub fn merge_root_signature(&self, sig: &str) -> Command {
+        let mut cmd = self.tuf();
+        cmd.args(["sign", "--repo", "repo", "--role", "root", "--merge", sig]);
+        cmd
+    }
+
+    /// `tuf init REPO --root-key K.pub.json...` with `tgt` as the targets key and
+    /// `online` as the online key; the caller adds options and checks the outcome.
+    pub fn init(&self, repo: &str, root_keys: &[&str]) -> Command {
+        self.init_with_online(repo, root_keys, "online")
+    }
+
+    /// [`Env::init`] with `ONLINE.pub.json` as the online key.
+    pub fn init_with_online(&self, repo: &str, root_keys: &[&str], online: &str) -> Command {
+        let mut cmd = self.tuf();
+        cmd.args(["init", repo]);
+        for key in root_keys {
+            cmd.args(["--root-key", &format!("{key}.pub.json")]);
+        }
+        cmd.args(["--targets-key", "tgt.pub.json"])
+            .args(["--online-key", &format!("{online}.pub.json")]);
+        cmd
+    }
+
+    /// `tuf root commit repo`.
+    pub fn root_commit(&self) -> Command {
+        let mut cmd = self.tuf();
+        cmd.args(["root", "commit", "repo"]);
+        cmd
+    }
+
+    /// [`Env::ceremony_repo`] with root v1 signed by alice and bob and committed.
+    pub fn committed_ceremony_repo(&self) -> Holders {
+        let holders = self.ceremony_repo();
+        self.sign("root", "alice");
+        self.sign("root", "bob");
+        self.root_commit().assert().success();
+        holders
+    }
+
+    /// `tuf publish repo --index index --online-key KEY`.
+    pub fn publish(&self, key: &str) -> Command {
+        let mut cmd = self.tuf();
+        cmd.args(["publish", "repo", "--index", "index", "--online-key", key]);
+        cmd
+    }
+
+    /// `tuf refresh repo --online-key KEY`.
+    pub fn refresh(&self, key: &str) -> Command {
+        let mut cmd = self.tuf();
+        cmd.args(["refresh", "repo", "--online-key", key]);
+        cmd
+    }
+
+    /// `tuf verify --root trusted-root.json repo/metadata --index index`.
+    pub fn verify(&self) -> Command {
+        let mut cmd = self.tuf();
+        cmd.args(["verify", "--root", "trusted-root.json", "repo/metadata"])
+            .args(["--index", "index"]);
+        cmd
+    }
+
+    /// Write `bytes` to `NAME` in the scratch directory, creating its parents.
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) {
+        let path = self.path(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// `index/config.json`, the file every test index starts with.
+    pub fn write_index_config(&self) {
+        self.write("index/config.json", b"{\"dl\":\"http://x/\"}");
+    }
+
+    /// The index file of crate `name` (at its sparse path under `index/`).
+    pub fn write_crate(&self, name: &str, body: impl AsRef<[u8]>) {
+        self.write(&format!("index/{}", sparse_path(name)), body);
     }
 
     pub fn read(&self, name: &str) -> Vec<u8> {
@@ -166,4 +241,14 @@ pub fn ids(count: &serde_json::Value, field: &str) -> Vec<String> {
 pub fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids.sort();
     ids
+}
+
+/// The sparse index path of a crate name.
+pub fn sparse_path(name: &str) -> String {
+    match name.len() {
+        1 => format!("1/{name}"),
+        2 => format!("2/{name}"),
+        3 => format!("3/{}/{name}", &name[..1]),
+        _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
+    }
 }

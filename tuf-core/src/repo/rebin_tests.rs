@@ -5,9 +5,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::offline::{self, RepoKeys};
+use super::tests::{full_publish_now, online_signers};
 use super::*;
 use crate::crypto::Ed25519Signer;
-use crate::limits::Limits;
 use crate::metadata::{sign_role, MetaFile, Snapshot, Timestamp, Version};
 use crate::trusted::TrustedState;
 
@@ -67,24 +67,12 @@ impl Repo {
         previous: Option<&PublishedState>,
     ) -> Publication {
         let online = self.online();
-        let input = FullInput {
-            root,
-            targets,
-            previous,
-            expiry: &Expiries::default(),
-            now: now(),
-        };
-        let signers = OnlineSigners {
-            bins: &online,
-            snapshot: &online,
-            timestamp: &online,
-        };
         let entries = vec![TargetEntry {
             path: TargetPath::parse("se/rd/serde").unwrap(),
             length: 6,
             sha256: crate::hash::sha256(b"serde\n"),
         }];
-        full_publish(&input, entries, &signers, &Limits::default()).unwrap()
+        full_publish_now(root, targets, previous, entries, &online_signers(&online)).unwrap()
     }
 }
 

@@ -41,10 +41,22 @@ fn entry(path: &str, content: &[u8]) -> TargetEntry {
     }
 }
 
-fn first(keys: &Keys, entries: Vec<TargetEntry>) -> (super::offline::OfflineRoles, Publication) {
-    let root: [&dyn Signer; 1] = [&keys.root];
-    let targets: [&dyn Signer; 1] = [&keys.targets];
-    let online: [&dyn Signer; 1] = [&keys.online];
+/// `online` as the keys of every online role: bins, snapshot and timestamp.
+pub(super) fn online_signers<'a>(online: &'a [&'a dyn Signer]) -> OnlineSigners<'a> {
+    OnlineSigners {
+        bins: online,
+        snapshot: online,
+        timestamp: online,
+    }
+}
+
+/// Root and targets v1 under [`policy`], one key each, `online` for every online role.
+fn offline_roles(
+    root: &dyn Signer,
+    targets: &dyn Signer,
+    online: &dyn Signer,
+) -> offline::OfflineRoles {
+    let (root, targets, online) = ([root], [targets], [online]);
     let repo_keys = RepoKeys {
         root: &root,
         targets: &targets,
@@ -52,20 +64,39 @@ fn first(keys: &Keys, entries: Vec<TargetEntry>) -> (super::offline::OfflineRole
         timestamp: &online,
         bins: &online,
     };
-    let offline = offline::create(&policy(), &repo_keys, now()).unwrap();
+    offline::create(&policy(), &repo_keys, now()).unwrap()
+}
+
+/// `full_publish` of `entries` over `root` and `targets` after `previous`, with the
+/// default expiries, at [`now`].
+pub(super) fn full_publish_now(
+    root: &[u8],
+    targets: &[u8],
+    previous: Option<&PublishedState>,
+    entries: Vec<TargetEntry>,
+    signers: &OnlineSigners<'_>,
+) -> Result<Publication, Error> {
     let input = FullInput {
-        root: &offline.root,
-        targets: &offline.targets,
-        previous: None,
+        root,
+        targets,
+        previous,
         expiry: &Expiries::default(),
         now: now(),
     };
-    let signers = OnlineSigners {
-        bins: &online,
-        snapshot: &online,
-        timestamp: &online,
-    };
-    let publication = full_publish(&input, entries, &signers, &Limits::default()).unwrap();
+    full_publish(&input, entries, signers, &Limits::default())
+}
+
+fn first(keys: &Keys, entries: Vec<TargetEntry>) -> (offline::OfflineRoles, Publication) {
+    let offline = offline_roles(&keys.root, &keys.targets, &keys.online);
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let publication = full_publish_now(
+        &offline.root,
+        &offline.targets,
+        None,
+        entries,
+        &online_signers(&online),
+    )
+    .unwrap();
     (offline, publication)
 }
 
@@ -152,31 +183,18 @@ fn empty_bins_are_signed_too() {
 #[test]
 fn duplicate_target_is_refused() {
     let keys = keys();
-    let root: [&dyn Signer; 1] = [&keys.root];
+    let offline = offline_roles(&keys.root, &keys.root, &keys.online);
     let online: [&dyn Signer; 1] = [&keys.online];
-    let repo_keys = RepoKeys {
-        root: &root,
-        targets: &root,
-        snapshot: &online,
-        timestamp: &online,
-        bins: &online,
-    };
-    let offline = offline::create(&policy(), &repo_keys, now()).unwrap();
-    let input = FullInput {
-        root: &offline.root,
-        targets: &offline.targets,
-        previous: None,
-        expiry: &Expiries::default(),
-        now: now(),
-    };
-    let signers = OnlineSigners {
-        bins: &online,
-        snapshot: &online,
-        timestamp: &online,
-    };
     let mut entries = index();
     entries.push(entry("1/a", b"other\n"));
-    let err = full_publish(&input, entries, &signers, &Limits::default()).unwrap_err();
+    let err = full_publish_now(
+        &offline.root,
+        &offline.targets,
+        None,
+        entries,
+        &online_signers(&online),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "duplicate-target");
 }
 
@@ -187,13 +205,6 @@ fn unauthorised_online_key_is_refused_before_signing() {
     let outsider = Ed25519Signer::from_seed(&[9; 32]).unwrap();
     let online: [&dyn Signer; 1] = [&keys.online];
     let wrong: [&dyn Signer; 1] = [&outsider];
-    let input = FullInput {
-        root: &offline.root,
-        targets: &offline.targets,
-        previous: None,
-        expiry: &Expiries::default(),
-        now: now(),
-    };
     for signers in [
         OnlineSigners {
             bins: &wrong,
@@ -216,7 +227,8 @@ fn unauthorised_online_key_is_refused_before_signing() {
             timestamp: &online,
         },
     ] {
-        let err = full_publish(&input, index(), &signers, &Limits::default()).unwrap_err();
+        let err =
+            full_publish_now(&offline.root, &offline.targets, None, index(), &signers).unwrap_err();
         assert_eq!(err.code(), "invalid", "{err}");
     }
 }
@@ -228,11 +240,7 @@ fn edit_publish(
     changes: Vec<Change>,
 ) -> Publication {
     let online: [&dyn Signer; 1] = [&keys.online];
-    let signers = OnlineSigners {
-        bins: &online,
-        snapshot: &online,
-        timestamp: &online,
-    };
+    let signers = online_signers(&online);
     let mut edit = Edit::new(state, &Limits::default());
     for change in changes {
         edit.apply(change);
@@ -407,11 +415,7 @@ fn edit_needs_its_bins_loaded() {
     let keys = keys();
     let (_, first_pub) = first(&keys, index());
     let online: [&dyn Signer; 1] = [&keys.online];
-    let signers = OnlineSigners {
-        bins: &online,
-        snapshot: &online,
-        timestamp: &online,
-    };
+    let signers = online_signers(&online);
     let mut edit = Edit::new(&first_pub.state, &Limits::default());
     edit.apply(Change::Put(entry("1/a", b"x")));
     assert_eq!(edit.bins_to_load().len(), 1);
@@ -476,11 +480,7 @@ fn refresh_resigns_only_what_expires_within_the_window() {
     let files = all_files(&[&first_pub]);
     let state = &first_pub.state;
     let online: [&dyn Signer; 1] = [&keys.online];
-    let signers = OnlineSigners {
-        bins: &online,
-        snapshot: &online,
-        timestamp: &online,
-    };
+    let signers = online_signers(&online);
     let refresh = |at: DateTime<Utc>, window: TimeDelta| {
         let mut edit = Edit::new(state, &Limits::default());
         let bins: Vec<u32> = edit.all_bins().collect();
@@ -609,19 +609,15 @@ fn second_full_publish_continues_versions() {
     let keys = keys();
     let (offline, first_pub) = first(&keys, index());
     let online: [&dyn Signer; 1] = [&keys.online];
-    let signers = OnlineSigners {
-        bins: &online,
-        snapshot: &online,
-        timestamp: &online,
-    };
-    let input = FullInput {
-        root: &offline.root,
-        targets: &offline.targets,
-        previous: Some(&first_pub.state),
-        expiry: &Expiries::default(),
-        now: now(),
-    };
-    let again = full_publish(&input, index(), &signers, &Limits::default()).unwrap();
+    let signers = online_signers(&online);
+    let again = full_publish_now(
+        &offline.root,
+        &offline.targets,
+        Some(&first_pub.state),
+        index(),
+        &signers,
+    )
+    .unwrap();
     assert_eq!(again.state.snapshot().version.get(), 2);
     assert_eq!(again.state.timestamp().version.get(), 2);
     assert_eq!(again.state.bin_version(0).unwrap().get(), 2);

@@ -1,0 +1,11 @@
+//! Dev-only helpers shared by the workspace's tests (never a dependency of shipped code).
+//!
+//! [`http::Server`]: a std-only HTTP/1.1 server on 127.0.0.1 (an ephemeral port), either
+//! scripted by the test ([`http::Server::start`], [`http::Server::put`]) or serving a
+//! repository directory from disk ([`http::Server::serve_dir`]), so a client reads
+//! exactly the bytes a test or the publisher wrote.
+
+// Test helpers panic on failure, as the tests that call them do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod http;
