@@ -253,7 +253,7 @@ fn follow_bins_in_policy(
     let Some(bins) = targets
         .delegations
         .as_ref()
-        .and_then(|d| d.succinct_roles.as_ref())
+        .and_then(|d| d.hashed_bins().ok())
     else {
         return Ok(());
     };

@@ -111,7 +111,7 @@ pub fn run_rebin(args: &RebinArgs, ui: &Ui) -> anyhow::Result<Code> {
         )));
     }
     let current = published_targets(&repo)?
-        .and_then(|(_, t)| t.delegations.and_then(|d| d.succinct_roles))
+        .and_then(|(_, t)| t.delegations.and_then(|d| d.hashed_bins().ok()))
         .ok_or_else(|| {
             usage(format!(
                 "{} has no published targets delegating to hashed bins to re-bin; publish \
@@ -297,11 +297,7 @@ pub fn delegation_changes(
     staged: &Targets,
     names: &Keyholders,
 ) -> Vec<String> {
-    let bins = |t: &Targets| {
-        t.delegations
-            .as_ref()
-            .and_then(|d| d.succinct_roles.clone())
-    };
+    let bins = |t: &Targets| t.delegations.as_ref().and_then(|d| d.hashed_bins().ok());
     let (Some(old), Some(new)) = (bins(published), bins(staged)) else {
         return Vec::new();
     };
@@ -343,7 +339,7 @@ pub fn delegation_changes(
 pub fn bin_keyids(meta: &SignedMetadata, path: &Path) -> anyhow::Result<Vec<KeyId>> {
     Ok(meta::typed_targets(meta, path)?
         .delegations
-        .and_then(|d| d.succinct_roles)
+        .and_then(|d| d.hashed_bins().ok())
         .map(|b| b.keyids)
         .unwrap_or_default())
 }
