@@ -83,16 +83,24 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     }
     refuse_unsigned_staged(&repo, now)?;
     let online = load_online(&args.online_key, &args.passphrase)?;
+    // Listing `metadata/` for the roots is O(bins): with nothing staged, do it once.
+    let root_staged = repo.staged(RoleType::Root).exists();
+    let mut trusted = if root_staged {
+        None
+    } else {
+        repo.trusted_root()?
+    };
     // Before anything is committed: after an online key rotation the key must be the new
     // one, or the new root would be published with nothing signed under it.
-    check_online_in_force(&repo, &args.online_key, &online)?;
+    check_online_in_force(&repo, trusted.as_ref(), &args.online_key, &online)?;
 
     // Commit what the key holders signed: a staged root first (the targets answers to it).
-    if repo.staged(RoleType::Root).exists() {
+    if root_staged {
         root::commit(&args.repo, true, ui)?;
+        trusted = repo.trusted_root()?;
     }
     // The online key was checked against the root in force above (staged or published).
-    if repo.trusted_root()?.is_none() {
+    if trusted.is_none() {
         return Err(err(
             Code::Threshold,
             format!(
@@ -281,13 +289,21 @@ fn follow_bins_in_policy(
 /// Refuse (exit 5) an online key that cannot sign what the next publish signs: it must be
 /// a timestamp key of the root in force once the staged root (if any) is committed, and
 /// a bin key of the targets in force once the staged targets (if any) is committed.
-fn check_online_in_force(repo: &Repo, path: &Path, online: &OnlineKeys) -> anyhow::Result<()> {
+///
+/// `published` is the newest published root, loaded by the caller; it is only consulted
+/// when no root is staged.
+fn check_online_in_force(
+    repo: &Repo,
+    published: Option<&layout::Published<tuf_core::metadata::Root>>,
+    path: &Path,
+    online: &OnlineKeys,
+) -> anyhow::Result<()> {
     let staged_root = repo.staged(RoleType::Root);
     if staged_root.exists() {
         let staged = meta::load(&staged_root, Some(RoleType::Root))?;
         let root = meta::typed_root(&staged, &staged_root)?;
         check_online_key(repo, path, online, &root, "staged")?;
-    } else if let Some(trusted) = repo.trusted_root()? {
+    } else if let Some(trusted) = published {
         check_online_key(repo, path, online, &trusted.role, "published")?;
     }
     let staged_targets = repo.staged(RoleType::Targets);
