@@ -29,8 +29,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use tuf_core::delegation::{self, Lookup, Visited};
-use tuf_core::metadata::{check_length_and_hashes, Role, TargetFile, TargetPath};
-use tuf_core::trusted::{LocalSnapshot, TimestampUpdate, TrustedState, ROOT_DELEGATOR};
+use tuf_core::metadata::{check_length_and_hashes, TargetFile, TargetPath};
+use tuf_core::trusted::{
+    check_expiry, LocalSnapshot, TimestampUpdate, TrustedState, ROOT_DELEGATOR,
+};
 use tuf_core::{Error, Limits};
 
 use crate::error::ClientError;
@@ -634,13 +636,13 @@ fn is_trusted_via(state: &TrustedState, delegator: &str, role: &str) -> bool {
 /// §5.4.4, §5.5.6, §5.6.5 again at `now`, for a state verified earlier.
 fn check_top_level_unexpired(state: &TrustedState, now: DateTime<Utc>) -> Result<(), Error> {
     if let Some(timestamp) = state.timestamp() {
-        check_unexpired("timestamp", timestamp, now)?;
+        check_expiry("timestamp", timestamp, now)?;
     }
     if let Some(snapshot) = state.snapshot() {
-        check_unexpired("snapshot", snapshot, now)?;
+        check_expiry("snapshot", snapshot, now)?;
     }
     if let Some(targets) = state.targets() {
-        check_unexpired("targets", targets, now)?;
+        check_expiry("targets", targets, now)?;
     }
     Ok(())
 }
@@ -650,18 +652,7 @@ fn check_top_level_unexpired(state: &TrustedState, now: DateTime<Utc>) -> Result
 /// no entry) shaped the result.
 fn check_visited_unexpired(visited: &[Visited<'_>], now: DateTime<Utc>) -> Result<(), Error> {
     for entry in visited {
-        check_unexpired(&entry.role, entry.metadata, now)?;
-    }
-    Ok(())
-}
-
-fn check_unexpired<T: Role>(role: &str, metadata: &T, now: DateTime<Utc>) -> Result<(), Error> {
-    if metadata.expires().is_expired_at(now) {
-        return Err(Error::Expired {
-            role: role.to_owned(),
-            version: metadata.version().get(),
-            expires: metadata.expires().to_string(),
-        });
+        check_expiry(&entry.role, entry.metadata, now)?;
     }
     Ok(())
 }

@@ -583,7 +583,10 @@ fn check_snapshot_is(expected: &MetaFile, snapshot: &Snapshot, bytes: &[u8]) -> 
     check_length_and_hashes("snapshot", bytes, expected.length, expected.hashes.as_ref())
 }
 
-fn check_expiry<T: Role>(role: &str, metadata: &T, now: DateTime<Utc>) -> Result<(), Error> {
+/// Refuse `metadata` of `role` that has expired at `now` (TUF §5.3.10, §5.4.4, §5.5.6,
+/// §5.6.5): [`Error::Expired`] naming the role, its version and its expiry. Public so a
+/// client re-checking trusted metadata later (at lookup time) applies the same rule.
+pub fn check_expiry<T: Role>(role: &str, metadata: &T, now: DateTime<Utc>) -> Result<(), Error> {
     if metadata.expires().is_expired_at(now) {
         return Err(Error::Expired {
             role: role.to_owned(),
