@@ -33,7 +33,7 @@ fn policy() -> Policy {
     }
 }
 
-fn entry(path: &str, content: &[u8]) -> TargetEntry {
+pub(super) fn entry(path: &str, content: &[u8]) -> TargetEntry {
     TargetEntry {
         path: TargetPath::parse(path).unwrap(),
         length: content.len() as u64,
@@ -56,6 +56,16 @@ fn offline_roles(
     targets: &dyn Signer,
     online: &dyn Signer,
 ) -> offline::OfflineRoles {
+    offline_roles_under(&policy(), root, targets, online)
+}
+
+/// Root and targets v1 under `policy`, one key each, `online` for every online role.
+pub(super) fn offline_roles_under(
+    policy: &Policy,
+    root: &dyn Signer,
+    targets: &dyn Signer,
+    online: &dyn Signer,
+) -> offline::OfflineRoles {
     let (root, targets, online) = ([root], [targets], [online]);
     let repo_keys = RepoKeys {
         root: &root,
@@ -64,7 +74,7 @@ fn offline_roles(
         timestamp: &online,
         bins: &online,
     };
-    offline::create(&policy(), &repo_keys, now()).unwrap()
+    offline::create(policy, &repo_keys, now()).unwrap()
 }
 
 /// `full_publish` of `entries` over `root` and `targets` after `previous`, with the

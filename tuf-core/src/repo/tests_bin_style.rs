@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
-use super::offline::{self, OfflineRoles, RepoKeys};
+use super::offline::OfflineRoles;
+use super::tests::{entry, full_publish_now, offline_roles_under, online_signers};
 use super::*;
 use crate::crypto::Ed25519Signer;
 use crate::delegation::{find_target, Lookup};
@@ -143,46 +144,24 @@ struct Repo {
 
 fn publish(style: BinStyle, bit_length: u8, entries: Vec<TargetEntry>) -> Repo {
     let (root, targets, online) = (signer(1), signer(2), signer(3));
-    let root: [&dyn Signer; 1] = [&root];
-    let targets: [&dyn Signer; 1] = [&targets];
-    let online: [&dyn Signer; 1] = [&online];
-    let keys = RepoKeys {
-        root: &root,
-        targets: &targets,
-        snapshot: &online,
-        timestamp: &online,
-        bins: &online,
-    };
     let policy = Policy {
         bit_length,
         bin_style: style,
         ..Policy::default()
     };
-    let offline = offline::create(&policy, &keys, now()).unwrap();
-    let input = FullInput {
-        root: &offline.root,
-        targets: &offline.targets,
-        previous: None,
-        expiry: &Expiries::default(),
-        now: now(),
-    };
-    let signers = OnlineSigners {
-        bins: &online,
-        snapshot: &online,
-        timestamp: &online,
-    };
-    let publication = full_publish(&input, entries, &signers, &Limits::default()).unwrap();
+    let offline = offline_roles_under(&policy, &root, &targets, &online);
+    let online: [&dyn Signer; 1] = [&online];
+    let publication = full_publish_now(
+        &offline.root,
+        &offline.targets,
+        None,
+        entries,
+        &online_signers(&online),
+    )
+    .unwrap();
     Repo {
         offline,
         publication,
-    }
-}
-
-fn entry(path: &str, content: &[u8]) -> TargetEntry {
-    TargetEntry {
-        path: TargetPath::parse(path).unwrap(),
-        length: content.len() as u64,
-        sha256: crate::hash::sha256(content),
     }
 }
 
