@@ -87,6 +87,34 @@ fn keys_to_publish_verify_and_refresh() {
         .success()
         .stderr(predicate::str::contains("3 index files checked"));
 
+    // Nothing staged, the wrong key on the hook path: the engine refuses it before
+    // signing, and publish names the key and the one expected (exit 5). Nothing written.
+    let before = env.read("repo/metadata/timestamp.json");
+    let files_before = std::fs::read_dir(env.path("repo/metadata"))
+        .unwrap()
+        .count();
+    env.write("index/ne/wc/newcrate", b"{\"name\":\"newcrate\",\"v\":2}\n");
+    env.publish("tgt.pem")
+        .args(["--changed", "ne/wc/newcrate"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("tgt.pem holds key"))
+        .stderr(predicate::str::contains(
+            "not the online (timestamp) key of published root v1",
+        ))
+        .stderr(predicate::str::contains("Nothing was signed"));
+    assert_eq!(env.read("repo/metadata/timestamp.json"), before);
+    assert_eq!(
+        std::fs::read_dir(env.path("repo/metadata"))
+            .unwrap()
+            .count(),
+        files_before
+    );
+    publish(&env)
+        .args(["--changed", "ne/wc/newcrate"])
+        .assert()
+        .success();
+
     // Nothing expires within an hour: refresh says so and changes nothing.
     let before = env.read("repo/metadata/timestamp.json");
     env.refresh("online.pem")

@@ -91,8 +91,15 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
         repo.trusted_root()?
     };
     // Before anything is committed: after an online key rotation the key must be the new
-    // one, or the new root would be published with nothing signed under it.
-    check_online_in_force(&repo, trusted.as_ref(), &args.online_key, &online)?;
+    // one, or the new root would be published with nothing signed under it. With nothing
+    // staged there is nothing to commit, and the engine refuses a key that may not sign
+    // before it signs anything (`tuf_core::repo::check_signers`); the check then runs only
+    // to explain such a refusal (below), so the hook path does not list `metadata/` and
+    // parse the targets once more than the engine does.
+    let anything_staged = root_staged || repo.staged(RoleType::Targets).exists();
+    if anything_staged {
+        check_online_in_force(&repo, trusted.as_ref(), &args.online_key, &online)?;
+    }
 
     // Commit what the key holders signed: a staged root first (the targets answers to it).
     if root_staged {
@@ -121,13 +128,22 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     } else {
         Changes::Paths(args.changed.clone())
     };
-    let report = publish::publish(
+    let report = match publish::publish(
         &Repository::new(&args.index, repo.dir()),
         &online,
         &changes,
         &options,
-    )
-    .with_context(|| format!("while publishing {}", repo.dir().display()))?;
+    ) {
+        Ok(report) => report,
+        Err(e) => {
+            if !anything_staged {
+                // Name the key and the one expected (exit 5) if that is why it failed.
+                check_online_in_force(&repo, trusted.as_ref(), &args.online_key, &online)?;
+            }
+            return Err(anyhow::Error::from(e))
+                .with_context(|| format!("while publishing {}", repo.dir().display()));
+        }
+    };
     summary::print(repo.dir(), &report, None, args.json, ui)
 }
 
