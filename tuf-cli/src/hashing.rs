@@ -231,6 +231,11 @@ fn hash_one(
 /// Write the copy of `bytes` at its hash name unless it exists; an existing copy holds
 /// the same bytes (its name is their hash, and it was written by rename), so only its
 /// mtime is refreshed.
+///
+/// The common case (a new copy in an existing directory) costs one create, one write and
+/// one no-clobber rename: the directory is created only when the create says it is
+/// missing, and an existing copy is found by the rename refusing to replace it, not by
+/// probing first (at 200k files every saved path walk counts; docs/benchmarks.md).
 fn write_copy(
     dir: &Path,
     path: &TargetPath,
@@ -238,24 +243,31 @@ fn write_copy(
     bytes: &[u8],
 ) -> Result<Option<PathBuf>, Error> {
     let copy = dir.join(target_copy_name(path, sha256));
-    match File::options().write(true).open(&copy) {
-        Ok(existing) => {
-            existing
-                .set_modified(std::time::SystemTime::now())
-                .map_err(Error::io("touch", &copy))?;
-            return Ok(None);
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io("open", copy)(e)),
-    }
-    let parent = copy.parent().unwrap_or(dir);
-    fs::create_dir_all(parent).map_err(Error::io("create directory", parent))?;
     // Made durable by the publish batch that adopts it.
-    tuf_fs::AtomicWrite::new()
-        .durability(tuf_fs::Durability::Deferred)
-        .write(&copy, bytes)
-        .map_err(Error::io("write", &copy))?;
-    Ok(Some(copy))
+    let writer = tuf_fs::AtomicWrite::new()
+        .existing(tuf_fs::Existing::Refuse)
+        .durability(tuf_fs::Durability::Deferred);
+    let staged = match writer.stage(&copy, bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = copy.parent().unwrap_or(dir);
+            fs::create_dir_all(parent).map_err(Error::io("create directory", parent))?;
+            writer.stage(&copy, bytes)
+        }
+        other => other,
+    }
+    .map_err(Error::io("write", &copy))?;
+    match staged.persist() {
+        Ok(()) => Ok(Some(copy)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            File::options()
+                .write(true)
+                .open(&copy)
+                .and_then(|existing| existing.set_modified(std::time::SystemTime::now()))
+                .map_err(Error::io("touch", &copy))?;
+            Ok(None)
+        }
+        Err(e) => Err(Error::io("write", copy)(e)),
+    }
 }
 
 #[cfg(test)]
