@@ -10,7 +10,10 @@
 //!
 //! * floor: read + SHA-256 every index file on all cores (the same walker and bytes), and
 //!   as many ed25519 signatures as a full sign makes (bins + snapshot + timestamp), each
-//!   over a message of the mean bin size;
+//!   over a message of the mean bin size; unless `--no-copies`, then also the least a
+//!   copy of every file costs on the `--work` file system (the same reads and hashes,
+//!   each file's bytes written once more into a new file: one create and one write, in
+//!   directories made beforehand; no temporary name, rename or mode change);
 //! * full: first publish of the whole index into a fresh repository;
 //! * incremental: add one version to one crate, publish with the changed path (the
 //!   registry hook), repeated on different crates, first with the published state loaded
@@ -90,6 +93,9 @@ fn main() {
     if want("floor") {
         for run in 0..args.repeat {
             floor(&args.index, run);
+            if args.copies {
+                copy_floor(&args, &paths, run);
+            }
         }
     }
     if want("full") {
@@ -109,6 +115,8 @@ fn main() {
                 args.copies,
                 vm_hwm_mib()
             );
+            // After timing: tmpfs keeps a 200k repository (2 GB) in RAM until deleted.
+            remove_work(&repo_root(&repo));
         }
     }
     // Not part of `all`: it sets up two more repositories through the binary.
@@ -116,7 +124,6 @@ fn main() {
         process(&args, &paths);
     }
     if want("incremental") || want("refresh") {
-        // The previous phase's repositories are deleted only now, after timing.
         let (repo, keys) = fresh_repo(&args, 99);
         let options = options(&args);
         publish::publish(&repo, &keys, &Changes::Scan, &options).unwrap();
@@ -145,6 +152,7 @@ fn main() {
                 }
             }
         }
+        remove_work(&repo_root(&repo));
     }
 }
 
@@ -217,6 +225,56 @@ fn floor(index: &Path, run: usize) {
         bytes as f64 / 1e6,
         signed.as_secs_f64()
     );
+}
+
+/// The least that writing a copy of every index file costs here: read + SHA-256 as in
+/// [`floor`], then one `create_new` and one `write` of the same bytes into a fresh
+/// directory tree (made before timing). What `full` does per copy on top of this is a
+/// temporary name, a mode change and a no-clobber rename (tuf-fs), so a copy is never
+/// seen half-written.
+fn copy_floor(args: &Args, paths: &[tuf_core::metadata::TargetPath], run: usize) {
+    let dir = args.work.join(format!("floor-{run}-{}", stamp()));
+    let mut dirs: Vec<&str> = paths
+        .iter()
+        .filter_map(|p| p.as_str().rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    dirs.dedup();
+    for d in dirs {
+        fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    let index = &args.index;
+    let start = Instant::now();
+    let bytes: u64 = paths
+        .par_iter()
+        .map_init(
+            || Vec::with_capacity(64 * 1024),
+            |buf, path| {
+                use std::io::{Read, Write};
+                buf.clear();
+                let mut file = fs::File::open(index.join(path.as_str())).unwrap();
+                file.read_to_end(buf).unwrap();
+                std::hint::black_box(tuf_core::hash::sha256(buf));
+                let mut copy = fs::File::create_new(dir.join(path.as_str())).unwrap();
+                copy.write_all(buf).unwrap();
+                buf.len() as u64
+            },
+        )
+        .sum();
+    let elapsed = start.elapsed();
+    println!(
+        "floor with copies run {run}: read+sha256+write {:.2} s ({:.0} MB into {} new files on {})",
+        elapsed.as_secs_f64(),
+        bytes as f64 / 1e6,
+        paths.len(),
+        args.work.display()
+    );
+    remove_work(&dir);
+}
+
+fn remove_work(dir: &Path) {
+    if let Err(e) = fs::remove_dir_all(dir) {
+        eprintln!("could not remove {}: {e}", dir.display());
+    }
 }
 
 fn incremental(
@@ -316,6 +374,7 @@ fn process(args: &Args, paths: &[tuf_core::metadata::TargetPath]) {
         times.len(),
         stats(times)
     );
+    remove_work(&dir);
 
     // The operator verb, on a repository set up by the ceremony commands.
     let dir = args.work.join(format!("verb-{}", stamp()));
@@ -371,6 +430,7 @@ fn process(args: &Args, paths: &[tuf_core::metadata::TargetPath]) {
         times.len(),
         stats(times)
     );
+    remove_work(&dir);
 }
 
 /// Add a version to `runs` crates and time `command(path)` for each, spawn to exit.
