@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo bench -p tuf-cli --bench publish -- INDEX_DIR [--mode all|floor|full|incremental|process|refresh]
-//!     [--repeat N] [--no-copies] [--work DIR]
+//!     [--repeat N] [--no-copies | --link-copies] [--work DIR]
 //! ```
 //!
 //! INDEX_DIR is a sparse index, e.g. from `synth-index --crates 200000 --seed 1 DIR`.
@@ -50,6 +50,7 @@ struct Args {
     mode: String,
     repeat: usize,
     copies: bool,
+    link_copies: bool,
     work: PathBuf,
 }
 
@@ -58,6 +59,7 @@ fn args() -> Args {
     let mut mode = "all".to_owned();
     let mut repeat = 3;
     let mut copies = true;
+    let mut link_copies = false;
     let mut work = std::env::temp_dir().join("tuf-bench");
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -65,6 +67,7 @@ fn args() -> Args {
             "--mode" => mode = it.next().unwrap(),
             "--repeat" => repeat = it.next().unwrap().parse().unwrap(),
             "--no-copies" => copies = false,
+            "--link-copies" => link_copies = true,
             "--work" => work = PathBuf::from(it.next().unwrap()),
             "--bench" => {}
             other if !other.starts_with("--") => index = Some(PathBuf::from(other)),
@@ -76,6 +79,7 @@ fn args() -> Args {
         mode,
         repeat,
         copies,
+        link_copies,
         work,
     }
 }
@@ -106,12 +110,13 @@ fn main() {
             let report = publish::publish(&repo, &keys, &Changes::Scan, &options).unwrap();
             let elapsed = start.elapsed();
             println!(
-                "full sign run {run}: {:.2} s, of which waiting for the disk (syncfs/fsync) {:.2} s ({} files hashed, {} bins, {} copies, copies={}) VmHWM {} MiB",
+                "full sign run {run}: {:.2} s, of which waiting for the disk (syncfs/fsync) {:.2} s ({} files hashed, {} bins, {} copies of which {} linked, copies={}) VmHWM {} MiB",
                 elapsed.as_secs_f64(),
                 report.sync_wait.as_secs_f64(),
                 report.files_hashed,
                 report.bins_signed,
                 report.copies_written,
+                report.copies_linked,
                 args.copies,
                 vm_hwm_mib()
             );
@@ -159,6 +164,7 @@ fn main() {
 fn options(args: &Args) -> PublishOptions {
     let mut options = PublishOptions::new(Utc::now());
     options.target_copies = args.copies;
+    options.link_copies = args.link_copies;
     options
 }
 
@@ -346,7 +352,11 @@ fn incremental(
 fn process(args: &Args, paths: &[tuf_core::metadata::TargetPath]) {
     let tuf = Path::new(env!("CARGO_BIN_EXE_tuf"));
     let runs = args.repeat.max(5) * 4;
-    let copies: &[&str] = if args.copies { &[] } else { &["--no-copies"] };
+    let copies: &[&str] = match (args.copies, args.link_copies) {
+        (false, _) => &["--no-copies"],
+        (true, true) => &["--link-copies"],
+        (true, false) => &[],
+    };
 
     // The library path: `tuf x-repo publish` on a repository made by `init` + first publish.
     let (repo, _) = fresh_repo(args, 98);

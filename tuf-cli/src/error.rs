@@ -54,6 +54,17 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A target copy could not be made as a hard link to its index file.
+    #[error("cannot link {copy} to {index}: {reason}")]
+    CopyLink {
+        /// The index file.
+        index: PathBuf,
+        /// The copy.
+        copy: PathBuf,
+        /// Why, and what to do.
+        reason: String,
+    },
+
     /// A path given as changed is not an index file path (`config.json` or a crate's
     /// sparse path).
     #[error("{path:?} is not an index file path: {reason}")]
@@ -109,6 +120,7 @@ impl Error {
             Self::Locked { .. } => "locked",
             Self::Missing { .. } => "missing",
             Self::TargetTooLarge { .. } => "target-too-large",
+            Self::CopyLink { .. } => "copy-link",
             Self::NotIndexPath { .. } => "not-index-path",
             Self::Key { .. } => "bad-key-file",
             Self::Expired { .. } => "expired",

@@ -26,6 +26,23 @@ pub struct HashedFile {
     pub manifest: ManifestEntry,
     /// The target copy this hash wrote, if it wrote one (to be made durable).
     pub copy_written: Option<PathBuf>,
+    /// How the copy was made, when one was.
+    pub copy_kind: CopyKind,
+}
+
+/// How a target copy was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyKind {
+    /// None was made (no copies, or it existed already).
+    None,
+    /// The bytes were written to a new file.
+    Written,
+    /// A hard link to the index file.
+    Linked,
+    /// Links were asked for, but the index file already had another link and changed:
+    /// the registry rewrote it in place, which changes every copy linked to it. The bytes
+    /// were written instead, so this copy stays as signed.
+    WrittenModifiedInPlace,
 }
 
 /// Where and whether to write hash-named copies of targets.
@@ -33,6 +50,10 @@ pub struct HashedFile {
 pub struct CopyTo<'a> {
     /// The targets directory.
     pub dir: &'a Path,
+    /// Hard-link the index file as its copy instead of writing its bytes again. Only for
+    /// a registry that replaces index files by rename and never rewrites one in place
+    /// (docs/repository.md, "Linked copies").
+    pub link: bool,
 }
 
 /// Whether `path` names an index file: `config.json` or a crate's sparse path.
@@ -209,9 +230,20 @@ fn hash_one(
         });
     }
     let sha256 = tuf_core::hash::sha256(buf);
-    let copy_written = match copy {
-        Some(CopyTo { dir }) => write_copy(dir, path, &sha256, buf)?,
-        None => None,
+    let (copy_written, copy_kind) = match copy {
+        Some(CopyTo { dir, link: false }) => {
+            let written = write_copy(dir, path, &sha256, buf)?;
+            let kind = if written.is_some() {
+                CopyKind::Written
+            } else {
+                CopyKind::None
+            };
+            (written, kind)
+        }
+        Some(CopyTo { dir, link: true }) => {
+            link_copy(dir, path, &sha256, &full, &file, &meta, buf)?
+        }
+        None => (None, CopyKind::None),
     };
     Ok(Some(HashedFile {
         entry: TargetEntry {
@@ -225,7 +257,96 @@ fn hash_one(
             sha256,
         },
         copy_written,
+        copy_kind,
     }))
+}
+
+/// Make the copy a hard link to the index file just hashed: no bytes written, one new
+/// name for the same inode. Sound only while the registry replaces index files by rename
+/// (a new inode each time), so that an inode, once hashed, never changes.
+///
+/// * The link is made by path and then checked to be the inode that was read (and that
+///   inode unchanged since it was stat-ed before the read); if the file was replaced or
+///   rewritten meanwhile, the link is removed and the hashed bytes are written instead.
+/// * An index file that changed (it is being hashed) but already has another link was
+///   rewritten in place: its earlier copy, a link to it, no longer holds the bytes that
+///   were signed for it. The new copy is written, not linked, and the caller warns.
+/// * An existing copy is the same bytes (its name is their hash): if it is another inode
+///   its mtime is refreshed, as [`write_copy`] does; if it is this very inode, not (that
+///   would change the index file's mtime, and the next scan would hash it again).
+fn link_copy(
+    dir: &Path,
+    path: &TargetPath,
+    sha256: &[u8; 32],
+    source: &Path,
+    file: &File,
+    before: &fs::Metadata,
+    bytes: &[u8],
+) -> Result<(Option<PathBuf>, CopyKind), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let copy = dir.join(target_copy_name(path, sha256));
+    let same_inode = |m: &fs::Metadata| m.dev() == before.dev() && m.ino() == before.ino();
+    let unchanged = |m: &fs::Metadata| {
+        same_inode(m)
+            && m.len() == before.len()
+            && crate::manifest::mtime_ns(m) == crate::manifest::mtime_ns(before)
+    };
+    let written = |kind| -> Result<(Option<PathBuf>, CopyKind), Error> {
+        let made = write_copy(dir, path, sha256, bytes)?;
+        Ok(match made {
+            Some(copy) => (Some(copy), kind),
+            None => (None, CopyKind::None),
+        })
+    };
+    if before.nlink() > 1 {
+        return match fs::symlink_metadata(&copy) {
+            // Already this inode's copy (a scan that re-hashed an unchanged file).
+            Ok(existing) if same_inode(&existing) => Ok((None, CopyKind::None)),
+            _ => written(CopyKind::WrittenModifiedInPlace),
+        };
+    }
+    let linked = match fs::hard_link(source, &copy) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = copy.parent().unwrap_or(dir);
+            fs::create_dir_all(parent).map_err(Error::io("create directory", parent))?;
+            fs::hard_link(source, &copy)
+        }
+        other => other,
+    };
+    match linked {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let existing = fs::symlink_metadata(&copy).map_err(Error::io("stat", &copy))?;
+            if !same_inode(&existing) {
+                File::options()
+                    .write(true)
+                    .open(&copy)
+                    .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+                    .map_err(Error::io("touch", &copy))?;
+            }
+            return Ok((None, CopyKind::None));
+        }
+        // EXDEV (18 on Linux and the BSDs); `ErrorKind::CrossesDevices` needs Rust 1.85.
+        Err(e) if e.raw_os_error() == Some(18) => {
+            return Err(Error::CopyLink {
+                index: source.to_owned(),
+                copy,
+                reason: "the index and the repository's targets/ are on different file \
+                         systems, and a hard link cannot cross them: put them on one, or \
+                         publish without --link-copies"
+                    .to_owned(),
+            });
+        }
+        Err(e) => return Err(Error::io("link", copy)(e)),
+    }
+    // The name linked is the inode that was read, unchanged since before the read?
+    let now_linked = fs::symlink_metadata(&copy).map_err(Error::io("stat", &copy))?;
+    let now_read = file.metadata().map_err(Error::io("stat", source))?;
+    if unchanged(&now_linked) && unchanged(&now_read) {
+        return Ok((Some(copy), CopyKind::Linked));
+    }
+    fs::remove_file(&copy).map_err(Error::io("remove", &copy))?;
+    written(CopyKind::Written)
 }
 
 /// Write the copy of `bytes` at its hash name unless it exists; an existing copy holds
@@ -314,7 +435,10 @@ mod tests {
         let hashed = hash_files(
             &index,
             &with_missing,
-            Some(CopyTo { dir: &copies }),
+            Some(CopyTo {
+                dir: &copies,
+                link: false,
+            }),
             1 << 20,
             0,
         )
@@ -326,12 +450,101 @@ mod tests {
         assert_eq!(fs::read(&copy).unwrap(), b"s\n");
         assert_eq!(serde.copy_written.as_deref(), Some(copy.as_path()));
         // A second hash finds the copy in place.
-        let again = hash_files(&index, &paths, Some(CopyTo { dir: &copies }), 1 << 20, 0).unwrap();
+        let again = hash_files(
+            &index,
+            &paths,
+            Some(CopyTo {
+                dir: &copies,
+                link: false,
+            }),
+            1 << 20,
+            0,
+        )
+        .unwrap();
         assert!(again
             .iter()
             .all(|(_, h)| h.as_ref().unwrap().copy_written.is_none()));
         // Over the size limit.
         let err = hash_files(&index, &paths, None, 1, 0).unwrap_err();
         assert_eq!(err.code(), "target-too-large");
+    }
+
+    /// The file read, stat-ed before the read, for [`link_copy`].
+    fn opened(path: &Path) -> (File, fs::Metadata, Vec<u8>) {
+        let file = File::open(path).unwrap();
+        let meta = file.metadata().unwrap();
+        let bytes = fs::read(path).unwrap();
+        (file, meta, bytes)
+    }
+
+    #[test]
+    fn a_file_replaced_between_read_and_link_gets_a_written_copy() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("serde");
+        fs::write(&index, b"old\n").unwrap();
+        let (file, before, bytes) = opened(&index);
+        // The registry renames a new file over it after the read, before the link.
+        fs::write(dir.path().join("new"), b"new!\n").unwrap();
+        fs::rename(dir.path().join("new"), &index).unwrap();
+        let path = TargetPath::parse("se/rd/serde").unwrap();
+        let sha = tuf_core::hash::sha256(&bytes);
+        let copies = dir.path().join("targets");
+        let (copy, kind) = link_copy(&copies, &path, &sha, &index, &file, &before, &bytes).unwrap();
+        let copy = copy.unwrap();
+        assert_eq!(kind, CopyKind::Written);
+        assert_eq!(fs::read(&copy).unwrap(), b"old\n");
+        assert_ne!(
+            fs::metadata(&copy).unwrap().ino(),
+            fs::metadata(&index).unwrap().ino()
+        );
+        // Rewritten in place after the read (same inode, new mtime and length): the same.
+        fs::remove_file(&copy).unwrap();
+        let (file, before, bytes) = opened(&index);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(&index, b"rewritten\n").unwrap();
+        let sha = tuf_core::hash::sha256(&bytes);
+        let (copy, kind) = link_copy(&copies, &path, &sha, &index, &file, &before, &bytes).unwrap();
+        assert_eq!(kind, CopyKind::Written);
+        assert_eq!(fs::read(copy.unwrap()).unwrap(), b"new!\n");
+        // Untouched between read and link: a link.
+        let (file, before, bytes) = opened(&index);
+        let sha = tuf_core::hash::sha256(&bytes);
+        let (copy, kind) = link_copy(&copies, &path, &sha, &index, &file, &before, &bytes).unwrap();
+        assert_eq!(kind, CopyKind::Linked);
+        assert_eq!(
+            fs::metadata(copy.unwrap()).unwrap().ino(),
+            fs::metadata(&index).unwrap().ino()
+        );
+    }
+
+    #[test]
+    fn linking_across_file_systems_is_refused_with_what_to_do() {
+        use std::os::unix::fs::MetadataExt;
+        // Needs two file systems: the temporary directory and /dev/shm (tmpfs) on Linux.
+        let shm = Path::new("/dev/shm");
+        let dir = tempfile::tempdir().unwrap();
+        let other = match tempfile::tempdir_in(shm) {
+            Ok(other)
+                if fs::metadata(shm).unwrap().dev() != fs::metadata(dir.path()).unwrap().dev() =>
+            {
+                other
+            }
+            _ => {
+                eprintln!(
+                    "skipped: {} and /dev/shm are one file system here",
+                    dir.path().display()
+                );
+                return;
+            }
+        };
+        let index = dir.path().join("serde");
+        fs::write(&index, b"s\n").unwrap();
+        let (file, before, bytes) = opened(&index);
+        let path = TargetPath::parse("se/rd/serde").unwrap();
+        let sha = tuf_core::hash::sha256(&bytes);
+        let err = link_copy(other.path(), &path, &sha, &index, &file, &before, &bytes).unwrap_err();
+        assert_eq!(err.code(), "copy-link");
+        assert!(err.to_string().contains("different file systems"), "{err}");
     }
 }

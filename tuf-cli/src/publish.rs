@@ -46,7 +46,7 @@ use tuf_core::Limits;
 
 use crate::error::Error;
 use crate::fsio::{self, BatchWriter, RepoLock};
-use crate::hashing::{self, CopyTo, Scanned};
+use crate::hashing::{self, CopyKind, CopyTo, HashedFile, Scanned};
 use crate::manifest::{self, JournalRecord, Manifest};
 use crate::progress::{units, Progress, Silent, Stage, StageGuard};
 
@@ -349,6 +349,10 @@ pub struct PublishOptions {
     /// Write hash-named target copies (`se/rd/HASH.serde`) so clients fetch immutable
     /// targets, as TUF consistent snapshots expect (default on; see docs/repository.md).
     pub target_copies: bool,
+    /// Make each target copy a hard link to its index file instead of writing its bytes
+    /// again (default off). Only for a registry that replaces index files by rename and
+    /// never rewrites one in place (docs/repository.md, "Linked copies").
+    pub link_copies: bool,
     /// How long files the current state no longer names are kept (default 1 hour).
     pub grace: TimeDelta,
     /// Signing time.
@@ -369,6 +373,7 @@ impl PublishOptions {
         Self {
             expiry: Expiries::default(),
             target_copies: true,
+            link_copies: false,
             grace: TimeDelta::hours(1),
             now,
             limits: Limits::default(),
@@ -407,8 +412,14 @@ pub struct PublishReport {
     pub bins_signed: usize,
     /// Metadata files written.
     pub metadata_written: usize,
-    /// Target copies written.
+    /// Target copies written (linked ones included).
     pub copies_written: usize,
+    /// Of those, copies made as hard links to their index files.
+    pub copies_linked: usize,
+    /// Index files that changed while another link to them existed: the registry
+    /// rewrote them in place, so their earlier linked copies no longer hold what was
+    /// signed for them (their new copies were written, not linked). Sorted.
+    pub modified_in_place: Vec<String>,
     /// Retired files deleted after their grace period.
     pub pruned: usize,
     /// Snapshot version now published.
@@ -462,6 +473,8 @@ impl PublishReport {
             bins_signed: 0,
             metadata_written: 0,
             copies_written: 0,
+            copies_linked: 0,
+            modified_in_place: Vec::new(),
             pruned: 0,
             snapshot_version: 0,
             timestamp_version: 0,
@@ -507,9 +520,10 @@ pub fn publish(
                 reason: "no targets: initialise the repository first".to_owned(),
             })?;
     let targets_dir = repository.targets_dir();
-    let copy = options
-        .target_copies
-        .then_some(CopyTo { dir: &targets_dir });
+    let copy = options.target_copies.then_some(CopyTo {
+        dir: &targets_dir,
+        link: options.link_copies,
+    });
     let now_ns = real_now_ns();
     let max = limits.max_target_bytes;
 
@@ -555,10 +569,7 @@ pub fn publish(
                 match hashed {
                     Some(hashed) => {
                         report.files_hashed += 1;
-                        if let Some(copy) = &hashed.copy_written {
-                            writer.adopt(copy);
-                            report.copies_written += 1;
-                        }
+                        note_copy(&mut writer, &mut report, &hashed);
                         journal.push((path.as_str().to_owned(), Some(hashed.manifest)));
                         edit_changes.push(Change::Put(hashed.entry));
                     }
@@ -591,10 +602,7 @@ pub fn publish(
                     Scanned::Unchanged(entry, recorded) => (entry, recorded, false),
                     Scanned::Hashed(hashed) => {
                         report.files_hashed += 1;
-                        if let Some(copy) = &hashed.copy_written {
-                            writer.adopt(copy);
-                            report.copies_written += 1;
-                        }
+                        note_copy(&mut writer, &mut report, &hashed);
                         (hashed.entry, hashed.manifest, true)
                     }
                 };
@@ -636,6 +644,8 @@ pub fn publish(
             new_manifest = Some(next);
         }
     }
+
+    report.modified_in_place.sort_unstable();
 
     // Sign.
     let publication = keys.with_signers(|signers| -> Result<Publication, Error> {
@@ -980,6 +990,21 @@ fn write_publication(
     report.timestamp_version = publication.state.timestamp().version.get();
     report.sync_wait = writer.sync_time();
     Ok(())
+}
+
+/// Count the copy `hashed` made, and have the batch make it durable.
+fn note_copy(writer: &mut BatchWriter, report: &mut PublishReport, hashed: &HashedFile) {
+    if let Some(copy) = &hashed.copy_written {
+        writer.adopt(copy);
+        report.copies_written += 1;
+    }
+    match hashed.copy_kind {
+        CopyKind::Linked => report.copies_linked += 1,
+        CopyKind::WrittenModifiedInPlace => report
+            .modified_in_place
+            .push(hashed.entry.path.as_str().to_owned()),
+        CopyKind::None | CopyKind::Written => {}
+    }
 }
 
 fn note_signed(report: &mut PublishReport, kind: repo::FileKind) {

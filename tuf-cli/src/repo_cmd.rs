@@ -48,6 +48,9 @@ pub enum RepoCmd {
         /// Do not write hash-named target copies.
         #[arg(long)]
         no_copies: bool,
+        /// Hard-link target copies to their index files (see `tuf publish --help`).
+        #[arg(long, conflicts_with = "no_copies")]
+        link_copies: bool,
         /// Test hook: fail after this many write steps.
         #[arg(long, hide = true)]
         fail_after: Option<usize>,
@@ -119,11 +122,13 @@ pub fn run(cmd: RepoCmd) -> anyhow::Result<()> {
             keys,
             changed,
             no_copies,
+            link_copies,
             fail_after,
         } => {
             let online = KeyDir::open_online(&keys).context("while loading the online key")?;
             let mut options = PublishOptions::new(Utc::now());
             options.target_copies = !no_copies;
+            options.link_copies = link_copies;
             options.fail_after_writes = fail_after;
             let changes = if changed.is_empty() {
                 Changes::Scan

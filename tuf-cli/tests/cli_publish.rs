@@ -239,3 +239,50 @@ fn x_repo_publish_reads_only_the_online_key() {
         .assert()
         .success();
 }
+
+#[test]
+fn link_copies_warns_of_index_files_rewritten_in_place() {
+    let env = Env::new();
+    let _h = env.committed_ceremony_repo();
+    write_index(&env);
+    env.sign("targets", "tgt");
+    publish(&env).arg("--link-copies").assert().success();
+    // The registry rewrites the file in place (same inode), which --link-copies forbids.
+    std::fs::write(
+        env.path("index/de/mo/demo"),
+        b"{\"name\":\"demo\",\"vers\":\"0.1.0\"}\n{\"name\":\"demo\",\"vers\":\"0.3.0\"}\n",
+    )
+    .unwrap();
+    let out = publish(&env)
+        .args(["--link-copies", "--json", "--changed", "de/mo/demo"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("rewrote them in place"))
+        .stderr(predicate::str::contains("de/mo/demo"))
+        .get_output()
+        .stdout
+        .clone();
+    let summary: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        summary["modified_in_place"],
+        serde_json::json!(["de/mo/demo"])
+    );
+    assert_eq!(summary["copies_written"], 1);
+    assert_eq!(summary["copies_linked"], 0);
+    // The current copies verify (without --index, `tuf verify` checks REPO/targets/).
+    std::fs::copy(
+        env.path("repo/metadata/1.root.json"),
+        env.path("trusted-root.json"),
+    )
+    .unwrap();
+    env.tuf()
+        .args(["verify", "--root", "trusted-root.json", "repo/metadata"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("target copies checked"));
+    // --link-copies and --no-copies contradict each other.
+    publish(&env)
+        .args(["--link-copies", "--no-copies"])
+        .assert()
+        .code(2);
+}

@@ -1,6 +1,8 @@
 //! End-to-end publishing on real files: first and incremental publish, yank, delete,
 //! the manifest, refresh and pruning.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::fs;
@@ -306,5 +308,120 @@ fn a_kept_state_is_not_used_once_timestamp_json_changed_on_disk() {
     fs::write(&file, &good).unwrap();
     let report = f.publish_paths(&[&path]);
     assert_eq!(report.bins_signed, 1);
+    f.verify(TargetCheck::Copies);
+}
+
+/// Publish with target copies made as hard links (`--link-copies`).
+fn publish_linked(f: &Fixture, changes: &Changes) -> publish::PublishReport {
+    let mut options = f.options();
+    options.link_copies = true;
+    publish::publish(&f.repo, &f.online, changes, &options).unwrap()
+}
+
+/// Replace a crate's index file as a registry that writes atomically does: a new file,
+/// renamed over the old one (a new inode).
+fn replace_crate(index: &std::path::Path, name: &str, versions: &[(String, bool)]) {
+    let path = index.join(sparse_path(name));
+    let mut text = String::new();
+    for (vers, yanked) in versions {
+        text.push_str(&line(name, vers, *yanked));
+        text.push('\n');
+    }
+    let temp = path.with_extension("tmp-replace");
+    fs::write(&temp, text).unwrap();
+    fs::rename(&temp, &path).unwrap();
+}
+
+fn inode(path: &std::path::Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::symlink_metadata(path).unwrap();
+    (meta.dev(), meta.ino())
+}
+
+fn copy_of(f: &Fixture, path: &str) -> std::path::PathBuf {
+    let entry = f.view().target(path).unwrap().unwrap();
+    let path = tuf_core::metadata::TargetPath::parse(path).unwrap();
+    f.repo
+        .targets_dir()
+        .join(target_copy_name(&path, &entry.sha256().unwrap()))
+}
+
+#[test]
+fn linked_copies_are_the_index_files_and_outlive_replacement_by_rename() {
+    let f = Fixture::new(20, 4);
+    let report = publish_linked(&f, &Changes::Scan);
+    assert_eq!((report.copies_written, report.copies_linked), (21, 21));
+    assert!(report.modified_in_place.is_empty());
+    for i in [0, 7, 19] {
+        let path = sparse_path(&crate_name(i));
+        assert_eq!(inode(&copy_of(&f, &path)), inode(&f.index().join(&path)));
+    }
+    assert_eq!(f.verify(TargetCheck::Copies).targets, 21);
+
+    // The registry replaces a file by rename: its new copy is a link to the new inode,
+    // and the old copy keeps the old bytes, as signed in the previous snapshot.
+    let name = crate_name(7);
+    let path = sparse_path(&name);
+    let old_copy = copy_of(&f, &path);
+    let old_bytes = fs::read(f.index().join(&path)).unwrap();
+    replace_crate(f.index(), &name, &versions(4));
+    let report = publish_linked(&f, &Changes::Paths(vec![path.clone()]));
+    assert_eq!((report.copies_written, report.copies_linked), (1, 1));
+    assert!(report.modified_in_place.is_empty());
+    assert_eq!(fs::read(&old_copy).unwrap(), old_bytes);
+    let new_copy = copy_of(&f, &path);
+    assert_ne!(new_copy, old_copy);
+    assert_eq!(inode(&new_copy), inode(&f.index().join(&path)));
+    f.verify(TargetCheck::Copies);
+}
+
+#[test]
+fn an_index_file_rewritten_in_place_under_linked_copies_is_reported_and_copied() {
+    let f = Fixture::new(10, 4);
+    publish_linked(&f, &Changes::Scan);
+    let name = crate_name(3);
+    let path = sparse_path(&name);
+    let old_copy = copy_of(&f, &path);
+    let old_bytes = fs::read(&old_copy).unwrap();
+    // In place: the same inode, so the copy linked to it changes with it.
+    write_crate(f.index(), &name, &versions(5));
+    let report = publish_linked(&f, &Changes::Paths(vec![path.clone()]));
+    assert_eq!(report.modified_in_place, vec![path.clone()]);
+    assert_eq!((report.copies_written, report.copies_linked), (1, 0));
+    assert_ne!(
+        fs::read(&old_copy).unwrap(),
+        old_bytes,
+        "the damage reported"
+    );
+    // The new copy was written, not linked: a later in-place rewrite cannot reach it.
+    let new_copy = copy_of(&f, &path);
+    assert_ne!(inode(&new_copy), inode(&f.index().join(&path)));
+    assert_eq!(
+        fs::read(&new_copy).unwrap(),
+        fs::read(f.index().join(&path)).unwrap()
+    );
+    f.verify(TargetCheck::Copies);
+    // The same through a scan, and through `tuf publish` it is a warning naming the file
+    // (see cli tests); the JSON field is `modified_in_place`.
+    write_crate(f.index(), &name, &versions(6));
+    let report = publish_linked(&f, &Changes::Scan);
+    assert_eq!(report.modified_in_place, vec![path]);
+    f.verify(TargetCheck::Copies);
+}
+
+#[test]
+fn a_scan_that_rehashes_linked_files_leaves_their_mtime_alone() {
+    let f = Fixture::new(10, 4);
+    publish_linked(&f, &Changes::Scan);
+    let path = f.index().join(sparse_path(&crate_name(4)));
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    // Without the manifest every file is hashed again; every copy exists and is the
+    // very inode hashed, so nothing is written, linked or touched.
+    fs::remove_file(f.repo.state_dir().join("manifest")).unwrap();
+    let report = publish_linked(&f, &Changes::Scan);
+    assert_eq!(report.files_hashed, 11);
+    assert_eq!((report.copies_written, report.copies_linked), (0, 0));
+    assert!(report.modified_in_place.is_empty());
+    assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), mtime);
     f.verify(TargetCheck::Copies);
 }

@@ -44,6 +44,11 @@ pub struct PublishArgs {
     /// Do not write hash-named target copies under `REPO/targets/`.
     #[arg(long)]
     pub no_copies: bool,
+    /// Make each target copy a hard link to its index file instead of a second copy of
+    /// its bytes. Only if the registry replaces index files by rename, never rewriting one
+    /// in place (docs/repository.md, "Linked copies"); both on one file system.
+    #[arg(long, conflicts_with = "no_copies")]
+    pub link_copies: bool,
     /// Print the result as one JSON object on stdout (schema in docs/operator.md).
     #[arg(long)]
     pub json: bool,
@@ -122,6 +127,7 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     let mut options = PublishOptions::new(now);
     options.expiry = expiries(&policy)?;
     options.target_copies = !args.no_copies;
+    options.link_copies = args.link_copies;
     options.progress = ui.progress();
     let changes = if args.changed.is_empty() {
         Changes::Scan

@@ -37,8 +37,13 @@ pub struct Summary<'a> {
     pub roles_signed: &'a [&'static str],
     /// Metadata files written.
     pub metadata_written: usize,
-    /// Hash-named target copies written.
+    /// Hash-named target copies written (linked ones included).
     pub copies_written: usize,
+    /// Of those, hard links to their index files (`--link-copies`).
+    pub copies_linked: usize,
+    /// Index files found rewritten in place while linked (`--link-copies`): their
+    /// earlier copies no longer match what was signed.
+    pub modified_in_place: &'a [String],
     /// Retired files deleted after their grace period.
     pub pruned: usize,
     /// Snapshot version now published.
@@ -78,12 +83,25 @@ pub fn print(
     } else {
         ui.info(human(&summary, report.kind, within));
         ui.detail(format!(
-            "{} target copies written, {} retired file(s) pruned, {:.1?} waiting for the disk",
-            report.copies_written, report.pruned, report.sync_wait
+            "{} target copies written ({} as links), {} retired file(s) pruned, {:.1?} \
+             waiting for the disk",
+            report.copies_written, report.copies_linked, report.pruned, report.sync_wait
         ));
         for role in &summary.roles {
             ui.detail(format!("  {:<9} expires {}", role.role, role.expires));
         }
+    }
+    if !report.modified_in_place.is_empty() {
+        ui.warn(format!(
+            "{} index file(s) changed while their copy was a hard link to them, so the \
+             registry rewrote them in place (or something else links to them): the copies \
+             linked before no longer hold the bytes signed for them, and clients fetching \
+             those fail until they update. Their new copies were written, not linked. \
+             --link-copies needs a registry that replaces index files by rename; publish \
+             without it otherwise: {}",
+            report.modified_in_place.len(),
+            report.modified_in_place.join(", ")
+        ));
     }
     if !report.skipped.is_empty() {
         ui.warn(format!(
@@ -133,6 +151,8 @@ fn summarize<'a>(repository: &std::path::Path, report: &'a PublishReport) -> Sum
         roles_signed: &report.roles_signed,
         metadata_written: report.metadata_written,
         copies_written: report.copies_written,
+        copies_linked: report.copies_linked,
+        modified_in_place: &report.modified_in_place,
         pruned: report.pruned,
         snapshot_version: report.snapshot_version,
         timestamp_version: report.timestamp_version,
