@@ -197,20 +197,7 @@ fn floor(index: &Path, run: usize) {
     let start = Instant::now();
     let (paths, _) = tuf_cli::hashing::walk_index(index).unwrap();
     let walked = start.elapsed();
-    let bytes: u64 = paths
-        .par_iter()
-        .map_init(
-            || Vec::with_capacity(64 * 1024),
-            |buf, path| {
-                use std::io::Read;
-                buf.clear();
-                let mut file = fs::File::open(index.join(path.as_str())).unwrap();
-                file.read_to_end(buf).unwrap();
-                std::hint::black_box(tuf_core::hash::sha256(buf));
-                buf.len() as u64
-            },
-        )
-        .sum();
+    let bytes = read_and_hash(index, &paths, None);
     let hashed = start.elapsed();
     // The same number of signatures as a full sign: 4096 bins, snapshot, timestamp, over
     // a message of the mean bin size (~45 bytes of JSON per target, ~60 targets a bin).
@@ -248,24 +235,8 @@ fn copy_floor(args: &Args, paths: &[tuf_core::metadata::TargetPath], run: usize)
     for d in dirs {
         fs::create_dir_all(dir.join(d)).unwrap();
     }
-    let index = &args.index;
     let start = Instant::now();
-    let bytes: u64 = paths
-        .par_iter()
-        .map_init(
-            || Vec::with_capacity(64 * 1024),
-            |buf, path| {
-                use std::io::{Read, Write};
-                buf.clear();
-                let mut file = fs::File::open(index.join(path.as_str())).unwrap();
-                file.read_to_end(buf).unwrap();
-                std::hint::black_box(tuf_core::hash::sha256(buf));
-                let mut copy = fs::File::create_new(dir.join(path.as_str())).unwrap();
-                copy.write_all(buf).unwrap();
-                buf.len() as u64
-            },
-        )
-        .sum();
+    let bytes = read_and_hash(&args.index, paths, Some(&dir));
     let elapsed = start.elapsed();
     println!(
         "floor with copies run {run}: read+sha256+write {:.2} s ({:.0} MB into {} new files on {})",
@@ -275,6 +246,33 @@ fn copy_floor(args: &Args, paths: &[tuf_core::metadata::TargetPath], run: usize)
         args.work.display()
     );
     remove_work(&dir);
+}
+
+/// Read and SHA-256 every file on all cores, each into a reused buffer; with `copy_to`,
+/// also write its bytes to a new file of the same path there. Returns the bytes read.
+fn read_and_hash(
+    index: &Path,
+    paths: &[tuf_core::metadata::TargetPath],
+    copy_to: Option<&Path>,
+) -> u64 {
+    paths
+        .par_iter()
+        .map_init(
+            || Vec::with_capacity(64 * 1024),
+            |buf, path| {
+                use std::io::{Read, Write};
+                buf.clear();
+                let mut file = fs::File::open(index.join(path.as_str())).unwrap();
+                file.read_to_end(buf).unwrap();
+                std::hint::black_box(tuf_core::hash::sha256(buf));
+                if let Some(dir) = copy_to {
+                    let mut copy = fs::File::create_new(dir.join(path.as_str())).unwrap();
+                    copy.write_all(buf).unwrap();
+                }
+                buf.len() as u64
+            },
+        )
+        .sum()
 }
 
 fn remove_work(dir: &Path) {
