@@ -25,7 +25,10 @@
 //!    targets changed), otherwise only the bins that changed; then snapshot, then
 //!    timestamp.
 //! 5. Write bins and snapshot (temp + rename), make them and the new target copies
-//!    durable, then write `timestamp.json` the same way, last.
+//!    durable, then write `timestamp.json` the same way, last. A new root
+//!    ([`PublishOptions::new_root`]) is written in that last batch, just before
+//!    `timestamp.json`: a client looks for `N+1.root.json` first (TUF §5.3), so once it is
+//!    there the timestamp must be one that root trusts.
 //! 6. Record the manifest, and the files the new state no longer names in `retired`;
 //!    delete retired files older than the grace period.
 
@@ -37,11 +40,12 @@ use std::time::SystemTime;
 use chrono::{DateTime, TimeDelta, Utc};
 use rayon::prelude::*;
 use tuf_core::crypto::Signer;
-use tuf_core::metadata::TargetPath;
+use tuf_core::metadata::{RoleType, SignedMetadata, TargetPath};
 use tuf_core::repo::{
     self, offline, Change, Edit, Expiries, FullInput, OnlineSigners, Policy, Publication,
     PublishedState, StateLoader, TargetEntry,
 };
+use tuf_core::verify::{verify_root_rotation, verify_root_self_signed};
 use tuf_core::Limits;
 
 use crate::error::Error;
@@ -118,35 +122,88 @@ impl Repository {
         })
     }
 
-    /// The published state, `None` before the first publish.
+    /// The root a publish signs under: `new_root` once it is checked to follow the newest
+    /// root on disk, else that newest root. Returns its version and bytes.
+    ///
+    /// A new root must be the next version (TUF §5.3.5: a client walks root versions one
+    /// at a time) and be signed by a threshold of the newest root's root keys and of its
+    /// own (TUF §5.3.4); version 1 only of its own. These are the checks a client makes
+    /// before it trusts the root, so a publish never writes one a client would refuse.
+    fn root_in_force(
+        &self,
+        new_root: Option<&NewRoot>,
+        limits: &Limits,
+    ) -> Result<(u64, Vec<u8>), Error> {
+        let newest = self.newest("root", 1)?;
+        let Some(new_root) = new_root else {
+            return newest.ok_or_else(|| Error::Missing {
+                path: self.metadata_dir().join("1.root.json"),
+                reason: "no root: initialise the repository first".to_owned(),
+            });
+        };
+        let name = new_root.file_name();
+        let expected = newest.as_ref().map_or(Some(1), |(v, _)| v.checked_add(1));
+        if expected != Some(new_root.version) {
+            return Err(Error::Tuf {
+                what: name,
+                source: tuf_core::Error::VersionMismatch {
+                    role: "root".to_owned(),
+                    expected: expected.unwrap_or(u64::MAX),
+                    found: new_root.version,
+                },
+            });
+        }
+        match &newest {
+            Some((version, bytes)) => {
+                let trusted_name = format!("{version}.root.json");
+                let trusted = SignedMetadata::parse(bytes, RoleType::Root, limits)
+                    .and_then(|meta| verify_root_self_signed(&meta, limits))
+                    .map_err(Error::tuf(trusted_name))?
+                    .into_inner();
+                verify_root_rotation(&new_root.meta, &trusted, limits).map_err(Error::tuf(name))?;
+            }
+            None => {
+                verify_root_self_signed(&new_root.meta, limits).map_err(Error::tuf(name))?;
+            }
+        }
+        Ok((new_root.version, new_root.bytes.clone()))
+    }
+
+    /// The published state, `None` before the first publish, verified under `root`
+    /// (version `root_version`) or, failing that, under an older root on disk (see
+    /// [`Repository::load_state_keyed`]).
     pub fn load_state(
         &self,
         root: &[u8],
+        root_version: u64,
         limits: &Limits,
     ) -> Result<Option<PublishedState>, Error> {
-        Ok(self.load_state_keyed(root, limits)?.map(|(state, _)| state))
+        Ok(self
+            .load_state_keyed(root, root_version, limits)?
+            .map(|(state, _)| state))
     }
 
     /// [`Repository::load_state`], with the SHA-256 of the exact bytes it verified.
     ///
-    /// The state is verified under `root`, the newest root. If it does not verify there,
-    /// it is verified under each older root in turn, newest first: after a root rotation
-    /// that replaced the online (timestamp, snapshot) or targets keys, the published state
-    /// is still the one signed under the root before, until a publish re-signs it (TUF
-    /// §5.3.11: clients drop their timestamp and snapshot when those keys rotate, and
-    /// take the new ones). Such a state has [`PublishedState::root`] older than `root`,
-    /// which [`publish`] takes as the cue for a full re-sign with the new keys.
+    /// The state is verified under `root`, the newest root (version `root_version`: the
+    /// newest on disk, or the new root a publish is about to write). If it does not verify
+    /// there, it is verified under each older root on disk in turn, newest first: after a
+    /// root rotation that replaced the online (timestamp, snapshot) or targets keys, the
+    /// published state is still the one signed under the root before, until a publish
+    /// re-signs it (TUF §5.3.11: clients drop their timestamp and snapshot when those keys
+    /// rotate, and take the new ones). Such a state has [`PublishedState::root`] older than
+    /// `root`, which [`publish`] takes as the cue for a full re-sign with the new keys.
     fn load_state_keyed(
         &self,
         root: &[u8],
+        root_version: u64,
         limits: &Limits,
     ) -> Result<Option<(PublishedState, StateKey)>, Error> {
         let under_newest = self.load_state_under(root, limits);
         let Err(first_error @ Error::Tuf { .. }) = under_newest else {
             return under_newest;
         };
-        let newest_version = self.newest("root", 1)?.map_or(0, |(v, _)| v);
-        for version in (1..newest_version).rev() {
+        for version in (1..root_version).rev() {
             let Some(older) =
                 fsio::read_optional(&self.metadata_dir().join(format!("{version}.root.json")))?
             else {
@@ -202,6 +259,7 @@ impl Repository {
     fn load_state_cached(
         &self,
         root: &[u8],
+        root_version: u64,
         limits: &Limits,
     ) -> Result<Option<(PublishedState, StateKey)>, Error> {
         let dir = self.metadata_dir();
@@ -217,7 +275,7 @@ impl Repository {
                 }
             }
         }
-        let loaded = self.load_state_keyed(root, limits)?;
+        let loaded = self.load_state_keyed(root, root_version, limits)?;
         *state_cache() = loaded.clone();
         Ok(loaded)
     }
@@ -331,6 +389,50 @@ impl OnlineKeys {
     }
 }
 
+/// A root to publish with the online roles: `N+1.root.json` as its key holders signed it.
+///
+/// [`publish`] checks that it follows the newest root on disk, signs the online roles
+/// under it, and writes it in the last batch, just before `timestamp.json` and after every
+/// bin and the snapshot it needs are durable. A client looks for `N+1.root.json` before
+/// anything else (TUF §5.3) and refuses a timestamp signed by keys the new root revoked
+/// (§5.3.11), so the new root must not be visible before the timestamp signed under it:
+/// written this way, the window is the time between two renames. If the publish fails
+/// before that batch, nothing of the new root is written.
+#[derive(Debug, Clone)]
+pub struct NewRoot {
+    version: u64,
+    bytes: Vec<u8>,
+    meta: SignedMetadata,
+}
+
+impl NewRoot {
+    /// `bytes` (a signed root's file, written as is), parsed. Signatures are checked by
+    /// [`publish`], against the root it follows.
+    pub fn parse(bytes: Vec<u8>, limits: &Limits) -> Result<Self, Error> {
+        let meta = SignedMetadata::parse(&bytes, RoleType::Root, limits)
+            .map_err(Error::tuf("new root"))?;
+        let root: tuf_core::metadata::Root = meta
+            .to_typed("root", limits)
+            .map_err(Error::tuf("new root"))?;
+        Ok(Self {
+            version: root.version.get(),
+            bytes,
+            meta,
+        })
+    }
+
+    /// Its version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Its file name in the metadata directory: `N.root.json` (TUF §5.3 with consistent
+    /// snapshots: roots are always versioned).
+    pub fn file_name(&self) -> String {
+        format!("{}.root.json", self.version)
+    }
+}
+
 /// What changed in the index since the last publish.
 #[derive(Debug, Clone)]
 pub enum Changes {
@@ -357,6 +459,8 @@ pub struct PublishOptions {
     pub limits: Limits,
     /// How long to wait for another publish holding the lock (default 10 s).
     pub lock_wait: std::time::Duration,
+    /// A new root to publish with this publish (see [`NewRoot`]); `None` by default.
+    pub new_root: Option<NewRoot>,
     /// Test hook: fail with [`Error::Injected`] after this many metadata write steps.
     pub fail_after_writes: Option<usize>,
     /// Told how the long stages (scan, signing, writing) advance; [`Silent`] by default.
@@ -373,6 +477,7 @@ impl PublishOptions {
             now,
             limits: Limits::default(),
             lock_wait: std::time::Duration::from_secs(10),
+            new_root: None,
             fail_after_writes: None,
             progress: Arc::new(Silent),
         }
@@ -483,8 +588,8 @@ pub fn publish(
     let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
     let limits = &options.limits;
     let progress = options.progress.as_ref();
-    let (root_version, root) = repository.newest_root()?;
-    let (state, state_key) = match repository.load_state_cached(&root, limits)? {
+    let (root_version, root) = repository.root_in_force(options.new_root.as_ref(), limits)?;
+    let (state, state_key) = match repository.load_state_cached(&root, root_version, limits)? {
         Some((state, key)) => (Some(state), Some(key)),
         None => (None, None),
     };
@@ -668,7 +773,14 @@ pub fn publish(
     })?;
     retired_copies.extend(publication.superseded_targets.iter().cloned());
 
-    write_publication(repository, &mut writer, &publication, &mut report, progress)?;
+    write_publication(
+        repository,
+        &mut writer,
+        &publication,
+        options.new_root.as_ref(),
+        &mut report,
+        progress,
+    )?;
     // An incremental publish keeps root and targets; remember the state it wrote, keyed
     // by its timestamp (see `STATE_CACHE`). A full publish leaves the next publish to
     // load and verify what it wrote.
@@ -731,7 +843,7 @@ pub fn refresh(
     let limits = &options.limits;
     let (root_version, root) = repository.newest_root()?;
     let state = repository
-        .load_state(&root, limits)?
+        .load_state(&root, root_version, limits)?
         .ok_or_else(|| Error::Missing {
             path: repository.metadata_dir().join(repo::TIMESTAMP_FILE),
             reason: "nothing published yet".to_owned(),
@@ -792,7 +904,14 @@ pub fn refresh(
     drop(signing);
     let mut writer = BatchWriter::new(options.fail_after_writes);
     let mut report = PublishReport::empty(PublishKind::Refresh);
-    write_publication(repository, &mut writer, &publication, &mut report, progress)?;
+    write_publication(
+        repository,
+        &mut writer,
+        &publication,
+        None,
+        &mut report,
+        progress,
+    )?;
     if let Some(earliest) = new_hint {
         write_bins_expire(&state_dir, earliest)?;
     }
@@ -937,25 +1056,36 @@ fn record_expiries(
     Ok(())
 }
 
+/// Write a publication in two durable batches: targets, bins and snapshot first; then
+/// the new root, if any, and `timestamp.json` last (see [`NewRoot`] for why the root waits
+/// for the second batch). A root or targets file already on disk (written by its ceremony
+/// or an earlier publish) is not written again.
 fn write_publication(
     repository: &Repository,
     writer: &mut BatchWriter,
     publication: &Publication,
+    new_root: Option<&NewRoot>,
     report: &mut PublishReport,
     progress: &dyn Progress,
 ) -> Result<(), Error> {
     let dir = repository.metadata_dir();
     let writing = StageGuard::start(progress, Stage::Writing, units(publication.files.len()));
-    let (timestamp, rest): (Vec<_>, Vec<_>) = publication
-        .files
-        .iter()
-        .partition(|f| f.kind == repo::FileKind::Timestamp);
-    for file in rest {
-        // Root and targets are written by their ceremony; rewrite only if absent.
-        if matches!(file.kind, repo::FileKind::Root | repo::FileKind::Targets)
-            && dir.join(&file.name).exists()
-        {
-            continue;
+    let mut roots: Vec<(&str, &[u8])> = Vec::new();
+    let mut timestamps = Vec::new();
+    for file in &publication.files {
+        match file.kind {
+            repo::FileKind::Timestamp => {
+                timestamps.push(file);
+                continue;
+            }
+            repo::FileKind::Root => {
+                if !dir.join(&file.name).exists() {
+                    roots.push((&file.name, &file.bytes));
+                }
+                continue;
+            }
+            repo::FileKind::Targets if dir.join(&file.name).exists() => continue,
+            _ => {}
         }
         writer.write(&dir.join(&file.name), &file.bytes)?;
         report.metadata_written += 1;
@@ -964,8 +1094,22 @@ fn write_publication(
             writing.advance(PROGRESS_EVERY);
         }
     }
+    let new_root = new_root.map(|r| (r.file_name(), r));
+    if let Some((name, root)) = &new_root {
+        if !roots.iter().any(|(n, _)| n == name) {
+            roots.push((name, &root.bytes));
+        }
+    }
     writer.commit()?;
-    for file in timestamp {
+    // The last batch: the bins and snapshot the timestamp names are durable now.
+    for (name, bytes) in roots {
+        // Never replace a published root: roots are kept forever, and two publishers
+        // (which the lock excludes) must not both believe they wrote version N.
+        writer.write_new(&dir.join(name), bytes)?;
+        report.metadata_written += 1;
+        note_signed(report, repo::FileKind::Root);
+    }
+    for file in timestamps {
         writer.write(&dir.join(&file.name), &file.bytes)?;
         report.metadata_written += 1;
         note_signed(report, file.kind);
