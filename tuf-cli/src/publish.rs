@@ -129,6 +129,7 @@ impl Repository {
     /// at a time) and be signed by a threshold of the newest root's root keys and of its
     /// own (TUF §5.3.4); version 1 only of its own. These are the checks a client makes
     /// before it trusts the root, so a publish never writes one a client would refuse.
+    /// A new root that is already the newest on disk, byte for byte, is taken as it is.
     fn root_in_force(
         &self,
         new_root: Option<&NewRoot>,
@@ -142,6 +143,13 @@ impl Repository {
             });
         };
         let name = new_root.file_name();
+        if let Some((version, bytes)) = &newest {
+            // Already written, byte for byte, by a publish stopped before it finished: go
+            // on under it, as a rerun of that publish.
+            if *version == new_root.version && *bytes == new_root.bytes {
+                return Ok((new_root.version, new_root.bytes.clone()));
+            }
+        }
         let expected = newest.as_ref().map_or(Some(1), |(v, _)| v.checked_add(1));
         if expected != Some(new_root.version) {
             return Err(Error::Tuf {
@@ -1096,7 +1104,7 @@ fn write_publication(
     }
     let new_root = new_root.map(|r| (r.file_name(), r));
     if let Some((name, root)) = &new_root {
-        if !roots.iter().any(|(n, _)| n == name) {
+        if !roots.iter().any(|(n, _)| n == name) && !dir.join(name).exists() {
             roots.push((name, &root.bytes));
         }
     }
