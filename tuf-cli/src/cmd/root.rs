@@ -408,7 +408,7 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
         ));
     }
     if let Some(old) = &trusted {
-        if check_published_targets(&repo, &root, &names)? && !publishing {
+        if check_published_targets(repo, &root, &names)? && !publishing {
             ui.warn(format!(
                 "the published targets does not verify under root v{} until `tuf publish` \
                  commits the signed staged targets: clients refuse the repository until \
