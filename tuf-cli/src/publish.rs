@@ -522,7 +522,8 @@ pub struct PublishReport {
     pub metadata_written: usize,
     /// Target copies written.
     pub copies_written: usize,
-    /// Retired files deleted after their grace period.
+    /// Retired files deleted after their grace period, and stale temporary files deleted
+    /// (see [`prune`]).
     pub pruned: usize,
     /// Snapshot version now published.
     pub snapshot_version: u64,
@@ -930,9 +931,110 @@ pub fn refresh(
 }
 
 /// Delete retired files whose grace period ended by `now`. A target copy named again
-/// since it was retired (its mtime is newer than the retirement) is kept. Returns the
-/// number of files deleted.
+/// since it was retired (its mtime is newer than the retirement) is kept. At most once per
+/// [`TEMP_SWEEP_EVERY`] (by `now`, recorded in `state/temp-swept`), also delete the
+/// temporary files crashed writers left in `metadata/`, `targets/` and `state/` (see
+/// [`remove_stale_temp_files`]). Returns the number of files deleted.
+///
+/// [`publish`] and [`refresh`] call it holding the repository lock.
 pub fn prune(
+    repository: &Repository,
+    now: DateTime<Utc>,
+    grace: TimeDelta,
+) -> Result<usize, Error> {
+    let mut deleted = prune_retired(repository, now, grace)?;
+    let state_dir = repository.state_dir();
+    let marker = state_dir.join(TEMP_SWEEP_FILE);
+    let last_sweep = fsio::read_optional(&marker)?
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let sweep_due = match last_sweep {
+        None => true,
+        Some(last) => last
+            .checked_add_signed(TEMP_SWEEP_EVERY)
+            .is_some_and(|next| next <= now),
+    };
+    if sweep_due {
+        let older_than = SystemTime::now()
+            .checked_sub(STALE_TEMP_AGE)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        deleted += remove_stale_temp_files(repository, older_than)?;
+        fsio::write_atomic(&marker, now.to_rfc3339().as_bytes())?;
+    }
+    Ok(deleted)
+}
+
+/// How old a temporary file (`.tuf-XXXXXX.tmp`, [`tuf_fs::is_temp_name`]) must be before
+/// [`prune`] deletes it: 1 hour, far longer than any write takes, so such a file was left
+/// by a writer that crashed (SIGKILL, power loss; a failed write removes its own). Age,
+/// not the lock, is what makes it safe: the publish lock is held by publish, refresh and
+/// prune, but `tuf root commit` and `tuf publish`'s commit of a staged targets write into
+/// `metadata/` without it.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// How often [`prune`] looks for stale temporary files: walking `targets/` costs a `stat`
+/// per index file (200k at crates.io's size), too much for every hook-driven publish of
+/// one version, and nothing is lost by waiting (a leftover file is only disk space).
+pub const TEMP_SWEEP_EVERY: TimeDelta = TimeDelta::hours(1);
+
+/// `state/temp-swept`: when [`prune`] last looked for stale temporary files (RFC 3339).
+const TEMP_SWEEP_FILE: &str = "temp-swept";
+
+/// Delete the temporary files (`.tuf-XXXXXX.tmp`) under `metadata/`, `targets/` (every
+/// level) and `state/` whose mtime is before `older_than`; returns how many. Nothing else
+/// is touched, and symbolic links are not followed. For callers holding the repository
+/// lock; `older_than` should be at least [`STALE_TEMP_AGE`] ago (see there why).
+pub fn remove_stale_temp_files(
+    repository: &Repository,
+    older_than: SystemTime,
+) -> Result<usize, Error> {
+    let mut deleted = 0;
+    // `metadata/` and `state/` are flat; only `targets/` has subdirectories.
+    let mut stack = vec![
+        (repository.metadata_dir(), false),
+        (repository.state_dir(), false),
+        (repository.targets_dir(), true),
+    ];
+    while let Some((dir, descend)) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // `targets/` is absent with copies off; a directory pruned meanwhile is gone.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io("read directory", &dir)(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(Error::io("read directory", &dir))?;
+            let kind = entry.file_type().map_err(Error::io("stat", entry.path()))?;
+            let is_temp = entry.file_name().to_str().is_some_and(tuf_fs::is_temp_name);
+            if kind.is_dir() && descend {
+                stack.push((entry.path(), true));
+                continue;
+            }
+            if !(is_temp && kind.is_file()) {
+                continue;
+            }
+            let path = entry.path();
+            let modified = match entry.metadata().and_then(|m| m.modified()) {
+                Ok(modified) => modified,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("stat", path)(e)),
+            };
+            if modified >= older_than {
+                continue;
+            }
+            match fs::remove_file(&path) {
+                Ok(()) => deleted += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", path)(e)),
+            }
+        }
+    }
+    Ok(deleted)
+}
+
+/// The retired files part of [`prune`].
+fn prune_retired(
     repository: &Repository,
     now: DateTime<Utc>,
     grace: TimeDelta,

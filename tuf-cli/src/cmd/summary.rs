@@ -39,7 +39,8 @@ pub struct Summary<'a> {
     pub metadata_written: usize,
     /// Hash-named target copies written.
     pub copies_written: usize,
-    /// Retired files deleted after their grace period.
+    /// Retired files deleted after their grace period, and stale temporary files deleted
+    /// (see `prune`).
     pub pruned: usize,
     /// Snapshot version now published.
     pub snapshot_version: u64,
@@ -78,7 +79,7 @@ pub fn print(
     } else {
         ui.info(human(&summary, report.kind, within));
         ui.detail(format!(
-            "{} target copies written, {} retired file(s) pruned, {:.1?} waiting for the disk",
+            "{} target copies written, {} retired or stale file(s) pruned, {:.1?} waiting for the disk",
             report.copies_written, report.pruned, report.sync_wait
         ));
         for role in &summary.roles {
