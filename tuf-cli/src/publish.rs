@@ -531,6 +531,10 @@ pub struct PublishReport {
     pub timestamp_version: u64,
     /// Wall time spent waiting for the disk to make writes durable (fsync / syncfs).
     pub sync_wait: std::time::Duration,
+    /// The version of the new root ([`PublishOptions::new_root`]) this run wrote, just
+    /// before `timestamp.json`. It is committed as its key holders signed it, so it is
+    /// counted in neither `metadata_written` nor `roles_signed`.
+    pub root_committed: Option<u64>,
     /// The roles this run signed, in writing order, each once: of `root`, `targets`,
     /// `bins`, `snapshot`, `timestamp` (root and targets only when first written here).
     pub roles_signed: Vec<&'static str>,
@@ -580,6 +584,7 @@ impl PublishReport {
             snapshot_version: 0,
             timestamp_version: 0,
             sync_wait: std::time::Duration::ZERO,
+            root_committed: None,
             roles_signed: Vec::new(),
             expires: None,
         }
@@ -1180,6 +1185,7 @@ fn write_publication(
 ) -> Result<(), Error> {
     let dir = repository.metadata_dir();
     let writing = StageGuard::start(progress, Stage::Writing, units(publication.files.len()));
+    let new_root_name = new_root.map(NewRoot::file_name);
     let mut roots: Vec<(&str, &[u8])> = Vec::new();
     let mut timestamps = Vec::new();
     for file in &publication.files {
@@ -1204,8 +1210,7 @@ fn write_publication(
             writing.advance(PROGRESS_EVERY);
         }
     }
-    let new_root = new_root.map(|r| (r.file_name(), r));
-    if let Some((name, root)) = &new_root {
+    if let (Some(root), Some(name)) = (new_root, &new_root_name) {
         if !roots.iter().any(|(n, _)| n == name) && !dir.join(name).exists() {
             roots.push((name, &root.bytes));
         }
@@ -1216,8 +1221,16 @@ fn write_publication(
         // Never replace a published root: roots are kept forever, and two publishers
         // (which the lock excludes) must not both believe they wrote version N.
         writer.write_new(&dir.join(name), bytes)?;
-        report.metadata_written += 1;
-        note_signed(report, repo::FileKind::Root);
+        match (new_root, &new_root_name) {
+            // Committed as its key holders signed it: not counted as signed here.
+            (Some(root), Some(new_name)) if new_name == name => {
+                report.root_committed = Some(root.version);
+            }
+            _ => {
+                report.metadata_written += 1;
+                note_signed(report, repo::FileKind::Root);
+            }
+        }
     }
     for file in timestamps {
         writer.write(&dir.join(&file.name), &file.bytes)?;
