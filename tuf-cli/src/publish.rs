@@ -113,10 +113,18 @@ impl Repository {
         writer.commit()
     }
 
-    /// The newest root on disk (`N.root.json` with the highest N, found as a client finds
-    /// it: counting up from 1), with its version.
+    /// The newest root on disk, with its version: `N.root.json` found as a client finds
+    /// it (TUF §5.3: counting up from `1.root.json` until the next version is missing),
+    /// `None` before root v1 is published. The one way the publisher and the `tuf`
+    /// commands find the root in force; it reads the roots, never lists `metadata/` (which
+    /// holds thousands of bins).
+    pub fn published_root(&self) -> Result<Option<(u64, Vec<u8>)>, Error> {
+        self.newest("root", 1)
+    }
+
+    /// [`Repository::published_root`], which must exist.
     pub fn newest_root(&self) -> Result<(u64, Vec<u8>), Error> {
-        self.newest("root", 1)?.ok_or_else(|| Error::Missing {
+        self.published_root()?.ok_or_else(|| Error::Missing {
             path: self.metadata_dir().join("1.root.json"),
             reason: "no root: initialise the repository first".to_owned(),
         })
@@ -135,7 +143,7 @@ impl Repository {
         new_root: Option<&NewRoot>,
         limits: &Limits,
     ) -> Result<(u64, Vec<u8>), Error> {
-        let newest = self.newest("root", 1)?;
+        let newest = self.published_root()?;
         let Some(new_root) = new_root else {
             return newest.ok_or_else(|| Error::Missing {
                 path: self.metadata_dir().join("1.root.json"),

@@ -368,3 +368,20 @@ fn prune_removes_stale_temporary_files_at_most_hourly_and_nothing_else() {
     }
     f.verify(TargetCheck::Copies);
 }
+
+#[test]
+fn the_published_root_is_found_as_a_client_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = tuf_cli::publish::Repository::new(dir.path().join("index"), dir.path());
+    assert_eq!(repo.published_root().unwrap(), None);
+    assert_eq!(repo.newest_root().unwrap_err().code(), "missing");
+    let f = Fixture::new(4, 2);
+    let v1 = f.trusted_root();
+    assert_eq!(f.repo.published_root().unwrap(), Some((1, v1.clone())));
+    // A client asks for 2.root.json and stops when it is missing: a 3.root.json after
+    // the gap is never reached.
+    fs::write(f.repo.metadata_dir().join("3.root.json"), b"{}").unwrap();
+    assert_eq!(f.repo.published_root().unwrap(), Some((1, v1)));
+    fs::write(f.repo.metadata_dir().join("2.root.json"), b"two").unwrap();
+    assert_eq!(f.repo.published_root().unwrap(), Some((3, b"{}".to_vec())));
+}

@@ -86,7 +86,8 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     root::forget_if_published(&repo, ui)?;
     refuse_unsigned_staged(&repo, now)?;
     let online = load_online(&args.online_key, &args.passphrase)?;
-    // Listing `metadata/` for the roots is O(bins): with nothing staged, do it once.
+    // The published root is read once (counting up from 1.root.json, never listing
+    // `metadata/`, which holds every bin): with nothing staged, here.
     let root_staged = repo.staged(RoleType::Root).exists();
     let trusted = if root_staged {
         None
