@@ -372,7 +372,7 @@ fn prune_removes_stale_temporary_files_at_most_hourly_and_nothing_else() {
 #[test]
 fn the_published_root_is_found_as_a_client_finds_it() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = tuf_cli::publish::Repository::new(dir.path().join("index"), dir.path());
+    let repo = publish::Repository::new(dir.path().join("index"), dir.path());
     assert_eq!(repo.published_root().unwrap(), None);
     assert_eq!(repo.newest_root().unwrap_err().code(), "missing");
     let f = Fixture::new(4, 2);
