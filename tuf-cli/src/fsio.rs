@@ -4,15 +4,15 @@
 //! (`tuf_fs`), so a reader sees the old file or the new one, never a part. Durability comes in
 //! batches: the files of a batch are made durable together (one `syncfs(2)` for a large
 //! batch, an `fsync` each for a small one, then their directories), and only then is the
-//! next batch written. A publish is two batches: everything but `timestamp.json`, then
-//! `timestamp.json`. So after a crash at any point the disk holds the old timestamp or a
-//! new one whose every file is complete.
+//! next batch written. A publish is two batches: everything but `timestamp.json` (and a
+//! new root), then the new root, if any, and `timestamp.json`. So after a crash at any
+//! point the disk holds the old timestamp or a new one whose every file is complete.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use tuf_fs::{AtomicWrite, Durability};
+use tuf_fs::{AtomicWrite, Durability, Existing};
 
 use crate::error::Error;
 
@@ -48,6 +48,16 @@ impl BatchWriter {
     /// Write `bytes` to `path` atomically (temp file + rename); made durable by the next
     /// [`BatchWriter::commit`]. Parent directories are created.
     pub fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+        self.write_as(path, bytes, Existing::Replace)
+    }
+
+    /// [`BatchWriter::write`] of a file that must not exist yet: refused (`AlreadyExists`)
+    /// if it does, checked atomically at the rename, leaving the existing file untouched.
+    pub fn write_new(&mut self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+        self.write_as(path, bytes, Existing::Refuse)
+    }
+
+    fn write_as(&mut self, path: &Path, bytes: &[u8], existing: Existing) -> Result<(), Error> {
         let dir = path.parent().unwrap_or(Path::new("."));
         if !self.pending_dirs.contains(dir) {
             fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
@@ -55,6 +65,7 @@ impl BatchWriter {
         self.step()?;
         let staged = AtomicWrite::new()
             .durability(Durability::Deferred)
+            .existing(existing)
             .stage(path, bytes)
             .map_err(Error::io("write a temporary file for", path))?;
         self.step()?;

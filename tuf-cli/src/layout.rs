@@ -13,7 +13,6 @@
 //!     N.targets.json, N.<bin>.json, N.snapshot.json, timestamp.json   (by `tuf publish`)
 //! ```
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -21,6 +20,7 @@ use tuf_core::metadata::{RoleType, Root, SignedMetadata};
 
 use crate::fsutil::{self, Access, Existing};
 use crate::meta;
+use tuf_cli::publish::Repository;
 
 pub use tuf_cli::policy::{Keyholders, Policy};
 
@@ -124,38 +124,19 @@ impl Repo {
         )
     }
 
-    /// Published root versions, ascending, from `metadata/N.root.json`.
-    pub fn published_roots(&self) -> anyhow::Result<Vec<(u64, PathBuf)>> {
-        let dir = self.metadata_dir();
-        let mut found = Vec::new();
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
-            Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
-        };
-        for entry in entries {
-            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-            let name = entry.file_name();
-            let Some(version) = name
-                .to_str()
-                .and_then(|n| n.strip_suffix(".root.json"))
-                .and_then(|v| v.parse::<u64>().ok())
-            else {
-                continue;
-            };
-            found.push((version, entry.path()));
-        }
-        found.sort();
-        Ok(found)
-    }
-
     /// The newest published root: the root a client trusts now, which a staged rotation
-    /// must also satisfy.
+    /// must also satisfy. Found by [`Repository::published_root`], as the publisher finds
+    /// it: counting up from `metadata/1.root.json` (TUF §5.3).
     pub fn trusted_root(&self) -> anyhow::Result<Option<Published<Root>>> {
-        let Some((_, path)) = self.published_roots()?.pop() else {
+        let Some((version, bytes)) = Repository::new(PathBuf::new(), &self.dir)
+            .published_root()
+            .context("while looking for the published root")?
+        else {
             return Ok(None);
         };
-        let meta = meta::load(&path, Some(RoleType::Root))?;
+        let path = self.metadata_dir().join(format!("{version}.root.json"));
+        let meta = meta::parse(&bytes, Some(RoleType::Root))
+            .with_context(|| format!("{} is not valid TUF metadata", path.display()))?;
         let root = meta::typed_root(&meta, &path)?;
         Ok(Some(Published {
             path,

@@ -73,9 +73,15 @@ pub fn signed_sha256(meta: &SignedMetadata) -> String {
     hex::encode(hash::sha256(meta.canonical_signed()))
 }
 
-/// Write `meta` to `path` atomically, after checking the `signed` part reads back to the
-/// same canonical bytes (a signature over it stays valid).
+/// Write `meta` to `path` atomically, as [`file_bytes`] gives it.
 pub fn write(path: &Path, meta: &SignedMetadata, existing: Existing) -> anyhow::Result<()> {
+    let bytes = file_bytes(meta, path)?;
+    fsutil::write_atomic(path, &bytes, Access::Public, existing)
+}
+
+/// The file bytes of `meta` (to be written at `path`), after checking the `signed` part
+/// reads back to the same canonical bytes (a signature over it stays valid).
+pub fn file_bytes(meta: &SignedMetadata, path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = meta.to_file_bytes()?;
     let again = parse(&bytes, Some(meta.role_type()))?;
     if again.canonical_signed() != meta.canonical_signed() {
@@ -84,7 +90,7 @@ pub fn write(path: &Path, meta: &SignedMetadata, existing: Existing) -> anyhow::
             path.display()
         );
     }
-    fsutil::write_atomic(path, &bytes, Access::Public, existing)
+    Ok(bytes)
 }
 
 /// Keys that may sign a role, and the threshold: one of possibly several authorities (a

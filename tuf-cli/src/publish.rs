@@ -25,7 +25,10 @@
 //!    targets changed), otherwise only the bins that changed; then snapshot, then
 //!    timestamp.
 //! 5. Write bins and snapshot (temp + rename), make them and the new target copies
-//!    durable, then write `timestamp.json` the same way, last.
+//!    durable, then write `timestamp.json` the same way, last. A new root
+//!    ([`PublishOptions::new_root`]) is written in that last batch, just before
+//!    `timestamp.json`: a client looks for `N+1.root.json` first (TUF §5.3), so once it is
+//!    there the timestamp must be one that root trusts.
 //! 6. Record the manifest, and the files the new state no longer names in `retired`;
 //!    delete retired files older than the grace period.
 
@@ -37,11 +40,12 @@ use std::time::SystemTime;
 use chrono::{DateTime, TimeDelta, Utc};
 use rayon::prelude::*;
 use tuf_core::crypto::Signer;
-use tuf_core::metadata::TargetPath;
+use tuf_core::metadata::{RoleType, SignedMetadata, TargetPath};
 use tuf_core::repo::{
     self, offline, Change, Edit, Expiries, FullInput, OnlineSigners, Policy, Publication,
     PublishedState, StateLoader, TargetEntry,
 };
+use tuf_core::verify::{verify_root_rotation, verify_root_self_signed};
 use tuf_core::Limits;
 
 use crate::error::Error;
@@ -109,44 +113,113 @@ impl Repository {
         writer.commit()
     }
 
-    /// The newest root on disk (`N.root.json` with the highest N, found as a client finds
-    /// it: counting up from 1), with its version.
+    /// The newest root on disk, with its version: `N.root.json` found as a client finds
+    /// it (TUF §5.3: counting up from `1.root.json` until the next version is missing),
+    /// `None` before root v1 is published. The one way the publisher and the `tuf`
+    /// commands find the root in force; it reads the roots, never lists `metadata/` (which
+    /// holds thousands of bins).
+    pub fn published_root(&self) -> Result<Option<(u64, Vec<u8>)>, Error> {
+        self.newest("root", 1)
+    }
+
+    /// [`Repository::published_root`], which must exist.
     pub fn newest_root(&self) -> Result<(u64, Vec<u8>), Error> {
-        self.newest("root", 1)?.ok_or_else(|| Error::Missing {
+        self.published_root()?.ok_or_else(|| Error::Missing {
             path: self.metadata_dir().join("1.root.json"),
             reason: "no root: initialise the repository first".to_owned(),
         })
     }
 
-    /// The published state, `None` before the first publish.
+    /// The root a publish signs under: `new_root` once it is checked to follow the newest
+    /// root on disk, else that newest root. Returns its version and bytes.
+    ///
+    /// A new root must be the next version (TUF §5.3.5: a client walks root versions one
+    /// at a time) and be signed by a threshold of the newest root's root keys and of its
+    /// own (TUF §5.3.4); version 1 only of its own. These are the checks a client makes
+    /// before it trusts the root, so a publish never writes one a client would refuse.
+    /// A new root that is already the newest on disk, byte for byte, is taken as it is.
+    fn root_in_force(
+        &self,
+        new_root: Option<&NewRoot>,
+        limits: &Limits,
+    ) -> Result<(u64, Vec<u8>), Error> {
+        let newest = self.published_root()?;
+        let Some(new_root) = new_root else {
+            return newest.ok_or_else(|| Error::Missing {
+                path: self.metadata_dir().join("1.root.json"),
+                reason: "no root: initialise the repository first".to_owned(),
+            });
+        };
+        let name = new_root.file_name();
+        if let Some((version, bytes)) = &newest {
+            // Already written, byte for byte, by a publish stopped before it finished: go
+            // on under it, as a rerun of that publish.
+            if *version == new_root.version && *bytes == new_root.bytes {
+                return Ok((new_root.version, new_root.bytes.clone()));
+            }
+        }
+        let expected = newest.as_ref().map_or(Some(1), |(v, _)| v.checked_add(1));
+        if expected != Some(new_root.version) {
+            return Err(Error::Tuf {
+                what: name,
+                source: tuf_core::Error::VersionMismatch {
+                    role: "root".to_owned(),
+                    expected: expected.unwrap_or(u64::MAX),
+                    found: new_root.version,
+                },
+            });
+        }
+        match &newest {
+            Some((version, bytes)) => {
+                let trusted_name = format!("{version}.root.json");
+                let trusted = SignedMetadata::parse(bytes, RoleType::Root, limits)
+                    .and_then(|meta| verify_root_self_signed(&meta, limits))
+                    .map_err(Error::tuf(trusted_name))?
+                    .into_inner();
+                verify_root_rotation(&new_root.meta, &trusted, limits).map_err(Error::tuf(name))?;
+            }
+            None => {
+                verify_root_self_signed(&new_root.meta, limits).map_err(Error::tuf(name))?;
+            }
+        }
+        Ok((new_root.version, new_root.bytes.clone()))
+    }
+
+    /// The published state, `None` before the first publish, verified under `root`
+    /// (version `root_version`) or, failing that, under an older root on disk (see
+    /// [`Repository::load_state_keyed`]).
     pub fn load_state(
         &self,
         root: &[u8],
+        root_version: u64,
         limits: &Limits,
     ) -> Result<Option<PublishedState>, Error> {
-        Ok(self.load_state_keyed(root, limits)?.map(|(state, _)| state))
+        Ok(self
+            .load_state_keyed(root, root_version, limits)?
+            .map(|(state, _)| state))
     }
 
     /// [`Repository::load_state`], with the SHA-256 of the exact bytes it verified.
     ///
-    /// The state is verified under `root`, the newest root. If it does not verify there,
-    /// it is verified under each older root in turn, newest first: after a root rotation
-    /// that replaced the online (timestamp, snapshot) or targets keys, the published state
-    /// is still the one signed under the root before, until a publish re-signs it (TUF
-    /// §5.3.11: clients drop their timestamp and snapshot when those keys rotate, and
-    /// take the new ones). Such a state has [`PublishedState::root`] older than `root`,
-    /// which [`publish`] takes as the cue for a full re-sign with the new keys.
+    /// The state is verified under `root`, the newest root (version `root_version`: the
+    /// newest on disk, or the new root a publish is about to write). If it does not verify
+    /// there, it is verified under each older root on disk in turn, newest first: after a
+    /// root rotation that replaced the online (timestamp, snapshot) or targets keys, the
+    /// published state is still the one signed under the root before, until a publish
+    /// re-signs it (TUF §5.3.11: clients drop their timestamp and snapshot when those keys
+    /// rotate, and take the new ones). Such a state has [`PublishedState::root`] older than
+    /// `root`, which [`publish`] takes as the cue for a full re-sign with the new keys.
     fn load_state_keyed(
         &self,
         root: &[u8],
+        root_version: u64,
         limits: &Limits,
     ) -> Result<Option<(PublishedState, StateKey)>, Error> {
         let under_newest = self.load_state_under(root, limits);
         let Err(first_error @ Error::Tuf { .. }) = under_newest else {
             return under_newest;
         };
-        let newest_version = self.newest("root", 1)?.map_or(0, |(v, _)| v);
-        for version in (1..newest_version).rev() {
+        for version in (1..root_version).rev() {
             let Some(older) =
                 fsio::read_optional(&self.metadata_dir().join(format!("{version}.root.json")))?
             else {
@@ -202,6 +275,7 @@ impl Repository {
     fn load_state_cached(
         &self,
         root: &[u8],
+        root_version: u64,
         limits: &Limits,
     ) -> Result<Option<(PublishedState, StateKey)>, Error> {
         let dir = self.metadata_dir();
@@ -217,7 +291,7 @@ impl Repository {
                 }
             }
         }
-        let loaded = self.load_state_keyed(root, limits)?;
+        let loaded = self.load_state_keyed(root, root_version, limits)?;
         *state_cache() = loaded.clone();
         Ok(loaded)
     }
@@ -331,6 +405,50 @@ impl OnlineKeys {
     }
 }
 
+/// A root to publish with the online roles: `N+1.root.json` as its key holders signed it.
+///
+/// [`publish`] checks that it follows the newest root on disk, signs the online roles
+/// under it, and writes it in the last batch, just before `timestamp.json` and after every
+/// bin and the snapshot it needs are durable. A client looks for `N+1.root.json` before
+/// anything else (TUF §5.3) and refuses a timestamp signed by keys the new root revoked
+/// (§5.3.11), so the new root must not be visible before the timestamp signed under it:
+/// written this way, the window is the time between two renames. If the publish fails
+/// before that batch, nothing of the new root is written.
+#[derive(Debug, Clone)]
+pub struct NewRoot {
+    version: u64,
+    bytes: Vec<u8>,
+    meta: SignedMetadata,
+}
+
+impl NewRoot {
+    /// `bytes` (a signed root's file, written as is), parsed. Signatures are checked by
+    /// [`publish`], against the root it follows.
+    pub fn parse(bytes: Vec<u8>, limits: &Limits) -> Result<Self, Error> {
+        let meta = SignedMetadata::parse(&bytes, RoleType::Root, limits)
+            .map_err(Error::tuf("new root"))?;
+        let root: tuf_core::metadata::Root = meta
+            .to_typed("root", limits)
+            .map_err(Error::tuf("new root"))?;
+        Ok(Self {
+            version: root.version.get(),
+            bytes,
+            meta,
+        })
+    }
+
+    /// Its version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Its file name in the metadata directory: `N.root.json` (TUF §5.3 with consistent
+    /// snapshots: roots are always versioned).
+    pub fn file_name(&self) -> String {
+        format!("{}.root.json", self.version)
+    }
+}
+
 /// What changed in the index since the last publish.
 #[derive(Debug, Clone)]
 pub enum Changes {
@@ -361,6 +479,8 @@ pub struct PublishOptions {
     pub limits: Limits,
     /// How long to wait for another publish holding the lock (default 10 s).
     pub lock_wait: std::time::Duration,
+    /// A new root to publish with this publish (see [`NewRoot`]); `None` by default.
+    pub new_root: Option<NewRoot>,
     /// Test hook: fail with [`Error::Injected`] after this many metadata write steps.
     pub fail_after_writes: Option<usize>,
     /// Told how the long stages (scan, signing, writing) advance; [`Silent`] by default.
@@ -378,6 +498,7 @@ impl PublishOptions {
             now,
             limits: Limits::default(),
             lock_wait: std::time::Duration::from_secs(10),
+            new_root: None,
             fail_after_writes: None,
             progress: Arc::new(Silent),
         }
@@ -420,7 +541,8 @@ pub struct PublishReport {
     /// rewrote them in place, so their earlier linked copies no longer hold what was
     /// signed for them (their new copies were written, not linked). Sorted.
     pub modified_in_place: Vec<String>,
-    /// Retired files deleted after their grace period.
+    /// Retired files deleted after their grace period, and stale temporary files deleted
+    /// (see [`prune`]).
     pub pruned: usize,
     /// Snapshot version now published.
     pub snapshot_version: u64,
@@ -428,6 +550,10 @@ pub struct PublishReport {
     pub timestamp_version: u64,
     /// Wall time spent waiting for the disk to make writes durable (fsync / syncfs).
     pub sync_wait: std::time::Duration,
+    /// The version of the new root ([`PublishOptions::new_root`]) this run wrote, just
+    /// before `timestamp.json`. It is committed as its key holders signed it, so it is
+    /// counted in neither `metadata_written` nor `roles_signed`.
+    pub root_committed: Option<u64>,
     /// The roles this run signed, in writing order, each once: of `root`, `targets`,
     /// `bins`, `snapshot`, `timestamp` (root and targets only when first written here).
     pub roles_signed: Vec<&'static str>,
@@ -479,6 +605,7 @@ impl PublishReport {
             snapshot_version: 0,
             timestamp_version: 0,
             sync_wait: std::time::Duration::ZERO,
+            root_committed: None,
             roles_signed: Vec::new(),
             expires: None,
         }
@@ -496,8 +623,8 @@ pub fn publish(
     let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
     let limits = &options.limits;
     let progress = options.progress.as_ref();
-    let (root_version, root) = repository.newest_root()?;
-    let (state, state_key) = match repository.load_state_cached(&root, limits)? {
+    let (root_version, root) = repository.root_in_force(options.new_root.as_ref(), limits)?;
+    let (state, state_key) = match repository.load_state_cached(&root, root_version, limits)? {
         Some((state, key)) => (Some(state), Some(key)),
         None => (None, None),
     };
@@ -678,7 +805,14 @@ pub fn publish(
     })?;
     retired_copies.extend(publication.superseded_targets.iter().cloned());
 
-    write_publication(repository, &mut writer, &publication, &mut report, progress)?;
+    write_publication(
+        repository,
+        &mut writer,
+        &publication,
+        options.new_root.as_ref(),
+        &mut report,
+        progress,
+    )?;
     // An incremental publish keeps root and targets; remember the state it wrote, keyed
     // by its timestamp (see `STATE_CACHE`). A full publish leaves the next publish to
     // load and verify what it wrote.
@@ -741,7 +875,7 @@ pub fn refresh(
     let limits = &options.limits;
     let (root_version, root) = repository.newest_root()?;
     let state = repository
-        .load_state(&root, limits)?
+        .load_state(&root, root_version, limits)?
         .ok_or_else(|| Error::Missing {
             path: repository.metadata_dir().join(repo::TIMESTAMP_FILE),
             reason: "nothing published yet".to_owned(),
@@ -802,7 +936,14 @@ pub fn refresh(
     drop(signing);
     let mut writer = BatchWriter::new(options.fail_after_writes);
     let mut report = PublishReport::empty(PublishKind::Refresh);
-    write_publication(repository, &mut writer, &publication, &mut report, progress)?;
+    write_publication(
+        repository,
+        &mut writer,
+        &publication,
+        None,
+        &mut report,
+        progress,
+    )?;
     if let Some(earliest) = new_hint {
         write_bins_expire(&state_dir, earliest)?;
     }
@@ -813,9 +954,110 @@ pub fn refresh(
 }
 
 /// Delete retired files whose grace period ended by `now`. A target copy named again
-/// since it was retired (its mtime is newer than the retirement) is kept. Returns the
-/// number of files deleted.
+/// since it was retired (its mtime is newer than the retirement) is kept. At most once per
+/// [`TEMP_SWEEP_EVERY`] (by `now`, recorded in `state/temp-swept`), also delete the
+/// temporary files crashed writers left in `metadata/`, `targets/` and `state/` (see
+/// [`remove_stale_temp_files`]). Returns the number of files deleted.
+///
+/// [`publish`] and [`refresh`] call it holding the repository lock.
 pub fn prune(
+    repository: &Repository,
+    now: DateTime<Utc>,
+    grace: TimeDelta,
+) -> Result<usize, Error> {
+    let mut deleted = prune_retired(repository, now, grace)?;
+    let state_dir = repository.state_dir();
+    let marker = state_dir.join(TEMP_SWEEP_FILE);
+    let last_sweep = fsio::read_optional(&marker)?
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let sweep_due = match last_sweep {
+        None => true,
+        Some(last) => last
+            .checked_add_signed(TEMP_SWEEP_EVERY)
+            .is_some_and(|next| next <= now),
+    };
+    if sweep_due {
+        let older_than = SystemTime::now()
+            .checked_sub(STALE_TEMP_AGE)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        deleted += remove_stale_temp_files(repository, older_than)?;
+        fsio::write_atomic(&marker, now.to_rfc3339().as_bytes())?;
+    }
+    Ok(deleted)
+}
+
+/// How old a temporary file (`.tuf-XXXXXX.tmp`, [`tuf_fs::is_temp_name`]) must be before
+/// [`prune`] deletes it: 1 hour, far longer than any write takes, so such a file was left
+/// by a writer that crashed (SIGKILL, power loss; a failed write removes its own). Age,
+/// not the lock, is what makes it safe: the publish lock is held by publish, refresh and
+/// prune, but `tuf root commit` and `tuf publish`'s commit of a staged targets write into
+/// `metadata/` without it.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// How often [`prune`] looks for stale temporary files: walking `targets/` costs a `stat`
+/// per index file (200k at crates.io's size), too much for every hook-driven publish of
+/// one version, and nothing is lost by waiting (a leftover file is only disk space).
+pub const TEMP_SWEEP_EVERY: TimeDelta = TimeDelta::hours(1);
+
+/// `state/temp-swept`: when [`prune`] last looked for stale temporary files (RFC 3339).
+const TEMP_SWEEP_FILE: &str = "temp-swept";
+
+/// Delete the temporary files (`.tuf-XXXXXX.tmp`) under `metadata/`, `targets/` (every
+/// level) and `state/` whose mtime is before `older_than`; returns how many. Nothing else
+/// is touched, and symbolic links are not followed. For callers holding the repository
+/// lock; `older_than` should be at least [`STALE_TEMP_AGE`] ago (see there why).
+pub fn remove_stale_temp_files(
+    repository: &Repository,
+    older_than: SystemTime,
+) -> Result<usize, Error> {
+    let mut deleted = 0;
+    // `metadata/` and `state/` are flat; only `targets/` has subdirectories.
+    let mut stack = vec![
+        (repository.metadata_dir(), false),
+        (repository.state_dir(), false),
+        (repository.targets_dir(), true),
+    ];
+    while let Some((dir, descend)) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // `targets/` is absent with copies off; a directory pruned meanwhile is gone.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io("read directory", &dir)(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(Error::io("read directory", &dir))?;
+            let kind = entry.file_type().map_err(Error::io("stat", entry.path()))?;
+            let is_temp = entry.file_name().to_str().is_some_and(tuf_fs::is_temp_name);
+            if kind.is_dir() && descend {
+                stack.push((entry.path(), true));
+                continue;
+            }
+            if !(is_temp && kind.is_file()) {
+                continue;
+            }
+            let path = entry.path();
+            let modified = match entry.metadata().and_then(|m| m.modified()) {
+                Ok(modified) => modified,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("stat", path)(e)),
+            };
+            if modified >= older_than {
+                continue;
+            }
+            match fs::remove_file(&path) {
+                Ok(()) => deleted += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", path)(e)),
+            }
+        }
+    }
+    Ok(deleted)
+}
+
+/// The retired files part of [`prune`].
+fn prune_retired(
     repository: &Repository,
     now: DateTime<Utc>,
     grace: TimeDelta,
@@ -947,25 +1189,37 @@ fn record_expiries(
     Ok(())
 }
 
+/// Write a publication in two durable batches: targets, bins and snapshot first; then
+/// the new root, if any, and `timestamp.json` last (see [`NewRoot`] for why the root waits
+/// for the second batch). A root or targets file already on disk (written by its ceremony
+/// or an earlier publish) is not written again.
 fn write_publication(
     repository: &Repository,
     writer: &mut BatchWriter,
     publication: &Publication,
+    new_root: Option<&NewRoot>,
     report: &mut PublishReport,
     progress: &dyn Progress,
 ) -> Result<(), Error> {
     let dir = repository.metadata_dir();
     let writing = StageGuard::start(progress, Stage::Writing, units(publication.files.len()));
-    let (timestamp, rest): (Vec<_>, Vec<_>) = publication
-        .files
-        .iter()
-        .partition(|f| f.kind == repo::FileKind::Timestamp);
-    for file in rest {
-        // Root and targets are written by their ceremony; rewrite only if absent.
-        if matches!(file.kind, repo::FileKind::Root | repo::FileKind::Targets)
-            && dir.join(&file.name).exists()
-        {
-            continue;
+    let new_root_name = new_root.map(NewRoot::file_name);
+    let mut roots: Vec<(&str, &[u8])> = Vec::new();
+    let mut timestamps = Vec::new();
+    for file in &publication.files {
+        match file.kind {
+            repo::FileKind::Timestamp => {
+                timestamps.push(file);
+                continue;
+            }
+            repo::FileKind::Root => {
+                if !dir.join(&file.name).exists() {
+                    roots.push((&file.name, &file.bytes));
+                }
+                continue;
+            }
+            repo::FileKind::Targets if dir.join(&file.name).exists() => continue,
+            _ => {}
         }
         writer.write(&dir.join(&file.name), &file.bytes)?;
         report.metadata_written += 1;
@@ -974,8 +1228,29 @@ fn write_publication(
             writing.advance(PROGRESS_EVERY);
         }
     }
+    if let (Some(root), Some(name)) = (new_root, &new_root_name) {
+        if !roots.iter().any(|(n, _)| n == name) && !dir.join(name).exists() {
+            roots.push((name, &root.bytes));
+        }
+    }
     writer.commit()?;
-    for file in timestamp {
+    // The last batch: the bins and snapshot the timestamp names are durable now.
+    for (name, bytes) in roots {
+        // Never replace a published root: roots are kept forever, and two publishers
+        // (which the lock excludes) must not both believe they wrote version N.
+        writer.write_new(&dir.join(name), bytes)?;
+        match (new_root, &new_root_name) {
+            // Committed as its key holders signed it: not counted as signed here.
+            (Some(root), Some(new_name)) if new_name == name => {
+                report.root_committed = Some(root.version);
+            }
+            _ => {
+                report.metadata_written += 1;
+                note_signed(report, repo::FileKind::Root);
+            }
+        }
+    }
+    for file in timestamps {
         writer.write(&dir.join(&file.name), &file.bytes)?;
         report.metadata_written += 1;
         note_signed(report, file.kind);

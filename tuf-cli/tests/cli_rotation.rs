@@ -553,3 +553,103 @@ fn online_key_rotated_by_hand_needs_targets_staged_with_the_new_bin_key() {
     client_sees_index(&env, &mut updater);
     assert_eq!(client_root_version(&env, "client"), 2);
 }
+
+#[test]
+fn a_failed_publish_publishes_nothing_of_the_new_root_and_keeps_it_staged() {
+    let env = Env::new();
+    let (_server, mut updater, _) = published_and_followed(&env);
+    let timestamp = env.read("repo/metadata/timestamp.json");
+    env.plain_key("online2");
+    env.tuf()
+        .args(["root", "rotate", "repo", "--online-key", "online2.pub.json"])
+        .assert()
+        .success();
+    env.sign("root", "alice");
+    env.sign("root", "bob");
+    env.sign("targets", "tgt");
+    // A new crate whose hash-named copy cannot be written (its directory is a file):
+    // the root commit checks pass, then the engine fails while scanning the index.
+    env.write_crate("zzzz", "{\"name\":\"zzzz\",\"vers\":\"0.1.0\"}\n");
+    env.write("repo/targets/zz", b"not a directory");
+
+    env.publish("online2.pem")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "root v2 was not published and stays staged",
+        ));
+    assert!(!env.path("repo/metadata/2.root.json").exists());
+    assert!(env.path("repo/staged/root.json").exists());
+    assert_eq!(env.read("repo/metadata/timestamp.json"), timestamp);
+    // Clients go on with root v1 and the published state.
+    client_sees_index(&env, &mut updater);
+    assert_eq!(client_root_version(&env, "client"), 1);
+
+    // Fixed, the rerun publishes root v2 with the state signed under it.
+    fs::remove_file(env.path("repo/targets/zz")).unwrap();
+    env.publish("online2.pem")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published root v2"))
+        .stderr(predicate::str::contains("published (Full)"));
+    assert!(!env.path("repo/staged/root.json").exists());
+    env.verify().assert().success();
+    client_sees_index(&env, &mut updater);
+    assert_eq!(client_root_version(&env, "client"), 2);
+}
+
+#[test]
+fn a_bad_changed_path_publishes_nothing_of_the_new_root_and_a_rerun_finishes() {
+    let env = Env::new();
+    let (_server, mut updater, _) = published_and_followed(&env);
+    let timestamp = env.read("repo/metadata/timestamp.json");
+    // Root v2 adds a root key: the published state verifies under it, so the publish
+    // is incremental and reads the --changed paths.
+    env.plain_key("dave");
+    env.tuf()
+        .args(["root", "rotate", "repo", "--add-key", "root=dave.pub.json"])
+        .assert()
+        .success();
+    env.sign("root", "alice");
+    env.sign("root", "bob");
+
+    env.publish("online.pem")
+        .args(["--changed", "not/an/index/path"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not/an/index/path"))
+        .stderr(predicate::str::contains(
+            "root v2 was not published and stays staged",
+        ));
+    assert!(!env.path("repo/metadata/2.root.json").exists());
+    assert!(env.path("repo/staged/root.json").exists());
+    assert_eq!(env.read("repo/metadata/timestamp.json"), timestamp);
+
+    env.write_crate("serde", "{\"name\":\"serde\",\"vers\":\"2.0.0\"}\n");
+    env.publish("online.pem")
+        .args(["--changed", &sparse_path("serde")])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published root v2"))
+        .stderr(predicate::str::contains("published (Incremental)"));
+    assert!(!env.path("repo/staged/root.json").exists());
+    client_sees_index(&env, &mut updater);
+    assert_eq!(client_root_version(&env, "client"), 2);
+
+    // A publish stopped after writing root v2 but before removing the staged copy: the
+    // rerun (publish or root commit) sees it is published and goes on.
+    for rerun in [env.publish("online.pem"), env.root_commit()] {
+        let mut rerun = rerun;
+        fs::copy(
+            env.path("repo/metadata/2.root.json"),
+            env.path("repo/staged/root.json"),
+        )
+        .unwrap();
+        rerun
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("already published"));
+        assert!(!env.path("repo/staged/root.json").exists());
+    }
+    env.verify().assert().success();
+}

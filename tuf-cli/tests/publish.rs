@@ -425,3 +425,80 @@ fn a_scan_that_rehashes_linked_files_leaves_their_mtime_alone() {
     assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), mtime);
     f.verify(TargetCheck::Copies);
 }
+
+#[test]
+fn prune_removes_stale_temporary_files_at_most_hourly_and_nothing_else() {
+    let f = Fixture::new(20, 3);
+    f.publish(&Changes::Scan);
+    let now = std::time::SystemTime::now();
+    let two_hours_ago = now - std::time::Duration::from_secs(2 * 60 * 60);
+    let metadata = f.repo.metadata_dir();
+    let copies = f
+        .repo
+        .targets_dir()
+        .join(sparse_path(&crate_name(1)))
+        .parent()
+        .unwrap()
+        .to_owned();
+    assert!(copies.is_dir(), "{copies:?}");
+    let state = f.repo.state_dir();
+    let make = |path: std::path::PathBuf, modified| {
+        fs::write(&path, b"partial").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        path
+    };
+    // Left by a crashed writer two hours ago: removed.
+    let stale = [
+        make(metadata.join(".tuf-aB3xZ9.tmp"), two_hours_ago),
+        make(copies.join(".tuf-Qw12Er.tmp"), two_hours_ago),
+        make(state.join(".tuf-Zx98Cv.tmp"), two_hours_ago),
+    ];
+    // Being written now, or not a temporary file: kept.
+    let kept = [
+        make(metadata.join(".tuf-fResh1.tmp"), now),
+        make(copies.join(".tuf-fResh2.tmp"), now),
+        make(metadata.join(".tuf-aB3xZ9.json"), two_hours_ago),
+        make(metadata.join("notes.tmp"), two_hours_ago),
+        make(copies.join("tuf-Qw12Er.tmp"), two_hours_ago),
+    ];
+
+    // The first publish just looked (state/temp-swept): a publish of one version does not
+    // walk targets/ again within the hour.
+    let name = crate_name(4);
+    write_crate(f.index(), &name, &versions(3));
+    f.publish_paths(&[&sparse_path(&name)]);
+    assert!(stale.iter().all(|p| p.exists()));
+
+    // An hour on, prune (as every publish runs it, under the lock) looks again.
+    let removed = publish::prune(&f.repo, later(2), TimeDelta::hours(1)).unwrap();
+    assert!(removed >= stale.len(), "{removed}");
+    for path in &stale {
+        assert!(!path.exists(), "{path:?}");
+    }
+    for path in &kept {
+        assert!(path.exists(), "{path:?}");
+    }
+    f.verify(TargetCheck::Copies);
+}
+
+#[test]
+fn the_published_root_is_found_as_a_client_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = publish::Repository::new(dir.path().join("index"), dir.path());
+    assert_eq!(repo.published_root().unwrap(), None);
+    assert_eq!(repo.newest_root().unwrap_err().code(), "missing");
+    let f = Fixture::new(4, 2);
+    let v1 = f.trusted_root();
+    assert_eq!(f.repo.published_root().unwrap(), Some((1, v1.clone())));
+    // A client asks for 2.root.json and stops when it is missing: a 3.root.json after
+    // the gap is never reached.
+    fs::write(f.repo.metadata_dir().join("3.root.json"), b"{}").unwrap();
+    assert_eq!(f.repo.published_root().unwrap(), Some((1, v1)));
+    fs::write(f.repo.metadata_dir().join("2.root.json"), b"two").unwrap();
+    assert_eq!(f.repo.published_root().unwrap(), Some((3, b"{}".to_vec())));
+}

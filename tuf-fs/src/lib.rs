@@ -31,6 +31,20 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
+/// How every temporary file name starts (`.`: listings of the index and of metadata skip
+/// it).
+pub const TEMP_PREFIX: &str = ".tuf-";
+/// How every temporary file name ends (never `.json`, so nothing takes it for metadata).
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// Whether `name` is a temporary file name of this crate (`.tuf-XXXXXX.tmp`): only a crash
+/// leaves one behind, so one older than any write takes is safe to delete.
+pub fn is_temp_name(name: &str) -> bool {
+    name.len() > TEMP_PREFIX.len() + TEMP_SUFFIX.len()
+        && name.starts_with(TEMP_PREFIX)
+        && name.ends_with(TEMP_SUFFIX)
+}
+
 /// How [`AtomicWrite`] writes: mode, what to do with an existing file, durability.
 /// The default is [`Mode::PUBLIC`], [`Existing::Replace`], [`Durability::Now`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,8 +149,8 @@ impl AtomicWrite {
     /// something between the two steps.
     pub fn stage(&self, path: &Path, bytes: &[u8]) -> io::Result<Staged> {
         let temp = tempfile::Builder::new()
-            .prefix(".tuf-")
-            .suffix(".tmp")
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
             .permissions(Permissions::from_mode(Mode::OWNER_ONLY.bits()))
             .tempfile_in(parent_dir(path))?;
         // The mode first, then the bytes: a secret is never in a file others may read.
@@ -209,6 +223,23 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn temp_names_are_recognised_and_nothing_else() {
+        for name in [".tuf-aB3xZ9.tmp", ".tuf-123456789.tmp"] {
+            assert!(is_temp_name(name), "{name}");
+        }
+        for name in [
+            ".tuf-.tmp",
+            "tuf-aB3xZ9.tmp",
+            ".tuf-aB3xZ9.json",
+            ".tuf-aB3xZ9.tmp.json",
+            "1.root.json",
+            ".tmp",
+        ] {
+            assert!(!is_temp_name(name), "{name}");
+        }
+    }
+
     fn names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
@@ -263,10 +294,7 @@ mod tests {
         assert!(!path.exists());
         let temp = names(dir.path());
         assert_eq!(temp.len(), 1);
-        assert!(
-            temp[0].starts_with(".tuf-") && temp[0].ends_with(".tmp"),
-            "{temp:?}"
-        );
+        assert!(is_temp_name(&temp[0]), "{temp:?}");
         let temp_path = dir.path().join(&temp[0]);
         assert_eq!(fs::metadata(&temp_path).unwrap().mode() & 0o777, 0o600);
         staged.persist().unwrap();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{TimeDelta, Utc};
-use tuf_cli::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
+use tuf_cli::publish::{self, Changes, NewRoot, OnlineKeys, PublishOptions, Repository};
 use tuf_core::metadata::RoleType;
 use tuf_core::repo::Expiries;
 
@@ -86,11 +86,15 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
             args.index.display()
         )));
     }
+    // A rerun after a publish that wrote the new root but stopped before removing the
+    // staged copy goes on as if that publish had finished.
+    root::forget_if_published(&repo, ui)?;
     refuse_unsigned_staged(&repo, now)?;
     let online = load_online(&args.online_key, &args.passphrase)?;
-    // Listing `metadata/` for the roots is O(bins): with nothing staged, do it once.
+    // The published root is read once (counting up from 1.root.json, never listing
+    // `metadata/`, which holds every bin): with nothing staged, here.
     let root_staged = repo.staged(RoleType::Root).exists();
-    let mut trusted = if root_staged {
+    let trusted = if root_staged {
         None
     } else {
         repo.trusted_root()?
@@ -106,13 +110,17 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
         check_online_in_force(&repo, trusted.as_ref(), &args.online_key, &online)?;
     }
 
-    // Commit what the key holders signed: a staged root first (the targets answers to it).
-    if root_staged {
-        root::commit(&args.repo, true, ui)?;
-        trusted = repo.trusted_root()?;
-    }
+    // A staged root is checked now, as `tuf root commit` checks it (the targets answers
+    // to it), but written by the publish, in its last batch just before `timestamp.json`:
+    // a client looks for N+1.root.json first (TUF §5.3), and must not find it before a
+    // timestamp signed under it. If the publish fails, it stays staged for a rerun.
+    let new_root = if root_staged {
+        Some(root::check_staged(&repo, true, ui)?)
+    } else {
+        None
+    };
     // The online key was checked against the root in force above (staged or published).
-    if trusted.is_none() {
+    if trusted.is_none() && new_root.is_none() {
         return Err(err(
             Code::Threshold,
             format!(
@@ -129,6 +137,10 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     options.target_copies = !args.no_copies;
     options.link_copies = args.link_copies;
     options.progress = ui.progress();
+    options.new_root = match &new_root {
+        Some(checked) => Some(NewRoot::parse(checked.bytes.clone(), &options.limits)?),
+        None => None,
+    };
     let changes = if args.changed.is_empty() {
         Changes::Scan
     } else {
@@ -146,10 +158,22 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
                 // Name the key and the one expected (exit 5) if that is why it failed.
                 check_online_in_force(&repo, trusted.as_ref(), &args.online_key, &online)?;
             }
+            let kept = match &new_root {
+                Some(checked) if !repo.metadata_dir().join(checked.file_name()).exists() => {
+                    format!(
+                        " (root v{} was not published and stays staged: rerun `tuf publish`)",
+                        checked.version
+                    )
+                }
+                _ => String::new(),
+            };
             return Err(anyhow::Error::from(e))
-                .with_context(|| format!("while publishing {}", repo.dir().display()));
+                .with_context(|| format!("while publishing {}{kept}", repo.dir().display()));
         }
     };
+    if let Some(checked) = &new_root {
+        root::staged_published(&repo, checked, ui)?;
+    }
     summary::print(repo.dir(), &report, None, args.json, ui)
 }
 
@@ -264,6 +288,8 @@ fn commit_staged_targets(repo: &Repo, now: chrono::DateTime<Utc>, ui: &Ui) -> an
         ));
     }
     let published = repo.metadata_dir().join(format!("{version}.targets.json"));
+    // Before the first publish `metadata/` does not exist yet (the root is written later).
+    fsutil::create_dir(&repo.metadata_dir())?;
     fsutil::write_atomic(&published, &bytes, Access::Public, Existing::Refuse)?;
     fsutil::remove(&staged_path)?;
     ui.info(format!(

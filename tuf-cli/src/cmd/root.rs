@@ -14,7 +14,7 @@ use crate::cmd::init::{read_keys, threshold};
 use crate::cmd::targets::{self, TargetsChange};
 use crate::duration::parse_expiry;
 use crate::exit::{err, usage, Code};
-use crate::fsutil::{self, Existing};
+use crate::fsutil::{self, Access, Existing};
 use crate::keys::read_public_key;
 use crate::layout::{Keyholders, Repo};
 use crate::meta::{self, Signers};
@@ -233,15 +233,88 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
     Ok(Code::Ok)
 }
 
-/// Run `tuf root commit`.
+/// Run `tuf root commit`: publish the staged root on its own, now.
 pub fn run_commit(args: &CommitArgs, ui: &Ui) -> anyhow::Result<Code> {
-    commit(&args.repo, false, ui)
+    let repo = Repo::open(&args.repo)?;
+    if forget_if_published(&repo, ui)? {
+        return Ok(Code::Ok);
+    }
+    let checked = check_staged(&repo, false, ui)?;
+    fsutil::create_dir(&repo.metadata_dir())?;
+    let published = repo.metadata_dir().join(checked.file_name());
+    fsutil::write_atomic(&published, &checked.bytes, Access::Public, Existing::Refuse)?;
+    staged_published(&repo, &checked, ui)?;
+    Ok(Code::Ok)
 }
 
-/// Publish the staged root of the repository at `dir`; `publishing` when `tuf publish`
-/// re-signs the online roles right after.
-pub fn commit(dir: &std::path::Path, publishing: bool, ui: &Ui) -> anyhow::Result<Code> {
-    let repo = Repo::open(dir)?;
+/// A staged root that passed every check of [`check_staged`]: the next root, signed by
+/// enough keys, consistent with the policy and the published targets.
+#[derive(Debug, Clone)]
+pub struct CheckedRoot {
+    /// Its version.
+    pub version: u64,
+    /// The file to publish as `metadata/N.root.json`: the staged root as its key holders
+    /// signed it.
+    pub bytes: Vec<u8>,
+    /// The version of the published root it follows, `None` for version 1.
+    pub follows: Option<u64>,
+}
+
+impl CheckedRoot {
+    /// `N.root.json`.
+    pub fn file_name(&self) -> String {
+        format!("{}.root.json", self.version)
+    }
+}
+
+/// If the staged root is already published byte for byte (a publish that wrote it was
+/// stopped before it removed the staged copy), remove the staged copy and say so; returns
+/// whether it did. A rerun then goes on as if the earlier run had finished.
+pub fn forget_if_published(repo: &Repo, ui: &Ui) -> anyhow::Result<bool> {
+    let staged_path = repo.staged(RoleType::Root);
+    if !staged_path.exists() {
+        return Ok(false);
+    }
+    let staged = meta::load(&staged_path, Some(RoleType::Root))?;
+    let root = meta::typed_root(&staged, &staged_path)?;
+    let published_path = repo
+        .metadata_dir()
+        .join(format!("{}.root.json", root.version));
+    if !published_path.exists() {
+        return Ok(false);
+    }
+    if fsutil::read(&published_path)? != meta::file_bytes(&staged, &published_path)? {
+        return Ok(false);
+    }
+    fsutil::remove(&staged_path)?;
+    ui.info(format!(
+        "the staged root v{} is already published as {}; removed the staged copy",
+        root.version,
+        published_path.display()
+    ));
+    Ok(true)
+}
+
+/// After the checked root was published: remove the staged copy and tell the operator.
+pub fn staged_published(repo: &Repo, checked: &CheckedRoot, ui: &Ui) -> anyhow::Result<()> {
+    fsutil::remove(&repo.staged(RoleType::Root))?;
+    ui.info(format!(
+        "published root v{} as {}",
+        checked.version,
+        repo.metadata_dir().join(checked.file_name()).display()
+    ));
+    if let Some(old) = checked.follows {
+        ui.info(format!(
+            "clients that trust root v{old} move to it on their next update"
+        ));
+    }
+    Ok(())
+}
+
+/// Check the staged root of `repo` as `tuf root commit` does before publishing it, writing
+/// nothing; `publishing` when `tuf publish` publishes it with the online roles signed
+/// under it (then no warning about the online roles lagging behind).
+pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<CheckedRoot> {
     let policy = repo.policy()?;
     let staged_path = repo.staged(RoleType::Root);
     if !staged_path.exists() {
@@ -335,7 +408,7 @@ pub fn commit(dir: &std::path::Path, publishing: bool, ui: &Ui) -> anyhow::Resul
         ));
     }
     if let Some(old) = &trusted {
-        if check_published_targets(&repo, &root, &names)? && !publishing {
+        if check_published_targets(repo, &root, &names)? && !publishing {
             ui.warn(format!(
                 "the published targets does not verify under root v{} until `tuf publish` \
                  commits the signed staged targets: clients refuse the repository until \
@@ -361,24 +434,14 @@ pub fn commit(dir: &std::path::Path, publishing: bool, ui: &Ui) -> anyhow::Resul
             ));
         }
     }
-    fsutil::create_dir(&repo.metadata_dir())?;
     let published = repo
         .metadata_dir()
         .join(format!("{}.root.json", root.version));
-    meta::write(&published, &staged, Existing::Refuse)?;
-    fsutil::remove(&staged_path)?;
-    ui.info(format!(
-        "published root v{} as {}",
-        root.version,
-        published.display()
-    ));
-    if let Some(old) = trusted {
-        ui.info(format!(
-            "clients that trust root v{} move to it on their next update",
-            old.role.version
-        ));
-    }
-    Ok(Code::Ok)
+    Ok(CheckedRoot {
+        version: root.version.get(),
+        bytes: meta::file_bytes(&staged, &published)?,
+        follows: trusted.map(|old| old.role.version.get()),
+    })
 }
 
 /// Refuse (exit 3) a root under which the published targets would not verify, unless a

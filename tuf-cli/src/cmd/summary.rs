@@ -44,7 +44,8 @@ pub struct Summary<'a> {
     /// Index files found rewritten in place while linked (`--link-copies`): their
     /// earlier copies no longer match what was signed.
     pub modified_in_place: &'a [String],
-    /// Retired files deleted after their grace period.
+    /// Retired files deleted after their grace period, and stale temporary files deleted
+    /// (see `prune`).
     pub pruned: usize,
     /// Snapshot version now published.
     pub snapshot_version: u64,
@@ -83,8 +84,8 @@ pub fn print(
     } else {
         ui.info(human(&summary, report.kind, within));
         ui.detail(format!(
-            "{} target copies written ({} as links), {} retired file(s) pruned, {:.1?} \
-             waiting for the disk",
+            "{} target copies written ({} as links), {} retired or stale file(s) pruned, \
+             {:.1?} waiting for the disk",
             report.copies_written, report.copies_linked, report.pruned, report.sync_wait
         ));
         for role in &summary.roles {
