@@ -21,6 +21,7 @@ use tuf_core::metadata::{
     sign_role, Delegations, Expires, MetaFile, RoleKeys, Root, Snapshot, SuccinctRoles, TargetFile,
     TargetPath, Targets, Threshold, Timestamp, Version,
 };
+use tuf_core::repo::BinStyle;
 pub use tuf_test_support::http::Server;
 
 // ---------------------------------------------------------------------------------------
@@ -183,6 +184,9 @@ pub struct Registry {
     pub version: u64,
     /// Timestamp expiry used by the next `publish`, relative to now.
     pub timestamp_expires_in: chrono::Duration,
+    /// How the next `publish`'s targets delegates to the bins: TAP 15 `succinct_roles`, or
+    /// classic roles with `path_hash_prefixes` (the same bins, the same bin files).
+    pub bin_style: BinStyle,
 }
 
 impl Registry {
@@ -195,6 +199,7 @@ impl Registry {
             lines: BTreeMap::new(),
             version: 0,
             timestamp_expires_in: chrono::Duration::days(1),
+            bin_style: BinStyle::Succinct,
         };
         let config = format!(
             "{{\"dl\":\"{}crates/{{crate}}/{{crate}}-{{version}}.crate\"}}",
@@ -336,10 +341,14 @@ impl Registry {
         }
 
         let mut top = Targets::new(version, expires.clone());
+        let (roles, succinct_roles) = match self.bin_style {
+            BinStyle::Succinct => (None, Some(succinct)),
+            BinStyle::HashPrefixes => (Some(succinct.to_delegated_roles().unwrap()), None),
+        };
         top.delegations = Some(Delegations {
             keys: BTreeMap::from([(bin_key.key_id().clone(), bin_key.public_key().clone())]),
-            roles: None,
-            succinct_roles: Some(succinct),
+            roles,
+            succinct_roles,
             extra: BTreeMap::new(),
         });
         let targets_bytes = sign_role(&top, &[targets_key]).unwrap();
