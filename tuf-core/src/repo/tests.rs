@@ -78,31 +78,42 @@ pub(super) fn offline_roles_with_targets_version(
     targets: &dyn Signer,
     online: &dyn Signer,
 ) -> offline::OfflineRoles {
+    with_one_key_each(root, targets, online, |keys| {
+        let root_meta = offline::root(
+            keys,
+            Version::new(1).unwrap(),
+            expires_after(now(), policy.expiry.root, "root").unwrap(),
+        )
+        .unwrap();
+        let targets_meta = offline::targets(
+            policy,
+            keys.bins,
+            Version::new(targets_version).unwrap(),
+            expires_after(now(), policy.expiry.targets, "targets").unwrap(),
+        )
+        .unwrap();
+        offline::OfflineRoles {
+            root: sign_role(&root_meta, keys.root).unwrap(),
+            targets: sign_role(&targets_meta, keys.targets).unwrap(),
+        }
+    })
+}
+
+/// `f` of the keys of a repository with one key a role, `online` for every online role.
+fn with_one_key_each<T>(
+    root: &dyn Signer,
+    targets: &dyn Signer,
+    online: &dyn Signer,
+    f: impl FnOnce(&RepoKeys<'_>) -> T,
+) -> T {
     let (root, targets, online) = ([root], [targets], [online]);
-    let repo_keys = RepoKeys {
+    f(&RepoKeys {
         root: &root,
         targets: &targets,
         snapshot: &online,
         timestamp: &online,
         bins: &online,
-    };
-    let root_meta = offline::root(
-        &repo_keys,
-        Version::new(1).unwrap(),
-        expires_after(now(), policy.expiry.root, "root").unwrap(),
-    )
-    .unwrap();
-    let targets_meta = offline::targets(
-        policy,
-        &online,
-        Version::new(targets_version).unwrap(),
-        expires_after(now(), policy.expiry.targets, "targets").unwrap(),
-    )
-    .unwrap();
-    offline::OfflineRoles {
-        root: sign_role(&root_meta, &root).unwrap(),
-        targets: sign_role(&targets_meta, &targets).unwrap(),
-    }
+    })
 }
 
 /// `full_publish` of `entries` over `root` and `targets` after `previous`, with the
@@ -159,19 +170,9 @@ fn index() -> Vec<TargetEntry> {
 #[test]
 fn the_roles_builder_at_targets_version_1_is_offline_create() {
     let keys = keys();
-    let (root, targets, online) = (
-        [&keys.root as &dyn Signer],
-        [&keys.targets as &dyn Signer],
-        [&keys.online as &dyn Signer],
-    );
-    let repo_keys = RepoKeys {
-        root: &root,
-        targets: &targets,
-        snapshot: &online,
-        timestamp: &online,
-        bins: &online,
-    };
-    let created = offline::create(&policy(), &repo_keys, now()).unwrap();
+    let created = with_one_key_each(&keys.root, &keys.targets, &keys.online, |repo_keys| {
+        offline::create(&policy(), repo_keys, now()).unwrap()
+    });
     let built = offline_roles(&keys.root, &keys.targets, &keys.online);
     assert_eq!(built.root, created.root);
     assert_eq!(built.targets, created.targets);
