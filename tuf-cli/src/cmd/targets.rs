@@ -72,6 +72,13 @@ pub struct StagingArgs {
     pub replace: bool,
 }
 
+impl StagingArgs {
+    /// [`prepare`] targets N+1 with `change`, as these options say.
+    fn prepare(&self, repo: &Repo, change: &TargetsChange) -> anyhow::Result<Prepared> {
+        prepare(repo, change, self.expires.as_deref(), self.replace)
+    }
+}
+
 /// What to change in the targets being staged, besides version and expiry.
 #[derive(Debug, Clone, Default)]
 pub struct TargetsChange {
@@ -97,12 +104,7 @@ pub fn run_stage(args: &StageArgs, ui: &Ui) -> anyhow::Result<Code> {
     if let Some(path) = &args.bin_key {
         change.bin_key = read_keys("--bin-key", std::slice::from_ref(path), &mut names)?.pop();
     }
-    let prepared = prepare(
-        &repo,
-        &change,
-        args.staging.expires.as_deref(),
-        args.staging.replace,
-    )?;
+    let prepared = args.staging.prepare(&repo, &change)?;
     repo.save_keyholders(&names)?;
     write(&repo, &prepared, &names, ui)?;
     Ok(Code::Ok)
@@ -145,12 +147,7 @@ pub fn run_rebin(args: &RebinArgs, ui: &Ui) -> anyhow::Result<Code> {
         bin_key: None,
         layout: Some((args.bit_length, prefix)),
     };
-    let prepared = prepare(
-        &repo,
-        &change,
-        args.staging.expires.as_deref(),
-        args.staging.replace,
-    )?;
+    let prepared = args.staging.prepare(&repo, &change)?;
     write(&repo, &prepared, &names, ui)?;
     ui.info(
         "policy.json takes the new bins when `tuf publish` commits this targets; that \
