@@ -4,8 +4,9 @@
 //! crate stands between cargo and a registry as a local sparse-registry server (the
 //! *proxy*): cargo is pointed at it by source replacement, and every `config.json`, index
 //! file and `.crate` it hands to cargo has first been checked against TUF metadata
-//! (TUF 1.0.x, with TAP 15 succinct hashed bins, through [`tuf_client`]'s updater; the
-//! trust rules are [`tuf_core`]'s).
+//! (TUF 1.0.x, with TAP 15 succinct hashed bins or the same bins as classic
+//! `path_hash_prefixes` roles, through [`tuf_client`]'s updater; the trust rules are
+//! [`tuf_core`]'s).
 //!
 //! What reaches cargo, and what was checked first:
 //!

@@ -1,5 +1,6 @@
 //! The verifier (the adapter over `tuf-client`'s updater) on its own, against a real HTTP server: root rotation, target
-//! lookup and authenticated absence, the refresh interval, and a tampered bin.
+//! lookup and authenticated absence (through succinct and hash-prefix bins alike), the
+//! refresh interval, and a tampered bin.
 
 // Helpers outside #[test] fns: a failure is a broken test setup.
 #![allow(clippy::unwrap_used)]
@@ -14,6 +15,7 @@ use registry_plugin::verifier::{Verifier, VerifyError};
 use support::*;
 use tuf_core::crypto::Ed25519Signer;
 use tuf_core::index::CrateName;
+use tuf_core::repo::BinStyle;
 use tuf_core::Limits;
 
 fn setup() -> (tempfile::TempDir, Registry, User) {
@@ -58,6 +60,76 @@ fn finds_signed_entries_and_authenticated_absence() {
         .unwrap();
     // One refresh for all of that.
     assert_eq!(registry.server.count("metadata/timestamp.json"), 1);
+}
+
+/// A registry whose targets delegates to classic `path_hash_prefixes` bins (what
+/// `tuf init --bin-style hash-prefixes` makes) answers every lookup as the same registry
+/// with TAP 15 succinct bins does, and fetches only the bins of the crates looked up.
+#[test]
+fn a_hash_prefix_registry_answers_as_a_succinct_one() {
+    let names: Vec<String> = (0..12).map(|i| format!("crate-{i}")).collect();
+    let (listed, absent) = names.split_at(8);
+    let answers = [BinStyle::Succinct, BinStyle::HashPrefixes].map(|style| {
+        let mut registry = Registry::new(Server::start());
+        registry.bin_style = style;
+        for name in listed {
+            let bytes = format!("{name} 1.0.0").into_bytes();
+            registry.add(
+                &Packaged {
+                    name: name.clone(),
+                    vers: "1.0.0".into(),
+                    bytes,
+                },
+                false,
+            );
+        }
+        registry.publish();
+        let targets =
+            String::from_utf8(registry.server.get("metadata/1.targets.json").unwrap()).unwrap();
+        let classic = style == BinStyle::HashPrefixes;
+        assert_eq!(targets.contains("path_hash_prefixes"), classic);
+        assert_eq!(targets.contains("succinct_roles"), !classic);
+
+        let user = User::new(&registry, &[]);
+        user.init(&registry);
+        registry.server.reset_counts();
+        let verifier = open(&user, &registry, Duration::from_secs(300));
+        let entries: Vec<_> = names
+            .iter()
+            .map(|n| verifier.index_entry(&name(n)).unwrap())
+            .collect();
+        for (n, entry) in names.iter().zip(&entries) {
+            match entry {
+                Some(entry) => entry.check(&registry.targets[&sparse_path(n)]).unwrap(),
+                None => assert!(absent.contains(n), "{n}"),
+            }
+        }
+        // config.json names this registry's server, so it is checked on its own.
+        let config = verifier.config_entry().unwrap();
+        config.check(&registry.targets["config.json"]).unwrap();
+        // Each bin a lookup reached, once; no other.
+        let bins = tuf_core::metadata::SuccinctRoles::new(
+            Vec::new(),
+            tuf_core::metadata::Threshold::new(1).unwrap(),
+            BIT_LENGTH,
+            "crates-bin",
+        );
+        let reached: std::collections::BTreeSet<String> = names
+            .iter()
+            .map(|n| bins.role_for(&sparse_path(n)))
+            .chain([bins.role_for("config.json")])
+            .collect();
+        for bin in bins.bin_names() {
+            let fetched = registry.server.count(&format!("metadata/1.{bin}.json"));
+            assert_eq!(
+                fetched,
+                u64::from(reached.contains(&bin)),
+                "{style:?} {bin}"
+            );
+        }
+        entries
+    });
+    assert_eq!(answers[0], answers[1]);
 }
 
 #[test]

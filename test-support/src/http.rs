@@ -1,4 +1,7 @@
 //! The test HTTP server: one request per connection, `Connection: close`, GET only.
+//!
+//! It logs every request path, so a test can assert what a client fetched (and how
+//! often), and can delay its answers, so a test can see requests overlap.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -20,13 +23,32 @@ pub enum Reply {
     Endless,
 }
 
+impl From<Vec<u8>> for Reply {
+    fn from(bytes: Vec<u8>) -> Self {
+        Reply::Body(bytes)
+    }
+}
+
+impl From<String> for Reply {
+    fn from(text: String) -> Self {
+        Reply::Body(text.into_bytes())
+    }
+}
+
 #[derive(Debug, Default)]
 struct Shared {
     /// Scripted replies by request path; they take precedence over `dir`.
     files: BTreeMap<String, Reply>,
     /// A repository directory whose `metadata/` and `targets/` are served.
     dir: Option<PathBuf>,
+    /// Request paths since the last [`Server::take_requests`] or [`Server::reset_counts`].
     requests: Vec<String>,
+    /// Requests being answered now.
+    in_flight: usize,
+    /// Most requests answered at once since the last [`Server::reset_counts`].
+    max_in_flight: usize,
+    /// How long every answer waits before it is sent.
+    delay: Duration,
 }
 
 /// A file server on 127.0.0.1; stops when dropped.
@@ -110,22 +132,78 @@ impl Server {
         }
     }
 
-    pub fn put(&self, path: &str, reply: Reply) {
+    /// Answer requests for `path` (with or without its leading `/`) with `reply`.
+    pub fn put(&self, path: &str, reply: impl Into<Reply>) {
         self.shared
             .lock()
             .unwrap()
             .files
-            .insert(path.to_owned(), reply);
+            .insert(url_path(path), reply.into());
     }
 
+    /// The bytes put at `path` (with or without its leading `/`), if any; files served
+    /// from a [`Server::serve_dir`] directory are not looked at.
+    pub fn get(&self, path: &str) -> Option<Vec<u8>> {
+        match self.shared.lock().unwrap().files.get(&url_path(path)) {
+            Some(Reply::Body(bytes)) => Some(bytes.clone()),
+            Some(Reply::Endless) | None => None,
+        }
+    }
+
+    /// Stop answering `path` (with or without its leading `/`) with what was put there.
     pub fn remove(&self, path: &str) {
-        self.shared.lock().unwrap().files.remove(path);
+        self.shared.lock().unwrap().files.remove(&url_path(path));
     }
 
-    /// The request paths since the last call, with the `/metadata/` or `/targets/` prefix.
+    /// The request paths since the last call (or [`Server::reset_counts`]), with the
+    /// `/metadata/` or `/targets/` prefix.
     pub fn take_requests(&self) -> Vec<String> {
         std::mem::take(&mut self.shared.lock().unwrap().requests)
     }
+
+    /// Requests for `path` (with or without its leading `/`) since the last
+    /// [`Server::reset_counts`] or [`Server::take_requests`].
+    pub fn count(&self, path: &str) -> u64 {
+        let path = url_path(path);
+        self.count_where(|requested| *requested == path)
+    }
+
+    /// Requests for paths starting with `prefix` (with or without its leading `/`; `""`
+    /// counts every request) since the last [`Server::reset_counts`] or
+    /// [`Server::take_requests`].
+    pub fn count_prefix(&self, prefix: &str) -> u64 {
+        let prefix = url_path(prefix);
+        self.count_where(|requested| requested.starts_with(&prefix))
+    }
+
+    fn count_where(&self, matches: impl Fn(&String) -> bool) -> u64 {
+        let shared = self.shared.lock().unwrap();
+        let count = shared.requests.iter().filter(|p| matches(p)).count();
+        u64::try_from(count).unwrap()
+    }
+
+    /// Forget the requests so far and the most seen at once.
+    pub fn reset_counts(&self) {
+        let mut shared = self.shared.lock().unwrap();
+        shared.requests.clear();
+        shared.max_in_flight = 0;
+    }
+
+    /// The most requests being answered at once since the last [`Server::reset_counts`].
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.lock().unwrap().max_in_flight
+    }
+
+    /// Wait `delay` before every answer (from now on), so that concurrent requests
+    /// overlap visibly in [`Server::max_in_flight`].
+    pub fn set_delay(&self, delay: Duration) {
+        self.shared.lock().unwrap().delay = delay;
+    }
+}
+
+/// `path` as a request names it: with one leading `/`.
+fn url_path(path: &str) -> String {
+    format!("/{}", path.trim_start_matches('/'))
 }
 
 impl Drop for Server {
@@ -177,16 +255,29 @@ fn handle(stream: TcpStream, shared: &Mutex<Shared>) {
         .nth(1)
         .unwrap_or("/")
         .to_owned();
-    let (scripted, dir) = {
+    let (scripted, dir, delay) = {
         let mut shared = shared.lock().unwrap();
         shared.requests.push(path.clone());
-        (shared.files.get(&path).cloned(), shared.dir.clone())
+        shared.in_flight += 1;
+        shared.max_in_flight = shared.max_in_flight.max(shared.in_flight);
+        (
+            shared.files.get(&path).cloned(),
+            shared.dir.clone(),
+            shared.delay,
+        )
     };
-    // The file is read outside the lock, so slow reads do not hold up other requests.
+    // The delay and the file read happen outside the lock, so they do not hold up other
+    // requests.
+    std::thread::sleep(delay);
     let reply = scripted.or_else(|| {
         let file = file_of(dir.as_deref()?, &path)?;
         fs::read(file).ok().map(Reply::Body)
     });
+    answer(&mut stream, reply);
+    shared.lock().unwrap().in_flight -= 1;
+}
+
+fn answer(stream: &mut TcpStream, reply: Option<Reply>) {
     match reply {
         None => {
             let _ = stream.write_all(

@@ -3,7 +3,9 @@
 //! [`http::Server`]: a std-only HTTP/1.1 server on 127.0.0.1 (an ephemeral port), either
 //! scripted by the test ([`http::Server::start`], [`http::Server::put`]) or serving a
 //! repository directory from disk ([`http::Server::serve_dir`]), so a client reads
-//! exactly the bytes a test or the publisher wrote.
+//! exactly the bytes a test or the publisher wrote. It logs the paths requested
+//! ([`http::Server::take_requests`], [`http::Server::count`]) and can delay its answers
+//! ([`http::Server::set_delay`]) to show how many requests a client has in flight.
 
 // Test helpers panic on failure, as the tests that call them do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -1,5 +1,6 @@
-//! Test support: a static HTTP server that counts requests, tiny crates packaged with the
-//! real `cargo`, a sparse registry laid out from them, and a minimal test-only signer.
+//! Test support: tiny crates packaged with the real `cargo`, a sparse registry laid out
+//! from them and served by the workspace's test server (`tuf-test-support`, which counts
+//! requests), and a minimal test-only signer.
 //!
 //! The signer is deliberately small and test-only: it writes exactly the layout the
 //! registry signing engine (`tuf-core::repo`, `tuf publish`) will write — consistent
@@ -8,13 +9,10 @@
 // Test scaffolding: a failure here is a broken test setup and should stop the test loudly.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::collections::BTreeMap;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::Utc;
 use tuf_core::crypto::{Ed25519Signer, Signer};
@@ -23,144 +21,8 @@ use tuf_core::metadata::{
     sign_role, Delegations, Expires, MetaFile, RoleKeys, Root, Snapshot, SuccinctRoles, TargetFile,
     TargetPath, Targets, Threshold, Timestamp, Version,
 };
-
-// ---------------------------------------------------------------------------------------
-// HTTP server
-
-#[derive(Default)]
-struct ServerState {
-    files: HashMap<String, Vec<u8>>,
-    counts: HashMap<String, u64>,
-    in_flight: usize,
-    max_in_flight: usize,
-    delay: Duration,
-}
-
-/// A static file server on 127.0.0.1 serving what tests `put`, counting GETs per path.
-#[derive(Clone)]
-pub struct Server {
-    port: u16,
-    state: Arc<Mutex<ServerState>>,
-}
-
-impl Server {
-    pub fn start() -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(Mutex::new(ServerState::default()));
-        let shared = Arc::clone(&state);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let state = Arc::clone(&shared);
-                std::thread::spawn(move || {
-                    let _ = serve_one(stream, &state);
-                });
-            }
-        });
-        Server { port, state }
-    }
-
-    pub fn base(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
-    }
-
-    pub fn put(&self, path: &str, bytes: impl Into<Vec<u8>>) {
-        self.state
-            .lock()
-            .unwrap()
-            .files
-            .insert(path.trim_start_matches('/').to_owned(), bytes.into());
-    }
-
-    pub fn get(&self, path: &str) -> Option<Vec<u8>> {
-        self.state.lock().unwrap().files.get(path).cloned()
-    }
-
-    pub fn remove(&self, path: &str) {
-        self.state.lock().unwrap().files.remove(path);
-    }
-
-    /// GETs of `path` since the last `reset_counts`.
-    pub fn count(&self, path: &str) -> u64 {
-        self.state
-            .lock()
-            .unwrap()
-            .counts
-            .get(path)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// GETs of paths starting with `prefix`.
-    pub fn count_prefix(&self, prefix: &str) -> u64 {
-        let state = self.state.lock().unwrap();
-        state
-            .counts
-            .iter()
-            .filter(|(p, _)| p.starts_with(prefix))
-            .map(|(_, n)| n)
-            .sum()
-    }
-
-    pub fn reset_counts(&self) {
-        let mut state = self.state.lock().unwrap();
-        state.counts.clear();
-        state.max_in_flight = 0;
-    }
-
-    /// Most requests being answered at once since the last reset.
-    pub fn max_in_flight(&self) -> usize {
-        self.state.lock().unwrap().max_in_flight
-    }
-
-    /// Delay every answer (to make concurrency visible).
-    pub fn set_delay(&self, delay: Duration) {
-        self.state.lock().unwrap().delay = delay;
-    }
-}
-
-fn serve_one(stream: TcpStream, state: &Mutex<ServerState>) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .trim_start_matches('/')
-        .to_owned();
-    let (body, delay) = {
-        let mut s = state.lock().unwrap();
-        *s.counts.entry(path.clone()).or_default() += 1;
-        s.in_flight += 1;
-        s.max_in_flight = s.max_in_flight.max(s.in_flight);
-        (s.files.get(&path).cloned(), s.delay)
-    };
-    std::thread::sleep(delay);
-    let mut stream = stream;
-    let result = match body {
-        Some(body) => write!(
-            stream,
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .and_then(|()| stream.write_all(&body)),
-        None => stream
-            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-    };
-    state.lock().unwrap().in_flight -= 1;
-    let _ = stream.flush();
-    let _ = reader.read(&mut [0u8; 0]);
-    result
-}
+use tuf_core::repo::BinStyle;
+pub use tuf_test_support::http::Server;
 
 // ---------------------------------------------------------------------------------------
 // Crates
@@ -322,6 +184,9 @@ pub struct Registry {
     pub version: u64,
     /// Timestamp expiry used by the next `publish`, relative to now.
     pub timestamp_expires_in: chrono::Duration,
+    /// How the next `publish`'s targets delegates to the bins: TAP 15 `succinct_roles`, or
+    /// classic roles with `path_hash_prefixes` (the same bins, the same bin files).
+    pub bin_style: BinStyle,
 }
 
 impl Registry {
@@ -334,10 +199,11 @@ impl Registry {
             lines: BTreeMap::new(),
             version: 0,
             timestamp_expires_in: chrono::Duration::days(1),
+            bin_style: BinStyle::Succinct,
         };
         let config = format!(
             "{{\"dl\":\"{}crates/{{crate}}/{{crate}}-{{version}}.crate\"}}",
-            registry.server.base()
+            registry.base()
         );
         registry
             .targets
@@ -348,11 +214,16 @@ impl Registry {
     }
 
     pub fn index_url(&self) -> String {
-        format!("sparse+{}index/", self.server.base())
+        format!("sparse+{}index/", self.base())
     }
 
     pub fn metadata_url(&self) -> String {
-        format!("{}metadata/", self.server.base())
+        format!("{}metadata/", self.base())
+    }
+
+    /// The server's URL with a trailing `/`.
+    fn base(&self) -> String {
+        format!("{}/", self.server.base)
     }
 
     fn root_key(&self) -> &Ed25519Signer {
@@ -470,10 +341,14 @@ impl Registry {
         }
 
         let mut top = Targets::new(version, expires.clone());
+        let (roles, succinct_roles) = match self.bin_style {
+            BinStyle::Succinct => (None, Some(succinct)),
+            BinStyle::HashPrefixes => (Some(succinct.to_delegated_roles().unwrap()), None),
+        };
         top.delegations = Some(Delegations {
             keys: BTreeMap::from([(bin_key.key_id().clone(), bin_key.public_key().clone())]),
-            roles: None,
-            succinct_roles: Some(succinct),
+            roles,
+            succinct_roles,
             extra: BTreeMap::new(),
         });
         let targets_bytes = sign_role(&top, &[targets_key]).unwrap();

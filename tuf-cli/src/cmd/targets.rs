@@ -40,12 +40,8 @@ pub struct StageArgs {
     /// the same key as `tuf root rotate --online-key`).
     #[arg(long, value_name = "PUB.json")]
     pub bin_key: Option<PathBuf>,
-    /// Expiry of the new targets: a duration (365d) or an RFC 3339 time [default: policy].
-    #[arg(long, value_name = "WHEN")]
-    pub expires: Option<String>,
-    /// Discard a targets already staged (and its signatures) and stage a new one.
-    #[arg(long)]
-    pub replace: bool,
+    #[command(flatten)]
+    pub staging: StagingArgs,
 }
 
 /// Arguments of `tuf targets rebin`.
@@ -60,12 +56,27 @@ pub struct RebinArgs {
     /// New bin name prefix [default: the current one].
     #[arg(long, value_name = "PREFIX")]
     pub bin_prefix: Option<String>,
+    #[command(flatten)]
+    pub staging: StagingArgs,
+}
+
+/// The options of `tuf targets stage` and `tuf targets rebin` for the targets N+1 they
+/// stage: its expiry, and whether it replaces a targets already staged.
+#[derive(Debug, clap::Args)]
+pub struct StagingArgs {
     /// Expiry of the new targets: a duration (365d) or an RFC 3339 time [default: policy].
     #[arg(long, value_name = "WHEN")]
     pub expires: Option<String>,
     /// Discard a targets already staged (and its signatures) and stage a new one.
     #[arg(long)]
     pub replace: bool,
+}
+
+impl StagingArgs {
+    /// [`prepare`] targets N+1 with `change`, as these options say.
+    fn prepare(&self, repo: &Repo, change: &TargetsChange) -> anyhow::Result<Prepared> {
+        prepare(repo, change, self.expires.as_deref(), self.replace)
+    }
 }
 
 /// What to change in the targets being staged, besides version and expiry.
@@ -93,7 +104,7 @@ pub fn run_stage(args: &StageArgs, ui: &Ui) -> anyhow::Result<Code> {
     if let Some(path) = &args.bin_key {
         change.bin_key = read_keys("--bin-key", std::slice::from_ref(path), &mut names)?.pop();
     }
-    let prepared = prepare(&repo, &change, args.expires.as_deref(), args.replace)?;
+    let prepared = args.staging.prepare(&repo, &change)?;
     repo.save_keyholders(&names)?;
     write(&repo, &prepared, &names, ui)?;
     Ok(Code::Ok)
@@ -136,7 +147,7 @@ pub fn run_rebin(args: &RebinArgs, ui: &Ui) -> anyhow::Result<Code> {
         bin_key: None,
         layout: Some((args.bit_length, prefix)),
     };
-    let prepared = prepare(&repo, &change, args.expires.as_deref(), args.replace)?;
+    let prepared = args.staging.prepare(&repo, &change)?;
     write(&repo, &prepared, &names, ui)?;
     ui.info(
         "policy.json takes the new bins when `tuf publish` commits this targets; that \

@@ -10,7 +10,10 @@
 //!   (§5.6.7.2.1), as python-tuf does: the roles listed before it in the same delegator
 //!   are still searched, nothing after it nor above it;
 //! * TAP 15 succinct bins: a path is looked up only in its one bin (the bin is a
-//!   terminating delegation), never in the other bins;
+//!   terminating delegation), never in the other bins; classic roles laid out exactly as
+//!   such bins (`path_hash_prefixes`, PEP 458) lead to the same one bin, which is named
+//!   from the path's hash in one step ([`TrustedState`] works the layout out once, when
+//!   it loads the delegating role);
 //! * a role already visited in this lookup is skipped (cycles, diamonds), and at most
 //!   [`Limits::max_delegations_visited`](crate::Limits) roles are visited, the top-level
 //!   targets included; reaching the cap with roles left is an error
@@ -131,7 +134,13 @@ pub fn find_target<'s>(state: &'s TrustedState, path: &TargetPath) -> Result<Loo
             });
         }
         visited.insert(visit.role.clone());
-        let (children, terminating) = children_for(metadata, path);
+        let (children, terminating) = match state.classic_bins(&visit.role) {
+            // Classic roles that are exactly hash-prefix bins (checked when the role was
+            // loaded): the search would end at the path's one bin, named from its hash
+            // here rather than by hashing the path again for each of thousands of roles.
+            Some(bins) => (vec![bins.role_for(path.as_str())], true),
+            None => children_for(metadata, path),
+        };
         if terminating {
             to_visit.clear();
         }

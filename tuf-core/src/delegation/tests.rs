@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::crypto::Ed25519Signer;
-use crate::metadata::{DelegatedRole, Delegations};
+use crate::metadata::{DelegatedRole, Delegations, SuccinctRoles};
 use crate::trusted::tests::{
     delegated_role, delegations, now, signer, succinct, targets_bytes, TestRepo,
 };
@@ -271,6 +271,119 @@ fn succinct_bins_only_the_one_bin_is_asked() {
     assert_eq!(
         visited_roles(&state, &other),
         (false, vec!["targets".into(), layout.role_for(&other)])
+    );
+}
+
+/// Bins of `bit_length` bits as a graph: delegated by `top` (succinct or classic), each
+/// bin listing the paths of `listed` that fall in it; the layout too.
+fn bin_graph(
+    k: &Ed25519Signer,
+    bit_length: u8,
+    classic: bool,
+    listed: &[String],
+) -> (Graph, SuccinctRoles) {
+    let bins = succinct(k, bit_length, "bin");
+    let layout = bins.succinct_roles.clone().unwrap();
+    let top = if classic {
+        delegations(&[k], layout.to_delegated_roles().unwrap())
+    } else {
+        bins
+    };
+    let mut g = Graph::new(Some(top), &[]);
+    for name in layout.bin_names() {
+        let files: Vec<(&str, &[u8])> = listed
+            .iter()
+            .filter(|path| layout.role_for(path) == name)
+            .map(|path| (path.as_str(), path.as_bytes()))
+            .collect();
+        g.role(&name, k, &files, None);
+    }
+    (g, layout)
+}
+
+fn some_paths() -> Vec<String> {
+    (0..48).map(|i| format!("cr/at/crate-{i}")).collect()
+}
+
+#[test]
+fn classic_hash_prefix_bins_answer_as_the_succinct_bins() {
+    let (k, _, _) = keys();
+    let paths = some_paths();
+    let (listed, absent) = paths.split_at(32);
+    // 3 bits: two hash prefixes a bin; 4 bits: one.
+    for bit_length in [3, 4] {
+        let (succinct_graph, layout) = bin_graph(&k, bit_length, false, listed);
+        let (classic_graph, _) = bin_graph(&k, bit_length, true, listed);
+        let mut succinct_state = succinct_graph.state(Limits::default());
+        let mut classic_state = classic_graph.state(Limits::default());
+        assert!(classic_state.classic_bins("targets").is_some());
+        for path in listed.iter().chain(absent) {
+            let (classic, classic_loads) = classic_graph.resolve(&mut classic_state, path);
+            let (succinct, succinct_loads) = succinct_graph.resolve(&mut succinct_state, path);
+            let bin = layout.role_for(path);
+            let want = listed
+                .contains(path)
+                .then(|| (bin.clone(), vec!["targets".to_owned(), bin.clone()]));
+            assert_eq!(classic.unwrap(), want, "{path}");
+            assert_eq!(succinct.unwrap(), want, "{path}");
+            assert_eq!(classic_loads, succinct_loads, "{path}");
+            assert_eq!(
+                visited_roles(&classic_state, path),
+                visited_roles(&succinct_state, path),
+                "{path}"
+            );
+            // What the search of TUF §5.6.7.2 would make of the classic roles.
+            let path = TargetPath::parse(path).unwrap();
+            let top = classic_state.targets().unwrap();
+            assert_eq!(children_for(top, &path), (vec![bin], true));
+        }
+    }
+}
+
+#[test]
+fn classic_bin_layout_is_worked_out_once_per_loaded_targets() {
+    use crate::trusted::tests::CLASSIC_BIN_LAYOUTS_BUILT;
+    let built = || CLASSIC_BIN_LAYOUTS_BUILT.with(std::cell::Cell::get);
+    let (k, _, _) = keys();
+    let paths = some_paths();
+    let (g, _) = bin_graph(&k, 4, true, &paths);
+    let before = built();
+    let mut state = g.state(Limits::default());
+    assert_eq!(built(), before + 1, "when targets is loaded");
+    for path in &paths {
+        assert!(g.resolve(&mut state, path).0.unwrap().is_some(), "{path}");
+    }
+    assert_eq!(built(), before + 1, "not again by lookups nor bin loads");
+    // The next targets (a refresh) is a new state, with its own layout.
+    let _next = g.state(Limits::default());
+    assert_eq!(built(), before + 2);
+}
+
+#[test]
+fn classic_roles_that_are_not_exactly_bins_are_searched_role_by_role() {
+    let (k, _, _) = keys();
+    let bins = succinct(&k, 2, "bin").succinct_roles.unwrap();
+    let path = "se/rd/serde";
+    let mine = bins.role_for(path);
+    let mut roles = bins.to_delegated_roles().unwrap();
+    for role in &mut roles {
+        // Not terminating: no longer the bin layout; the search goes on after a match.
+        role.terminating = false;
+    }
+    // A last role that also claims every path, which only a role-by-role search reaches.
+    roles.push(delegated_role("extra", &[&k], &["*/*/*"], false));
+    let mut g = Graph::new(Some(delegations(&[&k], roles)), &[]);
+    for name in bins.bin_names() {
+        g.role(&name, &k, &[], None);
+    }
+    g.role("extra", &k, &[(path, b"x")], None);
+    let mut state = g.state(Limits::default());
+    assert!(state.classic_bins("targets").is_none());
+    let (found, loads) = g.resolve(&mut state, path);
+    assert_eq!(found.unwrap().unwrap().0, "extra");
+    assert_eq!(
+        loads,
+        [format!("targets>{mine}"), "targets>extra".to_owned()]
     );
 }
 

@@ -2,18 +2,13 @@
 //! follows keeps every role the previous snapshot listed, which a client requires
 //! (TUF §5.5.5).
 
-use chrono::{DateTime, TimeZone, Utc};
-
-use super::offline::{self, RepoKeys};
-use super::tests::{full_publish_now, online_signers};
+use super::tests::{
+    entry, full_publish_now, now, offline_roles_with_targets_version, online_signers,
+};
 use super::*;
 use crate::crypto::Ed25519Signer;
-use crate::metadata::{sign_role, MetaFile, Snapshot, Timestamp, Version};
+use crate::metadata::{sign_role, MetaFile, Snapshot, Timestamp};
 use crate::trusted::TrustedState;
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-}
 
 struct Repo {
     root: Ed25519Signer,
@@ -36,28 +31,18 @@ impl Repo {
 
     /// Signed root v1 and targets v`version` with 2^`bit_length` bins.
     fn roles(&self, bit_length: u8, version: u64) -> (Vec<u8>, Vec<u8>) {
-        let root: [&dyn Signer; 1] = [&self.root];
-        let targets: [&dyn Signer; 1] = [&self.targets];
-        let online = self.online();
-        let keys = RepoKeys {
-            root: &root,
-            targets: &targets,
-            snapshot: &online,
-            timestamp: &online,
-            bins: &online,
-        };
         let policy = Policy {
             bit_length,
             ..Policy::default()
         };
-        let expires = expires_after(now(), policy.expiry.targets, "targets").unwrap();
-        let root_meta = offline::root(&keys, Version::new(1).unwrap(), expires.clone()).unwrap();
-        let targets_meta =
-            offline::targets(&policy, &online, Version::new(version).unwrap(), expires).unwrap();
-        (
-            sign_role(&root_meta, &root).unwrap(),
-            sign_role(&targets_meta, &targets).unwrap(),
-        )
+        let roles = offline_roles_with_targets_version(
+            &policy,
+            version,
+            &self.root,
+            &self.targets,
+            &self.online,
+        );
+        (roles.root, roles.targets)
     }
 
     fn publish(
@@ -67,11 +52,7 @@ impl Repo {
         previous: Option<&PublishedState>,
     ) -> Publication {
         let online = self.online();
-        let entries = vec![TargetEntry {
-            path: TargetPath::parse("se/rd/serde").unwrap(),
-            length: 6,
-            sha256: crate::hash::sha256(b"serde\n"),
-        }];
+        let entries = vec![entry("se/rd/serde", b"serde\n")];
         full_publish_now(root, targets, previous, entries, &online_signers(&online)).unwrap()
     }
 }
@@ -129,13 +110,9 @@ fn rebin_keeps_the_old_bins_listed_and_clients_accept_it() {
         name_prefix: "bins".to_owned(),
         ..Policy::default()
     };
-    let online = repo.online();
-    let expires = expires_after(now(), policy.expiry.targets, "targets").unwrap();
-    let targets_v3 = sign_role(
-        &offline::targets(&policy, &online, Version::new(3).unwrap(), expires).unwrap(),
-        &[&repo.targets as &dyn Signer],
-    )
-    .unwrap();
+    let targets_v3 =
+        offline_roles_with_targets_version(&policy, 3, &repo.root, &repo.targets, &repo.online)
+            .targets;
     let renamed = repo.publish(&root, &targets_v3, Some(&rebinned.state));
     let meta = &renamed.state.snapshot().meta;
     assert_eq!(meta.len(), 1 + 16 + 16);

@@ -22,7 +22,7 @@ fn keys() -> Keys {
     }
 }
 
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
 }
 
@@ -66,15 +66,54 @@ pub(super) fn offline_roles_under(
     targets: &dyn Signer,
     online: &dyn Signer,
 ) -> offline::OfflineRoles {
+    offline_roles_with_targets_version(policy, 1, root, targets, online)
+}
+
+/// Root v1 and targets v`targets_version` under `policy`, one key each, `online` for
+/// every online role; at version 1 the same bytes as `offline::create`.
+pub(super) fn offline_roles_with_targets_version(
+    policy: &Policy,
+    targets_version: u64,
+    root: &dyn Signer,
+    targets: &dyn Signer,
+    online: &dyn Signer,
+) -> offline::OfflineRoles {
+    with_one_key_each(root, targets, online, |keys| {
+        let root_meta = offline::root(
+            keys,
+            Version::new(1).unwrap(),
+            expires_after(now(), policy.expiry.root, "root").unwrap(),
+        )
+        .unwrap();
+        let targets_meta = offline::targets(
+            policy,
+            keys.bins,
+            Version::new(targets_version).unwrap(),
+            expires_after(now(), policy.expiry.targets, "targets").unwrap(),
+        )
+        .unwrap();
+        offline::OfflineRoles {
+            root: sign_role(&root_meta, keys.root).unwrap(),
+            targets: sign_role(&targets_meta, keys.targets).unwrap(),
+        }
+    })
+}
+
+/// `f` of the keys of a repository with one key a role, `online` for every online role.
+fn with_one_key_each<T>(
+    root: &dyn Signer,
+    targets: &dyn Signer,
+    online: &dyn Signer,
+    f: impl FnOnce(&RepoKeys<'_>) -> T,
+) -> T {
     let (root, targets, online) = ([root], [targets], [online]);
-    let repo_keys = RepoKeys {
+    f(&RepoKeys {
         root: &root,
         targets: &targets,
         snapshot: &online,
         timestamp: &online,
         bins: &online,
-    };
-    offline::create(policy, &repo_keys, now()).unwrap()
+    })
 }
 
 /// `full_publish` of `entries` over `root` and `targets` after `previous`, with the
@@ -126,6 +165,17 @@ fn index() -> Vec<TargetEntry> {
         entry("3/a/abc", b"abc\n"),
         entry("1/a", b"a\n"),
     ]
+}
+
+#[test]
+fn the_roles_builder_at_targets_version_1_is_offline_create() {
+    let keys = keys();
+    let created = with_one_key_each(&keys.root, &keys.targets, &keys.online, |repo_keys| {
+        offline::create(&policy(), repo_keys, now()).unwrap()
+    });
+    let built = offline_roles(&keys.root, &keys.targets, &keys.online);
+    assert_eq!(built.root, created.root);
+    assert_eq!(built.targets, created.targets);
 }
 
 #[test]

@@ -46,7 +46,7 @@ use crate::error::Error;
 use crate::limits::Limits;
 use crate::metadata::{
     check_length_and_hashes, KeyId, MetaFile, Role, RoleName, RoleType, Root, SignedMetadata,
-    Snapshot, Targets, Threshold, Timestamp,
+    Snapshot, SuccinctRoles, Targets, Threshold, Timestamp,
 };
 use crate::verify::{self, Authority, Verified};
 
@@ -90,12 +90,16 @@ pub struct TrustedState {
     timestamp: Option<Verified<Timestamp>>,
     snapshot: Option<Verified<Snapshot>>,
     targets: Option<Verified<Targets>>,
+    /// The top-level targets' [`classic_bins`], worked out when it was loaded.
+    targets_classic_bins: Option<SuccinctRoles>,
     delegated: BTreeMap<String, DelegatedEntry>,
 }
 
 #[derive(Debug, Clone)]
 struct DelegatedEntry {
     targets: Verified<Targets>,
+    /// Its [`classic_bins`], worked out when it was first verified.
+    classic_bins: Option<SuccinctRoles>,
     sha256: [u8; 32],
     verified_via: BTreeSet<String>,
 }
@@ -124,6 +128,7 @@ impl TrustedState {
             timestamp: None,
             snapshot: None,
             targets: None,
+            targets_classic_bins: None,
             delegated: BTreeMap::new(),
         })
     }
@@ -328,6 +333,7 @@ impl TrustedState {
         let authority = Authority::from_root(&self.root, RoleType::Targets)
             .ok_or_else(|| missing_root_role(RoleType::Targets))?;
         let targets = self.verify_targets_role("targets", &authority, bytes, now)?;
+        self.targets_classic_bins = classic_bins(&targets);
         Ok(&*self.targets.insert(targets))
     }
 
@@ -377,6 +383,7 @@ impl TrustedState {
                 .delegated
                 .entry(role_name.to_owned())
                 .or_insert(DelegatedEntry {
+                    classic_bins: classic_bins(&targets),
                     targets,
                     sha256,
                     verified_via: BTreeSet::new(),
@@ -432,6 +439,18 @@ impl TrustedState {
             self.targets()
         } else {
             self.delegated(role)
+        }
+    }
+
+    /// The hashed-bin layout of trusted targets role `role`'s classic delegated roles, when
+    /// they are exactly hash-prefix bins ([`classic_bins`]); worked out once, when the
+    /// role was loaded, so that a lookup ([`crate::delegation::find_target`]) takes a
+    /// path's bin from its hash instead of testing every role's prefixes.
+    pub(crate) fn classic_bins(&self, role: &str) -> Option<&SuccinctRoles> {
+        if role == RoleType::Targets.as_str() {
+            self.targets_classic_bins.as_ref()
+        } else {
+            self.delegated.get(role)?.classic_bins.as_ref()
         }
     }
 
@@ -528,6 +547,25 @@ impl TrustedState {
         }
         check_expiry("snapshot", &**snapshot, now)?;
         Ok(snapshot)
+    }
+}
+
+/// The classic delegated `roles` of `targets` as hashed bins, when they are exactly what
+/// [`SuccinctRoles::to_delegated_roles`] makes of some bins (the PEP 458 layout with
+/// `path_hash_prefixes`, [`crate::metadata::Delegations::hashed_bins`]): every role
+/// terminating and trusted for exactly the paths of its bin, in bin order. The search of
+/// TUF §5.6.7.2 then always ends at the one role of the path's bin, which
+/// [`SuccinctRoles::role_for`] names from one hash. `None` for `succinct_roles` (already
+/// one hash away) and for any other delegations (searched role by role).
+fn classic_bins(targets: &Targets) -> Option<SuccinctRoles> {
+    let delegations = targets.delegations.as_ref()?;
+    match (&delegations.roles, &delegations.succinct_roles) {
+        (Some(_), None) => {
+            #[cfg(test)]
+            tests::CLASSIC_BIN_LAYOUTS_BUILT.with(|built| built.set(built.get() + 1));
+            delegations.hashed_bins().ok()
+        }
+        _ => None,
     }
 }
 

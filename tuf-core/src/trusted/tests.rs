@@ -12,6 +12,13 @@ use crate::metadata::{
     SuccinctRoles, TargetFile, TargetPath, Version,
 };
 
+thread_local! {
+    /// How many times this test's thread worked out a [`classic_bins`] layout: a lookup
+    /// must reuse the one worked out when the role was loaded.
+    pub(crate) static CLASSIC_BIN_LAYOUTS_BUILT: std::cell::Cell<usize> =
+        const { std::cell::Cell::new(0) };
+}
+
 pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap()
 }
