@@ -105,10 +105,13 @@ fn main() {
     if want("full") {
         for run in 0..args.repeat {
             let (repo, keys) = fresh_repo(&args, run);
-            let options = options(&args);
+            let mut options = options(&args);
+            let clock = Arc::new(StageClock::default());
+            options.progress = clock.clone();
             let start = Instant::now();
             let report = publish::publish(&repo, &keys, &Changes::Scan, &options).unwrap();
             let elapsed = start.elapsed();
+            println!("  stages: {}", clock.report(start, elapsed));
             println!(
                 "full sign run {run}: {:.2} s, of which waiting for the disk (syncfs/fsync) {:.2} s ({} files hashed, {} bins, {} copies of which {} linked, copies={}) VmHWM {} MiB",
                 elapsed.as_secs_f64(),
@@ -273,6 +276,56 @@ fn read_and_hash(
             },
         )
         .sum()
+}
+
+/// Records when each stage of a publish (as told to its progress) starts and ends, to
+/// show where a full sign's time goes, the serial gaps between stages included.
+#[derive(Debug, Default)]
+struct StageClock {
+    stages: std::sync::Mutex<Vec<(tuf_cli::progress::Stage, Instant, Option<Instant>)>>,
+}
+
+impl tuf_cli::progress::Progress for StageClock {
+    fn start(&self, stage: tuf_cli::progress::Stage, _total: Option<u64>) {
+        self.stages
+            .lock()
+            .unwrap()
+            .push((stage, Instant::now(), None));
+    }
+    fn advance(&self, _done: u64) {}
+    fn finish(&self) {
+        if let Some(last) = self.stages.lock().unwrap().last_mut() {
+            last.2.get_or_insert_with(Instant::now);
+        }
+    }
+}
+
+impl StageClock {
+    /// `before 0.41 s, scanning 3.90 s, 0.30 s, signing 1.02 s, ..., after 0.20 s`.
+    fn report(&self, start: Instant, total: Duration) -> String {
+        let mut parts = Vec::new();
+        let mut at = start;
+        let mut gap_name = "before";
+        for (stage, began, ended) in self.stages.lock().unwrap().iter() {
+            let ended = ended.unwrap_or(*began);
+            parts.push(format!(
+                "{gap_name} {:.2} s",
+                began.duration_since(at).as_secs_f64()
+            ));
+            parts.push(format!(
+                "{} {:.2} s",
+                stage.label(),
+                ended.duration_since(*began).as_secs_f64()
+            ));
+            at = ended;
+            gap_name = "then";
+        }
+        parts.push(format!(
+            "after {:.2} s",
+            (start + total).duration_since(at).as_secs_f64()
+        ));
+        parts.join(", ")
+    }
 }
 
 fn remove_work(dir: &Path) {
