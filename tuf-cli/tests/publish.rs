@@ -430,6 +430,11 @@ fn a_scan_that_rehashes_linked_files_leaves_their_mtime_alone() {
 fn prune_removes_stale_temporary_files_at_most_hourly_and_nothing_else() {
     let f = Fixture::new(20, 3);
     f.publish(&Changes::Scan);
+    // A first publish does not look (targets/ holds what it just wrote); prune does.
+    let marker = f.repo.state_dir().join("temp-swept");
+    assert!(!marker.exists());
+    publish::prune(&f.repo, chrono::Utc::now(), TimeDelta::hours(1)).unwrap();
+    assert!(marker.exists());
     let now = std::time::SystemTime::now();
     let two_hours_ago = now - std::time::Duration::from_secs(2 * 60 * 60);
     let metadata = f.repo.metadata_dir();
@@ -467,8 +472,8 @@ fn prune_removes_stale_temporary_files_at_most_hourly_and_nothing_else() {
         make(copies.join("tuf-Qw12Er.tmp"), two_hours_ago),
     ];
 
-    // The first publish just looked (state/temp-swept): a scan does not walk targets/
-    // again within the hour.
+    // Prune just looked (state/temp-swept): a scan does not walk targets/ again within
+    // the hour.
     let name = crate_name(4);
     write_crate(f.index(), &name, &versions(3));
     f.publish(&Changes::Scan);

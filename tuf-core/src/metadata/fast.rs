@@ -17,10 +17,13 @@
 //!   version-only entries and no string that would need an escape; it returns `None`
 //!   otherwise and the caller takes the general path. The result is byte-identical to the
 //!   general path's canonical form (a property test checks both halves against it).
+//! * [`write_targets`] does the same for a targets role without delegations, unknown
+//!   fields or `custom` data: a hashed bin. A full sign writes 4096 of them listing every
+//!   index file (200k at crates.io scale), ~1 s through `Value` on two cores.
 
 use std::collections::BTreeMap;
 
-use super::{Expires, KeyId, MetaFile, Signature, Snapshot, SpecVersion, Version};
+use super::{Expires, KeyId, MetaFile, Signature, Snapshot, SpecVersion, Targets, Version};
 use crate::limits::Limits;
 
 /// A metadata file split into its signatures and the exact bytes of `signed`, which are
@@ -166,6 +169,62 @@ pub(crate) fn write_snapshot(snapshot: &Snapshot) -> Option<Vec<u8>> {
     push_u64(&mut out, snapshot.version.get());
     out.push(b'}');
     Some(out)
+}
+
+/// The canonical form of `targets` (with `_type`), for a role with no delegations, no
+/// unknown fields, no target with `custom` data or unknown fields, and no string that
+/// needs an escape; `None` otherwise (take the general path). Keys in byte order, as the
+/// general path sorts them: `_type`, `expires`, `spec_version`, `targets` (each target's
+/// `hashes` then `length`), `version`.
+pub(crate) fn write_targets(targets: &Targets) -> Option<Vec<u8>> {
+    if !targets.extra.is_empty() || targets.delegations.is_some() {
+        return None;
+    }
+    let expires = targets.expires.to_string();
+    let paths: usize = targets.targets.keys().map(|p| p.as_str().len()).sum();
+    let mut out = Vec::with_capacity(paths + targets.targets.len() * 112 + 128);
+    out.extend_from_slice(br#"{"_type":"targets","expires":"#);
+    plain_string(&mut out, &expires)?;
+    out.extend_from_slice(br#","spec_version":"#);
+    plain_string(&mut out, targets.spec_version.as_str())?;
+    out.extend_from_slice(br#","targets":{"#);
+    // `TargetPath` orders as its string, so the map iterates in canonical order.
+    for (i, (path, file)) in targets.targets.iter().enumerate() {
+        if file.custom.is_some() || !file.extra.is_empty() {
+            return None;
+        }
+        if i > 0 {
+            out.push(b',');
+        }
+        plain_string(&mut out, path.as_str())?;
+        out.extend_from_slice(br#":{"hashes":{"#);
+        for (j, (algorithm, digest)) in file.hashes.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            plain_string(&mut out, algorithm)?;
+            out.extend_from_slice(b":\"");
+            push_hex(&mut out, digest.as_bytes());
+            out.push(b'"');
+        }
+        out.extend_from_slice(br#"},"length":"#);
+        push_u64(&mut out, file.length.get());
+        out.push(b'}');
+    }
+    out.extend_from_slice(br#"},"version":"#);
+    push_u64(&mut out, targets.version.get());
+    out.push(b'}');
+    Some(out)
+}
+
+/// Append the lowercase hex of `bytes` (as `hex::encode`, which `HexDigest` writes).
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xf)]);
+    }
 }
 
 /// Append `"s"` if `s` needs no escape in either canonical or file form.
@@ -601,5 +660,111 @@ mod tests {
             }
             agree(&root1, &bytes)?;
         }
+    }
+
+    fn arb_target_file() -> impl Strategy<Value = crate::metadata::TargetFile> {
+        (
+            prop::collection::btree_map(
+                prop_oneof![
+                    6 => Just("sha256".to_owned()),
+                    1 => Just("sha512".to_owned()),
+                    1 => arb_name(),
+                ],
+                prop::collection::vec(any::<u8>(), 0..40),
+                0..3,
+            ),
+            0..=u64::MAX,
+            prop_oneof![8 => Just(None), 1 => Just(Some(serde_json::json!({"v": 1})))],
+            prop_oneof![8 => Just(false), 1 => Just(true)],
+        )
+            .prop_map(|(hashes, length, custom, extra)| {
+                let mut file = crate::metadata::TargetFile::from_parts(length, [0; 32]);
+                file.hashes = hashes
+                    .into_iter()
+                    .map(|(alg, bytes)| (alg, crate::metadata::HexDigest::new(bytes)))
+                    .collect();
+                file.custom = custom;
+                if extra {
+                    file.extra.insert("x-extra".into(), 2.into());
+                }
+                file
+            })
+    }
+
+    fn arb_targets() -> impl Strategy<Value = Targets> {
+        (
+            prop::collection::btree_map(
+                prop::collection::vec(arb_name(), 1..4).prop_map(|segments| segments.join("/")),
+                arb_target_file(),
+                0..16,
+            ),
+            1..=u64::MAX,
+            0i64..4_000_000_000,
+            prop_oneof![8 => Just(false), 1 => Just(true)],
+        )
+            .prop_map(|(targets, version, secs, extra)| {
+                let expires = Expires::from_time(chrono::Utc.timestamp_opt(secs, 0).unwrap());
+                let mut role = Targets::new(Version::new(version).unwrap(), expires);
+                role.targets = targets
+                    .into_iter()
+                    .filter_map(|(path, file)| {
+                        crate::metadata::TargetPath::parse(&path)
+                            .ok()
+                            .map(|p| (p, file))
+                    })
+                    .collect();
+                if extra {
+                    role.extra.insert("x-custom".into(), 1.into());
+                }
+                role
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn direct_targets_writer_is_byte_identical_to_the_general_path(role in arb_targets()) {
+            let k = signer(1);
+            let fast = sign_role(&role, &[&k as &dyn Signer]).unwrap();
+            let slow = sign_role_general(&role, &[&k as &dyn Signer]).unwrap();
+            prop_assert_eq!(&fast, &slow);
+            // The writer takes the plain bins: no extras, no custom, no escapes.
+            let plain = |t: &str| !t.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+            let simple = role.extra.is_empty()
+                && role.targets.iter().all(|(p, f)| {
+                    f.custom.is_none()
+                        && f.extra.is_empty()
+                        && plain(p.as_str())
+                        && f.hashes.keys().all(|a| plain(a))
+                });
+            prop_assert_eq!(write_targets(&role).is_some(), simple);
+        }
+    }
+
+    #[test]
+    fn targets_with_delegations_take_the_general_path() {
+        let k = signer(1);
+        let expires = Expires::from_time(chrono::Utc.timestamp_opt(2_000_000_000, 0).unwrap());
+        let mut role = Targets::new(Version::new(3).unwrap(), expires);
+        role.targets.insert(
+            crate::metadata::TargetPath::parse("se/rd/serde").unwrap(),
+            crate::metadata::TargetFile::from_bytes(b"serde"),
+        );
+        assert!(write_targets(&role).is_some());
+        role.delegations = Some(crate::metadata::Delegations {
+            keys: BTreeMap::new(),
+            roles: None,
+            succinct_roles: Some(crate::metadata::SuccinctRoles::new(
+                vec![k.key_id().clone()],
+                Threshold::new(1).unwrap(),
+                4,
+                "bin",
+            )),
+            extra: BTreeMap::new(),
+        });
+        assert_eq!(write_targets(&role), None);
+        assert_eq!(
+            sign_role(&role, &[&k as &dyn Signer]).unwrap(),
+            sign_role_general(&role, &[&k as &dyn Signer]).unwrap()
+        );
     }
 }

@@ -464,6 +464,10 @@ impl Targets {
 impl Role for Targets {
     const TYPE: RoleType = RoleType::Targets;
 
+    fn canonical_direct(&self) -> Option<Vec<u8>> {
+        super::fast::write_targets(self)
+    }
+
     fn version(&self) -> Version {
         self.version
     }

@@ -83,21 +83,7 @@ pub fn full_publish(
         role: "targets".to_owned(),
         reason: "too many bins for this platform".to_owned(),
     })?;
-    let mut by_bin: Vec<BTreeMap<TargetPath, TargetFile>> = vec![BTreeMap::new(); bin_count];
-    for entry in entries {
-        let bin = usize::try_from(bins.bin_of(entry.path.as_str())).unwrap_or(usize::MAX);
-        let slot = by_bin.get_mut(bin).ok_or_else(|| Error::Invalid {
-            role: "targets".to_owned(),
-            reason: format!("bin {bin} out of range"),
-        })?;
-        let file = entry.target_file();
-        if slot.insert(entry.path.clone(), file).is_some() {
-            return Err(Error::DuplicateTarget {
-                path: entry.path.to_string(),
-            });
-        }
-    }
-
+    let by_bin = group_by_bin(entries, &bins, bin_count)?;
     let previous = input.previous;
     let next_version = |meta: Option<&MetaFile>| -> Result<Version, Error> {
         match meta {
@@ -121,7 +107,16 @@ pub fn full_publish(
     if let Some(previous) = previous {
         keep_retired_roles(&mut snapshot_meta_map, &previous.snapshot);
     }
-    let bin_files = map_jobs(jobs, |(name, version, targets_of_bin)| {
+    let bin_files = map_jobs(jobs, |(name, version, entries_of_bin)| {
+        // Sorted by path and without repeats (`group_by_bin`): the map is built in one
+        // pass.
+        let targets_of_bin: BTreeMap<TargetPath, TargetFile> = entries_of_bin
+            .into_iter()
+            .map(|entry| {
+                let file = entry.target_file();
+                (entry.path, file)
+            })
+            .collect();
         Ok(OutputFile {
             name: versioned_name(&name, version),
             kind: FileKind::Bin,
@@ -215,4 +210,50 @@ fn not_binned(why: String) -> Error {
         what: "targets".to_owned(),
         reason: format!("targets does not delegate to hashed bins: {why}"),
     }
+}
+
+/// `entries` grouped by the bin each path falls in (`bins.bin_of`), each group sorted by
+/// path; a path listed twice is an error. The bin numbers and the sort run on all cores
+/// with the `parallel` feature: at crates.io scale (200k paths) this grouping, done one
+/// B-tree insert at a time, was the longest serial step of a full sign (~0.7 s).
+fn group_by_bin(
+    entries: Vec<TargetEntry>,
+    bins: &crate::metadata::SuccinctRoles,
+    bin_count: usize,
+) -> Result<Vec<Vec<TargetEntry>>, Error> {
+    let bin_of = |entry: TargetEntry| (bins.bin_of(entry.path.as_str()), entry);
+    let by_key =
+        |a: &(u32, TargetEntry), b: &(u32, TargetEntry)| (a.0, &a.1.path).cmp(&(b.0, &b.1.path));
+    #[cfg(feature = "parallel")]
+    let keyed = {
+        use rayon::prelude::*;
+        let mut keyed: Vec<(u32, TargetEntry)> = entries.into_par_iter().map(bin_of).collect();
+        keyed.par_sort_unstable_by(by_key);
+        keyed
+    };
+    #[cfg(not(feature = "parallel"))]
+    let keyed = {
+        let mut keyed: Vec<(u32, TargetEntry)> = entries.into_iter().map(bin_of).collect();
+        keyed.sort_unstable_by(by_key);
+        keyed
+    };
+    // Sorted by (bin, path), and a path has one bin: a repeated path is adjacent.
+    if let Some(pair) = keyed.windows(2).find(|w| w[0].1.path == w[1].1.path) {
+        return Err(Error::DuplicateTarget {
+            path: pair[0].1.path.to_string(),
+        });
+    }
+    let mut by_bin: Vec<Vec<TargetEntry>> = (0..bin_count).map(|_| Vec::new()).collect();
+    for (bin, entry) in keyed {
+        // Every bin number fits (see the INVARIANT in `full_publish`); checked anyway.
+        let slot = usize::try_from(bin)
+            .ok()
+            .and_then(|bin| by_bin.get_mut(bin))
+            .ok_or_else(|| Error::Invalid {
+                role: "targets".to_owned(),
+                reason: format!("bin {bin} out of range"),
+            })?;
+        slot.push(entry);
+    }
+    Ok(by_bin)
 }
