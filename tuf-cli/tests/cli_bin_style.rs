@@ -64,16 +64,8 @@ fn hash_prefix_bins_from_init_to_verify() {
             "bin {bin}"
         );
     }
-    std::fs::copy(
-        env.path("repo/metadata/1.root.json"),
-        env.path("trusted-root.json"),
-    )
-    .unwrap();
-    env.tuf()
-        .args(["verify", "--root", "trusted-root.json", "repo/metadata"])
-        .args(["--index", "index"])
-        .assert()
-        .success();
+    env.trust_root_v1();
+    env.verify().assert().success();
     // Status reads the bins from the classic roles too.
     let (report, _) = env.status_json(&[]);
     let bins = report["roles"]

@@ -26,11 +26,7 @@ fn keys_to_publish_verify_and_refresh() {
     let env = Env::new();
     let h = env.committed_ceremony_repo();
     write_index(&env);
-    std::fs::copy(
-        env.path("repo/metadata/1.root.json"),
-        env.path("trusted-root.json"),
-    )
-    .unwrap();
+    env.trust_root_v1();
 
     // Targets is staged but unsigned: publish refuses with exit 3, naming the tgt key.
     publish(&env)
@@ -270,13 +266,8 @@ fn link_copies_warns_of_index_files_rewritten_in_place() {
     assert_eq!(summary["copies_written"], 1);
     assert_eq!(summary["copies_linked"], 0);
     // The current copies verify (without --index, `tuf verify` checks REPO/targets/).
-    std::fs::copy(
-        env.path("repo/metadata/1.root.json"),
-        env.path("trusted-root.json"),
-    )
-    .unwrap();
-    env.tuf()
-        .args(["verify", "--root", "trusted-root.json", "repo/metadata"])
+    env.trust_root_v1();
+    env.verify_copies()
         .assert()
         .success()
         .stderr(predicate::str::contains("target copies checked"));

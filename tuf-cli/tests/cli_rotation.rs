@@ -56,11 +56,7 @@ fn published(env: &Env) {
         .assert()
         .success()
         .stderr(predicate::str::contains("published (First)"));
-    fs::copy(
-        env.path("repo/metadata/1.root.json"),
-        env.path("trusted-root.json"),
-    )
-    .unwrap();
+    env.trust_root_v1();
     // A second publish, so timestamp and snapshot are past version 1.
     fs::write(
         env.path("index/se/rd/serde"),

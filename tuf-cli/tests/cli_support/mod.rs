@@ -157,6 +157,24 @@ impl Env {
         cmd
     }
 
+    /// Trust the published root v1, as a client that got it out of band: copy it to
+    /// `trusted-root.json` (what [`Env::verify`] and [`Env::verify_copies`] verify from).
+    pub fn trust_root_v1(&self) {
+        std::fs::copy(
+            self.path("repo/metadata/1.root.json"),
+            self.path("trusted-root.json"),
+        )
+        .unwrap();
+    }
+
+    /// `tuf verify --root trusted-root.json repo/metadata`: without `--index`, the
+    /// hash-named copies under `repo/targets/` are checked.
+    pub fn verify_copies(&self) -> Command {
+        let mut cmd = self.tuf();
+        cmd.args(["verify", "--root", "trusted-root.json", "repo/metadata"]);
+        cmd
+    }
+
     /// `tuf verify --root trusted-root.json repo/metadata --index index`.
     pub fn verify(&self) -> Command {
         let mut cmd = self.tuf();
