@@ -628,6 +628,7 @@ pub fn publish(
         Some((state, key)) => (Some(state), Some(key)),
         None => (None, None),
     };
+    recover_retiring(&state_dir, state.as_ref())?;
     // The published state verifies only under an older root: the newest root replaced
     // keys that signed it (see `load_state_keyed`). Every bin, the snapshot and the
     // timestamp are signed again with the keys the newest root and targets name, versions
@@ -804,6 +805,15 @@ pub fn publish(
         }
     })?;
     retired_copies.extend(publication.superseded_targets.iter().cloned());
+    let copies: Vec<String> = if options.target_copies {
+        retired_copies
+            .iter()
+            .map(|e| repo::target_copy_name(&e.path, &e.sha256))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    stage_retiring(&state_dir, &publication, &copies)?;
 
     write_publication(
         repository,
@@ -848,14 +858,6 @@ pub fn publish(
             .collect();
         manifest::append_journal(&state_dir, &records)?;
     }
-    let copies: Vec<String> = if options.target_copies {
-        retired_copies
-            .iter()
-            .map(|e| repo::target_copy_name(&e.path, &e.sha256))
-            .collect()
-    } else {
-        Vec::new()
-    };
     retire(&state_dir, &publication.superseded, &copies)?;
     // No sweep from the registry's hook (its work stays proportional to the change), nor
     // in a first publish: what is under `targets/` was written just now, unless by a
@@ -886,6 +888,7 @@ pub fn refresh(
             path: repository.metadata_dir().join(repo::TIMESTAMP_FILE),
             reason: "nothing published yet".to_owned(),
         })?;
+    recover_retiring(&state_dir, Some(&state))?;
     if state.root().version.get() != root_version {
         // Refresh re-signs only what expires, with the keys that signed it; after a key
         // rotation everything must be signed again from the index (`publish`).
@@ -942,6 +945,7 @@ pub fn refresh(
     drop(signing);
     let mut writer = BatchWriter::new(options.fail_after_writes);
     let mut report = PublishReport::empty(PublishKind::Refresh);
+    stage_retiring(&state_dir, &publication, &[])?;
     write_publication(
         repository,
         &mut writer,
@@ -1320,6 +1324,81 @@ fn note_signed(report: &mut PublishReport, kind: repo::FileKind) {
 /// Append retired metadata files (`m`) and target copies (`t`) to `state/retired`, with
 /// the time (ns, real clock) they stopped being named.
 fn retire(state_dir: &Path, metadata: &[String], copies: &[String]) -> Result<(), Error> {
+    append_retired(state_dir, metadata, copies)?;
+    match fs::remove_file(state_dir.join(RETIRING_FILE)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io("remove", state_dir.join(RETIRING_FILE))(e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `state/retiring`: what the publish in progress retires once its timestamp is out,
+/// written before its first metadata file. A publish that stops after its timestamp and
+/// before appending to `state/retired` (a crash, a full disk) would otherwise leave those
+/// files on disk for good; the next publish or refresh finds this file and retires them
+/// if the timestamp it names was published, or drops it if not (the files it names are
+/// then still the published state's). Not made durable: losing it only loses the cleanup.
+const RETIRING_FILE: &str = "retiring";
+
+/// Write [`RETIRING_FILE`] for `publication` (its timestamp version, then one
+/// `KIND\tNAME` line per file, as in `state/retired`).
+fn stage_retiring(
+    state_dir: &Path,
+    publication: &Publication,
+    copies: &[String],
+) -> Result<(), Error> {
+    if publication.superseded.is_empty() && copies.is_empty() {
+        return Ok(());
+    }
+    let mut out = format!(
+        "timestamp\t{}\n",
+        publication.state.timestamp().version.get()
+    );
+    for (kind, names) in [("m", &publication.superseded[..]), ("t", copies)] {
+        for name in names {
+            out.push_str(&format!("{kind}\t{name}\n"));
+        }
+    }
+    let path = state_dir.join(RETIRING_FILE);
+    tuf_fs::AtomicWrite::new()
+        .durability(tuf_fs::Durability::Deferred)
+        .write(&path, out.as_bytes())
+        .map_err(Error::io("write", path))
+}
+
+/// Finish what an interrupted publish staged in [`RETIRING_FILE`]: retire its files if
+/// `published` carries the timestamp version it was for, else drop it. Called under the
+/// lock with the published state just loaded.
+fn recover_retiring(state_dir: &Path, published: Option<&PublishedState>) -> Result<(), Error> {
+    let path = state_dir.join(RETIRING_FILE);
+    let Some(bytes) = fsio::read_optional(&path)? else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let mut lines = text.lines();
+    let staged_for = lines
+        .next()
+        .and_then(|l| l.strip_prefix("timestamp\t"))
+        .and_then(|v| v.parse::<u64>().ok());
+    let was_published =
+        staged_for.is_some() && staged_for == published.map(|s| s.timestamp().version.get());
+    if was_published {
+        let (mut metadata, mut copies) = (Vec::new(), Vec::new());
+        for line in lines {
+            match line.split_once('\t') {
+                Some(("m", name)) => metadata.push(name.to_owned()),
+                Some(("t", name)) => copies.push(name.to_owned()),
+                _ => {}
+            }
+        }
+        append_retired(state_dir, &metadata, &copies)?;
+    }
+    fs::remove_file(&path).map_err(Error::io("remove", &path))
+}
+
+/// Append `metadata` (`m`) and `copies` (`t`) to `state/retired`, retired now.
+fn append_retired(state_dir: &Path, metadata: &[String], copies: &[String]) -> Result<(), Error> {
     if metadata.is_empty() && copies.is_empty() {
         return Ok(());
     }

@@ -513,3 +513,59 @@ fn the_published_root_is_found_as_a_client_finds_it() {
     fs::write(f.repo.metadata_dir().join("2.root.json"), b"two").unwrap();
     assert_eq!(f.repo.published_root().unwrap(), Some((3, b"{}".to_vec())));
 }
+
+#[test]
+fn files_retired_by_a_publish_that_stopped_after_its_timestamp_are_still_pruned() {
+    // Stop a one-version publish after each of its file system steps in turn; keep the
+    // case where the timestamp went out but `state/retired` was not written.
+    let name = crate_name(5);
+    let path = sparse_path(&name);
+    let mut stopped_after_timestamp = false;
+    let mut stopped_before_timestamp = false;
+    for steps in 0..16 {
+        let f = Fixture::new(10, 3);
+        f.publish(&Changes::Scan);
+        let before = f.view();
+        let old_snapshot = f
+            .repo
+            .metadata_dir()
+            .join(format!("{}.snapshot.json", before.snapshot().version.get()));
+        write_crate(f.index(), &name, &versions(4));
+        let mut options = f.options();
+        options.fail_after_writes = Some(steps);
+        let Err(err) = publish::publish(
+            &f.repo,
+            &f.online,
+            &Changes::Paths(vec![path.clone()]),
+            &options,
+        ) else {
+            break;
+        };
+        assert_eq!(err.code(), "injected", "{err}");
+        let published = f.view().timestamp().version != before.timestamp().version;
+        let retired = fs::read_to_string(f.repo.state_dir().join("retired")).unwrap_or_default();
+        if published {
+            stopped_after_timestamp = true;
+            assert!(!retired.contains(".snapshot.json"), "{retired}");
+        } else {
+            stopped_before_timestamp = true;
+            // What it staged names the published state's files: dropped, not retired.
+            publish::refresh(&f.repo, &f.online, TimeDelta::hours(1), &f.options()).unwrap();
+            assert!(!f.repo.state_dir().join("retiring").exists());
+            publish::prune(&f.repo, later(2), TimeDelta::hours(1)).unwrap();
+            f.verify(TargetCheck::Copies);
+        }
+        // The next publish finishes the interrupted retirement (or drops it, when that
+        // timestamp never went out and the files it named are still the published ones).
+        write_crate(f.index(), &crate_name(6), &versions(2));
+        f.publish_paths(&[&sparse_path(&crate_name(6))]);
+        assert!(!f.repo.state_dir().join("retiring").exists());
+        publish::prune(&f.repo, later(2), TimeDelta::hours(1)).unwrap();
+        assert!(
+            !old_snapshot.exists(),
+            "after {steps} steps: {old_snapshot:?}"
+        );
+        f.verify(TargetCheck::Copies);
+    }
+    assert!(stopped_after_timestamp && stopped_before_timestamp);
+}
