@@ -158,7 +158,7 @@ pub fn to_canonical_from<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Erro
 }
 
 /// Append the decimal form of `magnitude`, with a `-` when `negative`, without allocating.
-fn write_integer(out: &mut Vec<u8>, magnitude: u64, negative: bool) {
+pub(crate) fn write_integer(out: &mut Vec<u8>, magnitude: u64, negative: bool) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = magnitude;

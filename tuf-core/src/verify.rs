@@ -223,7 +223,7 @@ pub fn verify_root_rotation(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::crypto::{Ed25519Signer, Signer};
     use crate::metadata::{sign_role, Expires, RoleKeys, Version};
@@ -233,7 +233,9 @@ mod tests {
         Ed25519Signer::from_seed(&[n; 32]).unwrap()
     }
 
-    fn root_with(signers: &[&Ed25519Signer], threshold: u64) -> Root {
+    /// A root v1 (expiring 2030) whose four roles are `signers` with `threshold`; also
+    /// used by `metadata::fast`'s tests.
+    pub(crate) fn root_with(signers: &[&Ed25519Signer], threshold: u64) -> Root {
         let keys: BTreeMap<_, _> = signers
             .iter()
             .map(|s| (s.key_id().clone(), s.public_key().clone()))

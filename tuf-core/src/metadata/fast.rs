@@ -24,6 +24,7 @@
 use std::collections::BTreeMap;
 
 use super::{Expires, KeyId, MetaFile, Signature, Snapshot, SpecVersion, Targets, Version};
+use crate::cjson::write_integer;
 use crate::limits::Limits;
 
 /// A metadata file split into its signatures and the exact bytes of `signed`, which are
@@ -160,13 +161,13 @@ pub(crate) fn write_snapshot(snapshot: &Snapshot) -> Option<Vec<u8>> {
         }
         plain_string(&mut out, name)?;
         out.extend_from_slice(br#":{"version":"#);
-        push_u64(&mut out, entry.version.get());
+        write_integer(&mut out, entry.version.get(), false);
         out.push(b'}');
     }
     out.extend_from_slice(br#"},"spec_version":"#);
     plain_string(&mut out, spec)?;
     out.extend_from_slice(br#","version":"#);
-    push_u64(&mut out, snapshot.version.get());
+    write_integer(&mut out, snapshot.version.get(), false);
     out.push(b'}');
     Some(out)
 }
@@ -204,27 +205,21 @@ pub(crate) fn write_targets(targets: &Targets) -> Option<Vec<u8>> {
             }
             plain_string(&mut out, algorithm)?;
             out.extend_from_slice(b":\"");
-            push_hex(&mut out, digest.as_bytes());
+            let at = out.len();
+            out.resize(at + 2 * digest.as_bytes().len(), 0);
+            // Lowercase, as `HexDigest` writes itself (`hex::encode`). INVARIANT: the
+            // slice is exactly twice the digest's length, as `encode_to_slice` requires.
+            hex::encode_to_slice(digest.as_bytes(), &mut out[at..]).ok()?;
             out.push(b'"');
         }
         out.extend_from_slice(br#"},"length":"#);
-        push_u64(&mut out, file.length.get());
+        write_integer(&mut out, file.length.get(), false);
         out.push(b'}');
     }
     out.extend_from_slice(br#"},"version":"#);
-    push_u64(&mut out, targets.version.get());
+    write_integer(&mut out, targets.version.get(), false);
     out.push(b'}');
     Some(out)
-}
-
-/// Append the lowercase hex of `bytes` (as `hex::encode`, which `HexDigest` writes).
-fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0xf)]);
-    }
 }
 
 /// Append `"s"` if `s` needs no escape in either canonical or file form.
@@ -236,24 +231,6 @@ fn plain_string(out: &mut Vec<u8>, s: &str) -> Option<()> {
     out.extend_from_slice(s.as_bytes());
     out.push(b'"');
     Some(())
-}
-
-fn push_u64(out: &mut Vec<u8>, n: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        // INVARIANT: `rest % 10` < 10; u64::MAX has 20 digits, so `at` stays in range.
-        #[allow(clippy::cast_possible_truncation)]
-        let digit = (rest % 10) as u8;
-        buf[at] = b'0' + digit;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[at..]);
 }
 
 struct Cursor<'a> {
@@ -322,28 +299,14 @@ mod tests {
     use super::*;
     use crate::crypto::{Ed25519Signer, Signer};
     use crate::error::Error;
-    use crate::metadata::{sign_role, sign_role_general, RoleKeys, RoleType, Root, Threshold};
+    use crate::metadata::{sign_role, sign_role_general, RoleType, Root, Threshold};
+    use crate::verify::tests::root_with as root;
     use crate::verify::{self, Authority};
     use chrono::TimeZone;
     use proptest::prelude::*;
 
     fn signer(n: u8) -> Ed25519Signer {
         Ed25519Signer::from_seed(&[n; 32]).unwrap()
-    }
-
-    /// A root whose snapshot role is `keys` with `threshold`.
-    fn root(keys: &[&Ed25519Signer], threshold: u64) -> Root {
-        let all: BTreeMap<_, _> = keys
-            .iter()
-            .map(|s| (s.key_id().clone(), s.public_key().clone()))
-            .collect();
-        let ids: Vec<KeyId> = keys.iter().map(|s| s.key_id().clone()).collect();
-        let t = Threshold::new(threshold).unwrap();
-        let roles = ["root", "timestamp", "snapshot", "targets"]
-            .into_iter()
-            .map(|r| (r.to_owned(), RoleKeys::new(ids.clone(), t)))
-            .collect();
-        Root::new(Version::new(1).unwrap(), expires(), all, roles, true)
     }
 
     fn expires() -> Expires {
