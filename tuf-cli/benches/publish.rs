@@ -428,13 +428,7 @@ fn process(args: &Args, paths: &[tuf_core::metadata::TargetPath]) {
         }
         cmd
     };
-    run_ok(&mut x_repo(None));
-    let times = spawn_runs(&args.index, paths, runs, 1, |path| x_repo(Some(path)));
-    println!(
-        "incremental (publish hook, 1 version, new process: tuf x-repo publish --changed): n={} total {}",
-        times.len(),
-        stats(times)
-    );
+    time_hook(args, paths, runs, 1, "tuf x-repo publish --changed", x_repo);
     remove_work(&dir);
 
     // The operator verb, on a repository set up by the ceremony commands.
@@ -484,14 +478,27 @@ fn process(args: &Args, paths: &[tuf_core::metadata::TargetPath]) {
         }
         cmd
     };
-    run_ok(&mut verb(None));
-    let times = spawn_runs(&args.index, paths, runs, 2, |path| verb(Some(path)));
+    time_hook(args, paths, runs, 2, "tuf publish --changed", verb);
+    remove_work(&dir);
+}
+
+/// First publish with `command(None)`, then time `command(Some(path))` after adding a
+/// version to each of `runs` crates, and print the figures under `label`.
+fn time_hook(
+    args: &Args,
+    paths: &[tuf_core::metadata::TargetPath],
+    runs: usize,
+    salt: usize,
+    label: &str,
+    command: impl Fn(Option<&str>) -> std::process::Command,
+) {
+    run_ok(&mut command(None));
+    let times = spawn_runs(&args.index, paths, runs, salt, |path| command(Some(path)));
     println!(
-        "incremental (publish hook, 1 version, new process: tuf publish --changed): n={} total {}",
+        "incremental (publish hook, 1 version, new process: {label}): n={} total {}",
         times.len(),
         stats(times)
     );
-    remove_work(&dir);
 }
 
 /// Add a version to `runs` crates and time `command(path)` for each, spawn to exit.

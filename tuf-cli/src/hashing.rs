@@ -318,11 +318,7 @@ fn link_copy(
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let existing = fs::symlink_metadata(&copy).map_err(Error::io("stat", &copy))?;
             if !same_inode(&existing) {
-                File::options()
-                    .write(true)
-                    .open(&copy)
-                    .and_then(|f| f.set_modified(std::time::SystemTime::now()))
-                    .map_err(Error::io("touch", &copy))?;
+                touch(&copy)?;
             }
             return Ok((None, CopyKind::None));
         }
@@ -380,15 +376,21 @@ fn write_copy(
     match staged.persist() {
         Ok(()) => Ok(Some(copy)),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            File::options()
-                .write(true)
-                .open(&copy)
-                .and_then(|existing| existing.set_modified(std::time::SystemTime::now()))
-                .map_err(Error::io("touch", &copy))?;
+            touch(&copy)?;
             Ok(None)
         }
         Err(e) => Err(Error::io("write", copy)(e)),
     }
+}
+
+/// Set an existing copy's mtime to now: it is named again, and `prune` keeps a retired
+/// copy whose mtime is newer than its retirement.
+fn touch(copy: &Path) -> Result<(), Error> {
+    File::options()
+        .write(true)
+        .open(copy)
+        .and_then(|existing| existing.set_modified(std::time::SystemTime::now()))
+        .map_err(Error::io("touch", copy))
 }
 
 #[cfg(test)]
