@@ -135,17 +135,26 @@ pub(super) fn full_publish_now(
     full_publish(&input, entries, signers, &Limits::default())
 }
 
-fn first(keys: &Keys, entries: Vec<TargetEntry>) -> (offline::OfflineRoles, Publication) {
-    let offline = offline_roles(&keys.root, &keys.targets, &keys.online);
-    let online: [&dyn Signer; 1] = [&keys.online];
-    let publication = full_publish_now(
+/// The first publish of `entries` over `offline`'s root and targets, every online role
+/// signed by `online`.
+pub(super) fn publish_first(
+    offline: &offline::OfflineRoles,
+    online: &dyn Signer,
+    entries: Vec<TargetEntry>,
+) -> Result<Publication, Error> {
+    let online = [online];
+    full_publish_now(
         &offline.root,
         &offline.targets,
         None,
         entries,
         &online_signers(&online),
     )
-    .unwrap();
+}
+
+fn first(keys: &Keys, entries: Vec<TargetEntry>) -> (offline::OfflineRoles, Publication) {
+    let offline = offline_roles(&keys.root, &keys.targets, &keys.online);
+    let publication = publish_first(&offline, &keys.online, entries).unwrap();
     (offline, publication)
 }
 
@@ -244,17 +253,9 @@ fn empty_bins_are_signed_too() {
 fn duplicate_target_is_refused() {
     let keys = keys();
     let offline = offline_roles(&keys.root, &keys.root, &keys.online);
-    let online: [&dyn Signer; 1] = [&keys.online];
     let mut entries = index();
     entries.push(entry("1/a", b"other\n"));
-    let err = full_publish_now(
-        &offline.root,
-        &offline.targets,
-        None,
-        entries,
-        &online_signers(&online),
-    )
-    .unwrap_err();
+    let err = publish_first(&offline, &keys.online, entries).unwrap_err();
     assert_eq!(err.code(), "duplicate-target");
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use super::offline::OfflineRoles;
-use super::tests::{entry, full_publish_now, offline_roles_under, online_signers};
+use super::tests::{entry, offline_roles_under, publish_first};
 use super::*;
 use crate::crypto::Ed25519Signer;
 use crate::delegation::{find_target, Lookup};
@@ -150,15 +150,7 @@ fn publish(style: BinStyle, bit_length: u8, entries: Vec<TargetEntry>) -> Repo {
         ..Policy::default()
     };
     let offline = offline_roles_under(&policy, &root, &targets, &online);
-    let online: [&dyn Signer; 1] = [&online];
-    let publication = full_publish_now(
-        &offline.root,
-        &offline.targets,
-        None,
-        entries,
-        &online_signers(&online),
-    )
-    .unwrap();
+    let publication = publish_first(&offline, &online, entries).unwrap();
     Repo {
         offline,
         publication,
