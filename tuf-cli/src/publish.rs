@@ -143,13 +143,10 @@ impl Repository {
         new_root: Option<&NewRoot>,
         limits: &Limits,
     ) -> Result<(u64, Vec<u8>), Error> {
-        let newest = self.published_root()?;
         let Some(new_root) = new_root else {
-            return newest.ok_or_else(|| Error::Missing {
-                path: self.metadata_dir().join("1.root.json"),
-                reason: "no root: initialise the repository first".to_owned(),
-            });
+            return self.newest_root();
         };
+        let newest = self.published_root()?;
         let name = new_root.file_name();
         if let Some((version, bytes)) = &newest {
             // Already written, byte for byte, by a publish stopped before it finished: go
