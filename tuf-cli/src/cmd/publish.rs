@@ -91,8 +91,9 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     root::forget_if_published(&repo, ui)?;
     refuse_unsigned_staged(&repo, now)?;
     let online = load_online(&args.online_key, &args.passphrase)?;
-    // The published root is read once (counting up from 1.root.json, never listing
-    // `metadata/`, which holds every bin): with nothing staged, here.
+    // With nothing staged, the published root is read here (counting up from
+    // 1.root.json, never listing `metadata/`, which holds every bin) for the checks and
+    // messages below; the engine reads and verifies it again (a ~1 KB file).
     let root_staged = repo.staged(RoleType::Root).exists();
     let trusted = if root_staged {
         None
