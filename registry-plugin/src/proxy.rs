@@ -1,10 +1,14 @@
 //! The verifying sparse-registry server that cargo talks to.
 //!
-//! Routes (all `GET`):
+//! Every path starts with the pin's [`Mount`], `/{registry}/{pin}/`: cargo names its
+//! caches after the replacement URL, so that URL is one per registry and per pin (see
+//! [`crate::state::PinId`]). A request under any other prefix is refused (not a 404,
+//! which cargo would take for an authenticated "no such crate"). Under the mount, routes
+//! (all `GET`):
 //!
-//! * `/config.json` — upstream `config.json` after it matched its signed entry, with `dl`
-//!   pointing back at this proxy.
-//! * `/dl/{crate}/{version}/download` — the upstream `.crate`, read whole (up to
+//! * `config.json` — upstream `config.json` after it matched its signed entry, with `dl`
+//!   pointing back at this proxy, under the mount.
+//! * `dl/{crate}/{version}/download` — the upstream `.crate`, read whole (up to
 //!   [`ProxySettings::max_crate_bytes`]) and sent only if its SHA-256 equals the `cksum` of
 //!   the verified index line for that version.
 //! * any other path — an index file by sparse path, sent only if it matched its signed
@@ -39,7 +43,7 @@ use hyper_util::rt::TokioIo;
 use tuf_core::index::{parse_index_file, CrateName, IndexLimits, IndexLine};
 
 use crate::fetch::{FetchError, Fetched, Fetcher};
-use crate::state::write_atomic;
+use crate::state::{write_atomic, Mount};
 use crate::verifier::{ExpectedFile, Verifier, VerifyError};
 
 /// The status of every refusal: a 4xx cargo shows the body of and does not retry.
@@ -48,6 +52,8 @@ pub const REFUSAL_STATUS: StatusCode = StatusCode::FORBIDDEN;
 /// How the proxy reaches the registry, and its caps.
 #[derive(Debug, Clone)]
 pub struct ProxySettings {
+    /// The pin served, and where: requests outside `/{registry}/{pin}/` are refused.
+    pub mount: Mount,
     /// Upstream sparse index base URL (`https://.../`, no `sparse+`), ending in `/`.
     pub upstream_index: String,
     /// Largest `.crate` accepted: cargo's own cap on a `.crate` body is 50 MiB
@@ -148,13 +154,15 @@ impl Refusal {
 }
 
 impl Proxy {
-    /// A proxy whose own address is `public_base` (`http://127.0.0.1:PORT/`).
+    /// A proxy listening on `origin` (`http://127.0.0.1:PORT`, no trailing `/`), serving
+    /// `settings.mount` at [`Proxy::public_url`].
     pub fn new(
         verifier: Arc<dyn Verifier>,
         fetcher: Fetcher,
         settings: ProxySettings,
-        public_base: String,
+        origin: &str,
     ) -> Self {
+        let public_base = format!("{origin}{}", settings.mount.path());
         Self {
             verifier,
             fetcher,
@@ -163,6 +171,11 @@ impl Proxy {
             config: Mutex::new(None),
             index_memo: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The URL cargo is to use for the pinned registry: `{origin}/{registry}/{pin}/`.
+    pub fn public_url(&self) -> &str {
+        &self.public_base
     }
 
     /// The verified lines of `name`'s index file, as the proxy would serve it;
@@ -252,12 +265,11 @@ impl Proxy {
 
     /// Answer one request (blocking: verification and upstream fetches happen here).
     fn respond(&self, path: &str, if_none_match: Option<&str>) -> Reply {
-        let result = if path == "/config.json" {
-            self.serve_config()
-        } else if let Some(rest) = path.strip_prefix("/dl/") {
-            self.serve_crate(rest)
-        } else {
-            self.serve_index(path.trim_start_matches('/'), if_none_match)
+        let result = match Mount::split(path) {
+            Some((registry, pin, rest)) if self.settings.mount.is(registry, pin) => {
+                self.route(rest, if_none_match)
+            }
+            _ => Err(self.outside_mount(path)),
         };
         match result {
             Ok(reply) => {
@@ -274,6 +286,37 @@ impl Proxy {
                 text_reply(refusal.status, text)
             }
         }
+    }
+
+    /// A request under this proxy's mount; `rest` is the path after it.
+    fn route(&self, rest: &str, if_none_match: Option<&str>) -> Result<Reply, Refusal> {
+        if rest == "config.json" {
+            self.serve_config()
+        } else if let Some(download) = rest.strip_prefix("dl/") {
+            self.serve_crate(download)
+        } else {
+            self.serve_index(rest, if_none_match)
+        }
+    }
+
+    /// A request outside the mount: for another registry, an earlier pin of this one
+    /// (replaced by `cargo tuf init --force`), or a URL without the prefix.
+    fn outside_mount(&self, path: &str) -> Refusal {
+        let mount = &self.settings.mount;
+        Refusal::new(
+            format!("`{path}`"),
+            "registry prefix",
+            format!(
+                "this proxy serves registry `{}` (pin {}) under {} only",
+                mount.registry,
+                mount.pin.as_str(),
+                mount.path()
+            ),
+        )
+        .advice(
+            "give cargo the URL `cargo tuf run` passes or `cargo tuf proxy` prints; a pin \
+             replaced with `cargo tuf init --force` has a new URL",
+        )
     }
 
     fn serve_config(&self) -> Result<Reply, Refusal> {
@@ -335,9 +378,9 @@ impl Proxy {
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(Refusal::new(
-                format!("the download `/dl/{rest}`"),
+                format!("the download `dl/{rest}`"),
                 "download path",
-                "expected /dl/{crate}/{version}/download",
+                "expected dl/{crate}/{version}/download under the registry prefix",
             ));
         };
         let subject = format!("the download of `{crate_part}` version `{version_part}`");

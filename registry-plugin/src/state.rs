@@ -4,7 +4,7 @@
 //!
 //! | path | what |
 //! |---|---|
-//! | `registry.json` | [`PinnedRegistry`]: name, index URL, metadata URL, proxy port |
+//! | `registry.json` | [`PinnedRegistry`]: name, index URL, metadata URL, proxy port, pin id |
 //! | `metadata/` | `tuf-client`'s metadata store: `root.json` (the trusted root: the file given to `init`, replaced on each verified rotation), the last verified `timestamp.json`, `snapshot.json`, `targets.json` and bins; and `checked.json` (when the timestamp was last checked online) |
 //! | `index/` | index files that passed verification, by sparse path (for offline use and `cargo tuf verify`) |
 //!
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub const CRATES_IO: &str = "crates-io";
 
 /// A registry name as cargo accepts it in `[registries]`: ASCII letters, digits, `-`, `_`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RegistryName(String);
 
@@ -71,6 +71,111 @@ impl std::fmt::Display for RegistryName {
     }
 }
 
+/// One pin of a registry: a random token, new for every `cargo tuf init` that starts a
+/// chain of trust (a first pin, or `--force`), kept while the pin is unchanged.
+///
+/// It is a path segment of the proxy's URL ([`PinnedRegistry::mount`]), because cargo
+/// names its caches (`registry/{index,cache,src}/<host>-<hash of URL>`) after the URL and
+/// trusts what is in them: a `.crate` in `registry/cache` is not hashed again, a source
+/// tree with `.cargo-ok` is not unpacked again. A new pin must therefore be a new URL, so
+/// nothing cargo kept under an earlier chain of trust is used under this one.
+///
+/// Random rather than a counter: a counter starts again at 1 when the pin directory is
+/// removed and the registry pinned anew (or `$CARGO_HOME/tuf` is restored from a CI
+/// cache), and would bring back a URL whose cargo caches were filled under another
+/// chain of trust; 64 random bits do not repeat, and need no state beyond the pin file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PinId(String);
+
+impl PinId {
+    /// The id of pins written before ids existed (`registry.json` without `pin`). Never
+    /// a random id (those are 16 characters), so such a pin gets a URL of its own, apart
+    /// from the caches of the port-only URLs earlier versions used.
+    pub const LEGACY: &'static str = "0";
+
+    /// A new random id: 16 lowercase hex digits (64 bits from the OS generator).
+    pub fn random() -> anyhow::Result<Self> {
+        let mut bytes = [0u8; 8];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+            .map_err(|_| anyhow::anyhow!("the operating system's random generator failed"))?;
+        Ok(Self(hex::encode(bytes)))
+    }
+
+    /// Check and wrap `id`: 1 to 64 lowercase ASCII letters or digits, so it is one URL
+    /// path segment as it stands.
+    pub fn parse(id: &str) -> anyhow::Result<Self> {
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+        if !ok {
+            bail!("pin id {id:?} must be 1 to 64 lowercase ASCII letters or digits");
+        }
+        Ok(Self(id.to_owned()))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for PinId {
+    fn default() -> Self {
+        Self(Self::LEGACY.to_owned())
+    }
+}
+
+impl TryFrom<String> for PinId {
+    type Error = anyhow::Error;
+    fn try_from(s: String) -> anyhow::Result<Self> {
+        Self::parse(&s)
+    }
+}
+
+impl From<PinId> for String {
+    fn from(id: PinId) -> String {
+        id.0
+    }
+}
+
+/// Where the proxy serves one pinned registry: under `/{registry}/{pin}/`.
+///
+/// The replacement URL cargo is given is `http://127.0.0.1:PORT/{registry}/{pin}/`, so it
+/// differs between registries (even on one port) and between pins of one registry, and
+/// cargo's caches with it. The proxy routes a request on the first two segments of its
+/// path ([`Mount::split`]); one proxy serving several pinned registries would route on
+/// the same key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mount {
+    /// The registry.
+    pub registry: RegistryName,
+    /// Its pin.
+    pub pin: PinId,
+}
+
+impl Mount {
+    /// `/{registry}/{pin}/`.
+    pub fn path(&self) -> String {
+        format!("/{}/{}/", self.registry, self.pin.as_str())
+    }
+
+    /// Whether `registry` and `pin` (as [`Mount::split`] found them) name this mount.
+    pub fn is(&self, registry: &str, pin: &str) -> bool {
+        self.registry.as_str() == registry && self.pin.as_str() == pin
+    }
+
+    /// Split a request path `/{registry}/{pin}/{rest}` into its mount segments and the
+    /// rest; `None` when it has fewer than two segments before a `/`.
+    pub fn split(path: &str) -> Option<(&str, &str, &str)> {
+        let (registry, after) = path.strip_prefix('/')?.split_once('/')?;
+        let (pin, rest) = after.split_once('/')?;
+        Some((registry, pin, rest))
+    }
+}
+
 /// A registry's pinned trust settings (`registry.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PinnedRegistry {
@@ -85,9 +190,27 @@ pub struct PinnedRegistry {
     /// its caches by the replacement URL, port included, so a fixed port keeps them warm.
     #[serde(default)]
     pub port: u16,
+    /// This pin's id, part of the proxy's URL (see [`PinId`]); [`PinId::LEGACY`] for pin
+    /// files written before it existed.
+    #[serde(default)]
+    pub pin: PinId,
 }
 
 impl PinnedRegistry {
+    /// Where the proxy serves this pin.
+    pub fn mount(&self) -> Mount {
+        Mount {
+            registry: self.name.clone(),
+            pin: self.pin.clone(),
+        }
+    }
+
+    /// The proxy's URL for this pin when it listens on `origin` (`http://127.0.0.1:PORT`,
+    /// no trailing `/`): `{origin}/{registry}/{pin}/`.
+    pub fn proxy_url(&self, origin: &str) -> String {
+        format!("{origin}{}", self.mount().path())
+    }
+
     /// The URL the proxy fetches index files from: `index_url` without `sparse+`.
     pub fn upstream_index_url(&self) -> &str {
         self.index_url
@@ -272,6 +395,44 @@ mod tests {
             "https://m.example/tuf/"
         );
         assert!(normalise_base_url("file:///x").is_err());
+    }
+
+    #[test]
+    fn pin_ids_and_mounts() {
+        let a = PinId::random().unwrap();
+        let b = PinId::random().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 16);
+        PinId::parse(a.as_str()).unwrap();
+        for bad in ["", "A", "a/b", "..", "a b", &"a".repeat(65)] {
+            assert!(PinId::parse(bad).is_err(), "{bad:?}");
+        }
+        // A pin file from before pin ids loads, with the legacy id.
+        let old: PinnedRegistry = serde_json::from_str(
+            r#"{"name":"crates-io","index_url":"sparse+https://index.crates.io/","metadata_url":"https://m/","port":23157}"#,
+        )
+        .unwrap();
+        assert_eq!(old.pin.as_str(), PinId::LEGACY);
+        assert_eq!(
+            old.proxy_url("http://127.0.0.1:23157"),
+            "http://127.0.0.1:23157/crates-io/0/"
+        );
+        let bad: Result<PinnedRegistry, _> = serde_json::from_str(
+            r#"{"name":"x","index_url":"sparse+https://i/","metadata_url":"https://m/","pin":"../x"}"#,
+        );
+        assert!(bad.is_err());
+
+        let mount = old.mount();
+        assert_eq!(mount.path(), "/crates-io/0/");
+        assert_eq!(
+            Mount::split("/crates-io/0/se/rd/serde"),
+            Some(("crates-io", "0", "se/rd/serde"))
+        );
+        assert!(mount.is("crates-io", "0"));
+        assert!(!mount.is("crates-io", "1"));
+        assert_eq!(Mount::split("/crates-io/0"), None);
+        assert_eq!(Mount::split("/config.json"), None);
+        assert_eq!(Mount::split("config.json"), None);
     }
 
     #[test]

@@ -8,8 +8,8 @@ use tuf_core::metadata::{RoleType, SignedMetadata};
 use tuf_core::{verify, Limits};
 
 use crate::state::{
-    cargo_home, normalise_base_url, normalise_index_url, write_atomic, PinnedRegistry, RegistryDir,
-    RegistryName,
+    cargo_home, normalise_base_url, normalise_index_url, pinned_registries, write_atomic, PinId,
+    PinnedRegistry, RegistryDir, RegistryName,
 };
 
 /// Pin a registry: its name, sparse index URL, TUF metadata URL and trusted root.
@@ -29,10 +29,13 @@ pub struct Args {
     #[arg(long)]
     pub root: PathBuf,
     /// Loopback port for `cargo tuf run`'s proxy; 0 picks a free port each run (cargo then
-    /// cannot reuse its caches between runs). Default: a fixed port derived from the name.
+    /// cannot reuse its caches between runs). A port another pinned registry uses is
+    /// refused. Default: the port this registry is pinned on already, else a fixed port
+    /// derived from the name (the next one up if another pinned registry has it).
     #[arg(long)]
     pub port: Option<u16>,
-    /// Replace an existing pin of this registry.
+    /// Replace an existing pin of this registry. The new pin gets a new proxy URL, so
+    /// nothing cargo cached under the old one is used.
     #[arg(long)]
     pub force: bool,
 }
@@ -56,24 +59,38 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
     let home = cargo_home()?;
     let dir = RegistryDir::new(&home, &name);
-    let pinned = PinnedRegistry {
-        port: args.port.unwrap_or_else(|| default_port(&name)),
+    dir.migrate_legacy_root()
+        .with_context(|| format!("while moving the trusted root in {}", dir.path().display()))?;
+    let existing = if dir.registry_file().exists() {
+        Some(dir.load()?)
+    } else {
+        None
+    };
+    let others = other_pins(&home, &name)?;
+    let port = choose_port(&name, args.port, existing.as_ref(), &others)?;
+    let mut pinned = PinnedRegistry {
+        port: port.port,
         name,
         index_url,
         metadata_url,
+        pin: PinId::default(),
     };
-    dir.migrate_legacy_root()
-        .with_context(|| format!("while moving the trusted root in {}", dir.path().display()))?;
-    if dir.registry_file().exists() && !args.force {
-        let existing = dir.load()?;
-        if existing != pinned || fs::read(dir.root_file()).ok().as_deref() != Some(&root_bytes[..])
-        {
-            bail!(
-                "registry `{}` is already pinned in {}; pass --force to replace the pin",
-                pinned.name,
-                dir.path().display()
-            );
+    match &existing {
+        Some(existing) if !args.force => {
+            // The same pin again keeps its id: the same URL, cargo's caches stay warm.
+            pinned.pin = existing.pin.clone();
+            if *existing != pinned
+                || fs::read(dir.root_file()).ok().as_deref() != Some(&root_bytes[..])
+            {
+                bail!(
+                    "registry `{}` is already pinned in {}; pass --force to replace the pin",
+                    pinned.name,
+                    dir.path().display()
+                );
+            }
         }
+        // A new chain of trust: a new URL (see `PinId`).
+        _ => pinned.pin = PinId::random()?,
     }
     // A new pin starts a new chain of trust: drop metadata verified under the old one.
     let metadata_dir = dir.metadata_dir();
@@ -105,15 +122,183 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if root.expires.is_expired_at(chrono::Utc::now()) {
         println!("  warning:  this root has expired; a newer one must be published for updates to verify");
     }
-    println!("  proxy:    127.0.0.1:{}", pinned.port);
+    if let Some((derived, holder)) = &port.moved_from {
+        println!(
+            "  note:     port {derived}, derived from the name, is pinned for `{holder}`; \
+             using {} instead",
+            pinned.port
+        );
+    }
+    let origin = if pinned.port == 0 {
+        "http://127.0.0.1:<a free port each run>".to_owned()
+    } else {
+        format!("http://127.0.0.1:{}", pinned.port)
+    };
+    println!("  proxy:    {}", pinned.proxy_url(&origin));
     println!("Now build through it: cargo tuf run -- build");
     Ok(())
 }
 
+/// The lowest port [`default_port`] gives.
+const DERIVED_PORTS_START: u16 = 21000;
+/// How many ports [`default_port`] chooses from.
+const DERIVED_PORTS: u16 = 9000;
+
 /// A fixed port per registry name in 21000..=29999: outside the ephemeral ranges of
 /// Linux (32768+), macOS and Windows (49152+), so it is rarely taken.
-fn default_port(name: &RegistryName) -> u16 {
+pub fn default_port(name: &RegistryName) -> u16 {
     let digest = tuf_core::hash::sha256(name.as_str().as_bytes());
     let n = u16::from_be_bytes([digest[0], digest[1]]);
-    21000 + n % 9000
+    DERIVED_PORTS_START + n % DERIVED_PORTS
+}
+
+/// The port a pin gets, and, when the derived port was taken, that port and who has it.
+#[derive(Debug, PartialEq, Eq)]
+struct PortChoice {
+    port: u16,
+    moved_from: Option<(u16, RegistryName)>,
+}
+
+/// The fixed ports of the other pinned registries (`0`, a free port each run, is
+/// nobody's). A pin file that does not load is reported and left out: it cannot be used
+/// by `cargo tuf run` either.
+fn other_pins(
+    home: &std::path::Path,
+    name: &RegistryName,
+) -> anyhow::Result<Vec<(RegistryName, u16)>> {
+    let mut others = Vec::new();
+    for other in pinned_registries(home)? {
+        if other == *name {
+            continue;
+        }
+        match RegistryDir::new(home, &other).load() {
+            Ok(pinned) if pinned.port != 0 => others.push((other, pinned.port)),
+            Ok(_) => {}
+            Err(e) => eprintln!("cargo-tuf: warning: ignoring the pin of `{other}`: {e:#}"),
+        }
+    }
+    Ok(others)
+}
+
+/// Choose the pin's port. Two pins on one port are refused even though their URLs
+/// differ (see `PinId`): their proxies could not run at once, and `cargo tuf run` would
+/// then fall back to a free port and cold caches. So:
+///
+/// * an explicit `--port` another pin has is refused, naming that pin;
+/// * without `--port`, the port this registry is pinned on already is kept unless
+///   another pin has taken it since; else the port derived from the name, or, when
+///   another pin has that one, the next derived port up that nobody has. Moving on is
+///   friendlier than refusing: the user did not choose the port, and the next one is
+///   as fixed (it is stored in the pin) and as far from the ephemeral ranges.
+fn choose_port(
+    name: &RegistryName,
+    explicit: Option<u16>,
+    existing: Option<&PinnedRegistry>,
+    others: &[(RegistryName, u16)],
+) -> anyhow::Result<PortChoice> {
+    let holder = |port: u16| others.iter().find(|(_, p)| *p == port).map(|(n, _)| n);
+    let derived = default_port(name);
+    // INVARIANT: `derived` is in DERIVED_PORTS_START..DERIVED_PORTS_START + DERIVED_PORTS
+    // (`default_port`), so `derived - START + step` < 2 * DERIVED_PORTS and the result is
+    // at most 29999: no overflow.
+    let free_derived = || {
+        (0..DERIVED_PORTS)
+            .map(|step| {
+                DERIVED_PORTS_START + (derived - DERIVED_PORTS_START + step) % DERIVED_PORTS
+            })
+            .find(|port| holder(*port).is_none())
+    };
+    match explicit {
+        Some(0) => Ok(PortChoice {
+            port: 0,
+            moved_from: None,
+        }),
+        Some(port) => match holder(port) {
+            None => Ok(PortChoice {
+                port,
+                moved_from: None,
+            }),
+            Some(other) => {
+                let suggestion =
+                    free_derived().map_or_else(String::new, |free| format!("--port {free}, or "));
+                bail!(
+                    "port {port} is already pinned for registry `{other}`; two pinned \
+                     registries cannot share a proxy port: choose another with \
+                     {suggestion}--port 0 for a free port each run"
+                )
+            }
+        },
+        None => {
+            if let Some(existing) = existing.filter(|e| holder(e.port).is_none()) {
+                return Ok(PortChoice {
+                    port: existing.port,
+                    moved_from: None,
+                });
+            }
+            let port = free_derived().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "every port from {DERIVED_PORTS_START} on is pinned for another registry; \
+                     choose one with --port"
+                )
+            })?;
+            let moved_from = holder(derived).map(|other| (derived, other.clone()));
+            Ok(PortChoice { port, moved_from })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> RegistryName {
+        RegistryName::parse(s).unwrap()
+    }
+
+    #[test]
+    fn ports_are_derived_moved_on_kept_or_refused() {
+        let crates_io = default_port(&name("crates-io"));
+        // The collision the issue found.
+        assert_eq!(default_port(&name("company4019")), crates_io);
+        let others = vec![(name("crates-io"), crates_io)];
+        let choice = choose_port(&name("company4019"), None, None, &others).unwrap();
+        assert_eq!(choice.port, crates_io + 1);
+        assert_eq!(choice.moved_from, Some((crates_io, name("crates-io"))));
+        // Wrapping at the top of the range.
+        let top = vec![(name("a"), 29999), (name("b"), 21000)];
+        let mut at_top = name("x");
+        for i in 0.. {
+            at_top = name(&format!("r{i}"));
+            if default_port(&at_top) == 29999 {
+                break;
+            }
+        }
+        assert_eq!(choose_port(&at_top, None, None, &top).unwrap().port, 21001);
+
+        let err = choose_port(&name("third"), Some(crates_io), None, &others).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("`crates-io`") && message.contains("--port"),
+            "{message}"
+        );
+        assert_eq!(
+            choose_port(&name("third"), Some(0), None, &others)
+                .unwrap()
+                .port,
+            0
+        );
+
+        let mut pinned = PinnedRegistry {
+            name: name("company4019"),
+            index_url: "sparse+https://i/".into(),
+            metadata_url: "https://m/".into(),
+            port: 30000,
+            pin: PinId::default(),
+        };
+        let kept = choose_port(&pinned.name, None, Some(&pinned), &others).unwrap();
+        assert_eq!(kept.port, 30000);
+        pinned.port = crates_io;
+        let moved = choose_port(&pinned.name, None, Some(&pinned), &others).unwrap();
+        assert_eq!(moved.port, crates_io + 1);
+    }
 }

@@ -88,6 +88,7 @@ impl VerifyArgs {
     /// Proxy settings for `opened`.
     pub fn proxy_settings(&self, opened: &Opened) -> ProxySettings {
         ProxySettings {
+            mount: opened.pinned.mount(),
             upstream_index: opened.pinned.upstream_index_url().to_owned(),
             max_crate_bytes: self.max_crate_bytes,
             index_limits: IndexLimits::default(),
@@ -101,6 +102,8 @@ impl VerifyArgs {
 
 /// The `--config` arguments that make cargo use the proxy at `proxy_url` in place of
 /// `pinned`'s registry (source replacement; nothing in the user's files changes).
+/// `proxy_url` is the pin's own URL ([`PinnedRegistry::proxy_url`],
+/// `http://127.0.0.1:PORT/{registry}/{pin}/`): cargo keys its caches by it.
 ///
 /// They also set `http.multiplexing = false`, without which cargo sends the proxy one
 /// request at a time. With multiplexing on (cargo's default), cargo asks curl for HTTP/2
@@ -152,21 +155,24 @@ mod tests {
             index_url: "sparse+https://index.crates.io/".into(),
             metadata_url: "https://m/".into(),
             port: 0,
+            pin: crate::state::PinId::parse("0123456789abcdef").unwrap(),
         };
+        let url = pinned.proxy_url("http://127.0.0.1:9");
+        assert_eq!(url, "http://127.0.0.1:9/crates-io/0123456789abcdef/");
         assert_eq!(
-            source_replacement_args(&pinned, "http://127.0.0.1:9/"),
+            source_replacement_args(&pinned, &url),
             [
                 "--config",
                 "source.crates-io.replace-with=\"cargo-tuf\"",
                 "--config",
-                "source.cargo-tuf.registry=\"sparse+http://127.0.0.1:9/\"",
+                "source.cargo-tuf.registry=\"sparse+http://127.0.0.1:9/crates-io/0123456789abcdef/\"",
                 "--config",
                 "http.multiplexing=false"
             ]
         );
         pinned.name = RegistryName::parse("private").unwrap();
         pinned.index_url = "sparse+https://reg.example/index/".into();
-        let args = source_replacement_args(&pinned, "http://127.0.0.1:9/");
+        let args = source_replacement_args(&pinned, &url);
         assert_eq!(
             args[1],
             "source.cargo-tuf-upstream.registry=\"sparse+https://reg.example/index/\""

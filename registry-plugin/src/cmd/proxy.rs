@@ -27,13 +27,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .with_context(|| format!("while binding {}", args.listen))?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
-    let proxy_url = format!("http://{address}/");
     let proxy = Arc::new(Proxy::new(
         opened.verifier.clone(),
         opened.fetcher.clone(),
         settings,
-        proxy_url.clone(),
+        &format!("http://{address}"),
     ));
+    let proxy_url = proxy.public_url().to_owned();
     println!(
         "cargo-tuf: verifying proxy for `{}` on {proxy_url}",
         opened.pinned.name

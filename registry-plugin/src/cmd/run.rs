@@ -53,13 +53,13 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     };
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
-    let proxy_url = format!("http://{address}/");
     let proxy = Arc::new(Proxy::new(
         opened.verifier.clone(),
         opened.fetcher.clone(),
         settings,
-        proxy_url.clone(),
+        &format!("http://{address}"),
     ));
+    let proxy_url = proxy.public_url().to_owned();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

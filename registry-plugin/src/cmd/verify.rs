@@ -71,7 +71,8 @@ pub fn run(args: &Args) -> anyhow::Result<usize> {
         opened.verifier.clone(),
         opened.fetcher.clone(),
         settings,
-        String::new(),
+        // Never served: only `signed_index_lines` is used.
+        "",
     );
 
     let mut problems = Vec::new();

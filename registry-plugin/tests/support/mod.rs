@@ -70,6 +70,16 @@ pub fn clean_command(program: impl AsRef<std::ffi::OsStr>, home: &Path, target: 
 /// Package crates `(name, version)` with real `cargo package`, in one workspace (so the
 /// names must differ). Each crate's lib has `pub fn hello() -> &'static str` naming it.
 pub fn package_crates(work: &Path, crates: &[(&str, &str)]) -> Vec<Packaged> {
+    package_crates_saying(work, crates, |name, vers| format!("{name} {vers}"))
+}
+
+/// [`package_crates`], with `hello()` returning `says(name, version)`: the same name and
+/// version with other content (a crate an attacker would plant).
+pub fn package_crates_saying(
+    work: &Path,
+    crates: &[(&str, &str)],
+    says: impl Fn(&str, &str) -> String,
+) -> Vec<Packaged> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let ws = work.join(format!(
         "ws{}",
@@ -98,7 +108,10 @@ pub fn package_crates(work: &Path, crates: &[(&str, &str)]) -> Vec<Packaged> {
         .unwrap();
         std::fs::write(
             dir.join("src/lib.rs"),
-            format!("pub fn hello() -> &'static str {{ \"{name} {vers}\" }}\n"),
+            format!(
+                "pub fn hello() -> &'static str {{ {:?} }}\n",
+                says(name, vers)
+            ),
         )
         .unwrap();
     }
