@@ -9,7 +9,9 @@
 //!   `cargo build` of hundreds of crates costs one timestamp fetch; after each refresh
 //!   `metadata/checked.json` records when the timestamp was last verified online.
 //! * **Offline**: [`Updater::load_local`] (the same checks on the stored metadata, no
-//!   request), allowed only while `checked.json` is within the staleness bound.
+//!   request), allowed only while `checked.json` is within the staleness bound; the
+//!   bound is checked again on every lookup, so a long-running offline proxy stops
+//!   answering when it passes.
 //! * **Lookups**: [`Updater::lookup_target`] (§5.6.7) from many proxy threads at once;
 //!   a hashed bin is fetched once per snapshot version (stored, then taken from the
 //!   store while the snapshot still names that version) and verified once per refresh.
@@ -63,7 +65,16 @@ pub struct UpdaterVerifier {
     checked_file: PathBuf,
     /// When this process last completed a refresh (or local load). Held while one runs,
     /// so concurrent requests that find the state stale wait for that one refresh.
-    refreshed: Mutex<Option<Instant>>,
+    refreshed: Mutex<Option<Refreshed>>,
+}
+
+/// A completed refresh or local load.
+#[derive(Debug)]
+struct Refreshed {
+    at: Instant,
+    /// For a local load: the online check the stored metadata rests on, whose age every
+    /// lookup checks against the staleness bound again.
+    offline_basis: Option<Checked>,
 }
 
 /// `metadata/checked.json`: when the timestamp was last verified online.
@@ -148,11 +159,13 @@ impl UpdaterVerifier {
         })
     }
 
+    /// Load the stored metadata if the online check it rests on is within
+    /// `max_staleness`; returns that check.
     fn load_offline(
         &self,
         updater: &mut Updater<HttpFetcher>,
         max_staleness: chrono::Duration,
-    ) -> Result<(), VerifyError> {
+    ) -> Result<Checked, VerifyError> {
         let now = Utc::now();
         let checked: Checked = fs::read(&self.checked_file)
             .ok()
@@ -160,19 +173,9 @@ impl UpdaterVerifier {
             .ok_or_else(|| VerifyError::Offline {
                 reason: "no metadata has been verified online on this machine yet".to_owned(),
             })?;
-        let age = now.signed_duration_since(checked.checked_at);
-        if age > max_staleness {
-            return Err(VerifyError::Offline {
-                reason: format!(
-                    "the cached metadata was last checked online at {} ({} hours ago), \
-                     more than the bound of {} hours",
-                    checked.checked_at.to_rfc3339(),
-                    age.num_hours(),
-                    max_staleness.num_hours()
-                ),
-            });
-        }
-        updater.load_local(now).map_err(verify_error)
+        check_staleness(&checked, now, max_staleness)?;
+        updater.load_local(now).map_err(verify_error)?;
+        Ok(checked)
     }
 
     fn lookup(&self, path: &str) -> Result<Option<ExpectedFile>, VerifyError> {
@@ -189,23 +192,34 @@ impl Verifier for UpdaterVerifier {
         let mut refreshed = lock(&self.refreshed);
         match self.mode {
             Mode::Online { refresh_interval } => {
-                if refreshed.is_some_and(|t| t.elapsed() < refresh_interval) {
+                if refreshed
+                    .as_ref()
+                    .is_some_and(|r| r.at.elapsed() < refresh_interval)
+                {
                     return Ok(());
                 }
                 // Waits for lookups in flight (they hold the read lock, possibly while
                 // fetching a bin), then has the updater to itself.
                 self.refresh_online(&mut write(&self.updater))?;
+                *refreshed = Some(Refreshed {
+                    at: Instant::now(),
+                    offline_basis: None,
+                });
             }
             Mode::Offline { max_staleness } => {
-                // The staleness bound is checked when the proxy starts; afterwards every
-                // lookup re-checks expiry of what it uses (`Updater::lookup_target`).
-                if refreshed.is_some() {
-                    return Ok(());
+                // The bound on every lookup, not only the first: a long-running offline
+                // proxy must stop when it passes. (The expiry of every role a lookup
+                // uses, the root's included, `Updater::lookup_target` checks.)
+                if let Some(basis) = refreshed.as_ref().and_then(|r| r.offline_basis.as_ref()) {
+                    return check_staleness(basis, Utc::now(), max_staleness);
                 }
-                self.load_offline(&mut write(&self.updater), max_staleness)?;
+                let basis = self.load_offline(&mut write(&self.updater), max_staleness)?;
+                *refreshed = Some(Refreshed {
+                    at: Instant::now(),
+                    offline_basis: Some(basis),
+                });
             }
         }
-        *refreshed = Some(Instant::now());
         Ok(())
     }
 
@@ -220,6 +234,27 @@ impl Verifier for UpdaterVerifier {
                 reason: "config.json is not a signed target".to_owned(),
             })
     }
+}
+
+/// Whether metadata last checked online at `checked` may still be used offline at `now`.
+fn check_staleness(
+    checked: &Checked,
+    now: DateTime<Utc>,
+    max_staleness: chrono::Duration,
+) -> Result<(), VerifyError> {
+    let age = now.signed_duration_since(checked.checked_at);
+    if age > max_staleness {
+        return Err(VerifyError::Offline {
+            reason: format!(
+                "the cached metadata was last checked online at {} ({} hours ago), \
+                 more than the bound of {} hours",
+                checked.checked_at.to_rfc3339(),
+                age.num_hours(),
+                max_staleness.num_hours()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// What the proxy checks a file against: its signed length and SHA-256 (a registry

@@ -249,6 +249,45 @@ fn offline_answers_from_the_store_without_requests() {
 }
 
 #[test]
+fn an_offline_verifier_stops_answering_when_the_staleness_bound_passes() {
+    // A long-running `cargo tuf proxy --offline`: the bound is checked on every lookup,
+    // not only on the first.
+    let (_work, registry, user) = setup();
+    let online = open(&user, &registry, Duration::from_secs(300));
+    online.index_entry(&name("alpha")).unwrap().unwrap();
+    // The last online check was 1 hour minus 3 seconds ago; the bound is 1 hour.
+    let checked_file = dir(&user).metadata_dir().join("checked.json");
+    let mut checked: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&checked_file).unwrap()).unwrap();
+    let almost_an_hour_ago =
+        chrono::Utc::now() - chrono::Duration::hours(1) + chrono::Duration::seconds(3);
+    checked["checked_at"] = serde_json::Value::String(almost_an_hour_ago.to_rfc3339());
+    std::fs::write(&checked_file, serde_json::to_vec(&checked).unwrap()).unwrap();
+    let offline = UpdaterVerifier::open(
+        &dir(&user),
+        &registry.metadata_url(),
+        Mode::Offline {
+            max_staleness: chrono::Duration::hours(1),
+        },
+        Limits::default(),
+    )
+    .unwrap();
+    registry.server.reset_counts();
+    assert!(offline.index_entry(&name("alpha")).unwrap().is_some());
+
+    std::thread::sleep(Duration::from_secs(4));
+    let error = offline.index_entry(&name("alpha")).unwrap_err();
+    assert_eq!(error.code(), "offline", "{error}");
+    assert!(
+        error.to_string().contains("more than the bound of 1 hours"),
+        "{error}"
+    );
+    let error = offline.config_entry().unwrap_err();
+    assert_eq!(error.code(), "offline", "{error}");
+    assert_eq!(registry.server.count_prefix(""), 0);
+}
+
+#[test]
 fn a_root_pinned_beside_registry_json_is_moved_into_the_metadata_store() {
     let (_work, registry, user) = setup();
     let legacy = dir(&user).path().join("root.json");

@@ -216,10 +216,10 @@ impl<F: Fetcher> Updater<F> {
     /// unless the state came from [`Updater::load_local`]). `Ok(None)`: no trusted role
     /// lists it, an authenticated absence.
     ///
-    /// The state may be older than `now`: before answering, the timestamp, snapshot and
-    /// top-level targets, and every role the delegation search read (for a found target
+    /// The state may be older than `now`: before answering, the root, timestamp, snapshot
+    /// and top-level targets, and every role the delegation search read (for a found target
     /// and for an absence alike, e.g. the bin that would list the path), are checked
-    /// again not to have expired at `now` (§5.4.4, §5.5.6, §5.6.5), so a long-lived
+    /// again not to have expired at `now` (§5.3.10, §5.4.4, §5.5.6, §5.6.5), so a long-lived
     /// updater never answers from expired metadata, "no such target" included. Fails with [`ClientError::Config`]
     /// when no refresh or local load has succeeded.
     pub fn lookup_target(
@@ -633,8 +633,11 @@ fn is_trusted_via(state: &TrustedState, delegator: &str, role: &str) -> bool {
     }
 }
 
-/// §5.4.4, §5.5.6, §5.6.5 again at `now`, for a state verified earlier.
+/// §5.3.10, §5.4.4, §5.5.6, §5.6.5 again at `now`, for a state verified earlier.
 fn check_top_level_unexpired(state: &TrustedState, now: DateTime<Utc>) -> Result<(), Error> {
+    // The root's expiry was checked when the chain ended (§5.3.10); a root that expires
+    // before the timestamp must stop the answers too.
+    check_expiry("root", state.root(), now)?;
     if let Some(timestamp) = state.timestamp() {
         check_expiry("timestamp", timestamp, now)?;
     }

@@ -779,6 +779,47 @@ fn lookups_recheck_expiry_at_their_now() {
 }
 
 #[test]
+fn lookups_recheck_the_roots_expiry_at_their_now() {
+    // A root that expires before the timestamp (12 hours against a day): an updater
+    // verified before then must not go on answering after it (§5.3.10), online or from
+    // the store.
+    let (server, mut repo, client) = bins_setup(&["al/ph/alpha"]);
+    let twelve_hours = now() + chrono::Duration::hours(12);
+    repo.root_expires = tuf_core::metadata::Expires::from_time(twelve_hours);
+    repo.push_root(&[]);
+    repo.publish(&server);
+    let eighteen_hours = now() + chrono::Duration::hours(18);
+    let root_expired = |err: &ClientError| matches!(err, ClientError::Core(tuf_core::Error::Expired { role, version: 2, .. }) if role == "root");
+
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    assert!(updater
+        .lookup_target("al/ph/alpha", now())
+        .unwrap()
+        .is_some());
+    let err = updater
+        .lookup_target("al/ph/alpha", eighteen_hours)
+        .unwrap_err();
+    assert!(root_expired(&err), "{err}");
+    // An absence is not vouched for by an expired root either.
+    let err = updater
+        .lookup_target("ab/se/absent", eighteen_hours)
+        .unwrap_err();
+    assert!(root_expired(&err), "{err}");
+
+    let mut offline = client.updater(&server);
+    offline.load_local(now()).unwrap();
+    assert!(offline
+        .lookup_target("al/ph/alpha", now())
+        .unwrap()
+        .is_some());
+    let err = offline
+        .lookup_target("al/ph/alpha", eighteen_hours)
+        .unwrap_err();
+    assert!(root_expired(&err), "{err}");
+}
+
+#[test]
 fn absence_is_not_vouched_for_by_a_bin_that_expired_since_it_was_loaded() {
     // A long-running offline proxy: the state is loaded once and lookups come later. The
     // bin an absent crate hashes to expires after 12 hours, before the timestamp (a day).
