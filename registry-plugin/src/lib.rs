@@ -10,10 +10,11 @@
 //!
 //! What reaches cargo, and what was checked first:
 //!
-//! * `config.json`: length and SHA-256 equal its signed target entry; `dl` rewritten so
-//!   downloads come back through the proxy.
-//! * an index file (`se/rd/serde`): length and SHA-256 equal its signed entry, and every
-//!   line names the crate asked for ([`tuf_core::index::parse_index_file`]). A crate with no
+//! * `config.json`: its length and every hash its signed target entry lists (a SHA-256
+//!   among them) match (TUF §5.7.3); `dl` rewritten so downloads come back through the
+//!   proxy.
+//! * an index file (`se/rd/serde`): its length and every listed hash match its signed
+//!   entry, and every line names the crate asked for ([`tuf_core::index::parse_index_file`]). A crate with no
 //!   signed entry is an authenticated "no such crate": HTTP 404.
 //! * a `.crate`: its SHA-256 equals the `cksum` of the verified index line for that version,
 //!   and it is no larger than a cap; nothing is sent before the whole file has been checked.

@@ -12,9 +12,10 @@
 //!   [`ProxySettings::max_crate_bytes`]) and sent only if its SHA-256 equals the `cksum` of
 //!   the verified index line for that version.
 //! * any other path — an index file by sparse path, sent only if it matched its signed
-//!   entry (length + SHA-256) and every line names the crate asked for. A crate with no
-//!   signed entry is `404` (cargo: "no matching package"); `If-None-Match` with the signed
-//!   SHA-256 as entity tag is answered `304` without touching the network.
+//!   entry (length and every listed hash, TUF §5.7.3) and every line names the crate
+//!   asked for. A crate with no signed entry is `404` (cargo: "no matching package");
+//!   `If-None-Match` with the signed SHA-256 as entity tag is answered `304` without
+//!   touching the network.
 //!
 //! # How a refusal reaches the user
 //!
@@ -91,7 +92,8 @@ pub struct Proxy {
 /// The verified upstream `config.json`.
 #[derive(Debug)]
 struct UpstreamConfig {
-    sha256: [u8; 32],
+    /// The signed entry it matched.
+    entry: ExpectedFile,
     /// The upstream download template (`dl`).
     dl: String,
     /// What cargo gets: the same JSON with `dl` pointing at the proxy.
@@ -101,7 +103,8 @@ struct UpstreamConfig {
 /// An index file that matched its signed entry and parsed.
 #[derive(Debug)]
 struct VerifiedIndex {
-    sha256: [u8; 32],
+    /// The signed entry it matched.
+    entry: ExpectedFile,
     bytes: Bytes,
     lines: Vec<IndexLine>,
 }
@@ -469,7 +472,7 @@ impl Proxy {
             .config_entry()
             .map_err(|e| Refusal::from_verify(subject, &e))?;
         if let Some(config) = lock(&self.config).as_ref() {
-            if config.sha256 == entry.sha256 {
+            if config.entry == entry {
                 return Ok(Arc::clone(config));
             }
         }
@@ -477,7 +480,7 @@ impl Proxy {
         let (dl, rewritten) = rewrite_config(&bytes, &self.public_base)
             .map_err(|e| Refusal::new(subject, "JSON", e))?;
         let config = Arc::new(UpstreamConfig {
-            sha256: entry.sha256,
+            entry,
             dl,
             rewritten: Bytes::from(rewritten),
         });
@@ -494,7 +497,7 @@ impl Proxy {
     ) -> Result<Arc<VerifiedIndex>, Refusal> {
         let sparse_path = name.sparse_path();
         if let Some(index) = lock(&self.index_memo).get(&sparse_path) {
-            if index.sha256 == entry.sha256 {
+            if index.entry == *entry {
                 return Ok(Arc::clone(index));
             }
         }
@@ -508,7 +511,7 @@ impl Proxy {
             )
         })?;
         let index = Arc::new(VerifiedIndex {
-            sha256: entry.sha256,
+            entry: entry.clone(),
             bytes: Bytes::from(bytes),
             lines,
         });
@@ -562,7 +565,7 @@ impl Proxy {
         entry: &ExpectedFile,
     ) -> Result<Vec<u8>, Refusal> {
         let url = format!("{}{path}", self.settings.upstream_index);
-        let bytes = match self.fetcher.get(&url, entry.length) {
+        let bytes = match self.fetcher.get(&url, entry.length()) {
             Ok(Fetched::Found(bytes)) => bytes,
             Ok(Fetched::NotFound) => {
                 return Err(Refusal::new(
@@ -586,7 +589,7 @@ impl Proxy {
         };
         entry
             .check(&bytes)
-            .map_err(|e| Refusal::new(subject, "signed length and sha256", e.to_string()))?;
+            .map_err(|e| Refusal::new(subject, "signed length and hashes", e.to_string()))?;
         Ok(bytes)
     }
 }

@@ -257,17 +257,13 @@ fn check_staleness(
     Ok(())
 }
 
-/// What the proxy checks a file against: its signed length and SHA-256 (a registry
-/// target must list a SHA-256; TUF §5.7.3 checks every listed hash, and the proxy's
-/// ETag is the SHA-256).
+/// What the proxy checks a file against: its signed length and every listed hash (TUF
+/// §5.7.3). A registry target must list a SHA-256 among them: the proxy's ETag is that
+/// hash.
 fn expected(info: &TargetInfo) -> Result<ExpectedFile, VerifyError> {
-    let sha256 = info.file.sha256().ok_or_else(|| VerifyError::Layout {
+    ExpectedFile::from_target(info.path.as_str(), &info.file).ok_or_else(|| VerifyError::Layout {
         role: info.role.clone(),
         reason: format!("target {} has no sha256 hash", info.path),
-    })?;
-    Ok(ExpectedFile {
-        length: info.file.length.get(),
-        sha256,
     })
 }
 

@@ -7,34 +7,46 @@
 use std::fmt;
 
 use tuf_core::index::CrateName;
+use tuf_core::metadata::{check_length_and_hashes, Hashes, Length, TargetFile};
 
-/// What signed metadata says a target file must be: its exact length and SHA-256.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// What signed metadata says a target file must be: its exact length and every hash its
+/// signed entry lists, a SHA-256 among them.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ExpectedFile {
-    /// Length in bytes.
-    pub length: u64,
-    /// SHA-256 of the bytes.
-    pub sha256: [u8; 32],
+    path: String,
+    length: Length,
+    hashes: Hashes,
+    /// The listed SHA-256 (also in `hashes`): the file's entity tag.
+    sha256: [u8; 32],
 }
 
 impl ExpectedFile {
-    /// Check `bytes` against the signed length and hash (TUF §5.7.3).
-    pub fn check(&self, bytes: &[u8]) -> Result<(), FileMismatch> {
-        let found_length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        if found_length != self.length {
-            return Err(FileMismatch::Length {
-                expected: self.length,
-                found: found_length,
-            });
-        }
-        let found = tuf_core::hash::sha256(bytes);
-        if found != self.sha256 {
-            return Err(FileMismatch::Sha256 {
-                expected: hex::encode(self.sha256),
-                found: hex::encode(found),
-            });
-        }
-        Ok(())
+    /// The signed entry `file` of target `path`; `None` when it lists no SHA-256, which a
+    /// registry target must (the proxy's ETag is that hash).
+    pub fn from_target(path: impl Into<String>, file: &TargetFile) -> Option<Self> {
+        Some(Self {
+            path: path.into(),
+            length: file.length,
+            hashes: file.hashes.clone(),
+            sha256: file.sha256()?,
+        })
+    }
+
+    /// The signed length in bytes.
+    pub fn length(&self) -> u64 {
+        self.length.get()
+    }
+
+    /// The signed SHA-256.
+    pub fn sha256(&self) -> [u8; 32] {
+        self.sha256
+    }
+
+    /// Check `bytes` against the signed length and every listed hash; an algorithm that
+    /// cannot be computed fails (TUF §5.7.3). The one check `tuf-client`'s
+    /// `Updater::download_target` makes too: [`check_length_and_hashes`].
+    pub fn check(&self, bytes: &[u8]) -> Result<(), tuf_core::Error> {
+        check_length_and_hashes(&self.path, bytes, Some(self.length), Some(&self.hashes))
     }
 
     /// A strong HTTP entity tag for the file: its signed SHA-256, quoted. Equal tags mean
@@ -46,34 +58,19 @@ impl ExpectedFile {
 
 impl fmt::Debug for ExpectedFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hashes: Vec<String> = self
+            .hashes
+            .iter()
+            .map(|(algorithm, digest)| format!("{algorithm}: {}", hex::encode(digest.as_bytes())))
+            .collect();
         write!(
             f,
-            "ExpectedFile {{ length: {}, sha256: {} }}",
-            self.length,
-            hex::encode(self.sha256)
+            "ExpectedFile {{ path: {}, length: {}, hashes: {{{}}} }}",
+            self.path,
+            self.length.get(),
+            hashes.join(", ")
         )
     }
-}
-
-/// How received bytes differ from their signed entry.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FileMismatch {
-    /// The length differs.
-    #[error("length is {found} bytes, signed metadata says {expected}")]
-    Length {
-        /// Signed length.
-        expected: u64,
-        /// Length received.
-        found: u64,
-    },
-    /// The SHA-256 differs.
-    #[error("sha256 is {found}, signed metadata says {expected}")]
-    Sha256 {
-        /// Signed digest, hex.
-        expected: String,
-        /// Digest of what was received, hex.
-        found: String,
-    },
 }
 
 /// Signed facts about a registry, as the proxy needs them.
@@ -229,25 +226,58 @@ mod tests {
     use super::*;
 
     #[test]
-    fn expected_file_checks_length_then_hash() {
+    fn expected_file_checks_the_length_and_every_listed_hash() {
         let bytes = b"{\"name\":\"x\"}\n";
-        let good = ExpectedFile {
-            length: 13,
-            sha256: tuf_core::hash::sha256(bytes),
-        };
+        let good = ExpectedFile::from_target("x", &TargetFile::from_bytes(bytes)).unwrap();
         good.check(bytes).unwrap();
+        assert_eq!(good.length(), 13);
         assert!(matches!(
             good.check(b"short"),
-            Err(FileMismatch::Length {
+            Err(tuf_core::Error::LengthMismatch {
                 expected: 13,
-                found: 5
+                found: 5,
+                ..
             })
         ));
         let other = b"{\"name\":\"y\"}\n";
         assert!(matches!(
             good.check(other),
-            Err(FileMismatch::Sha256 { .. })
+            Err(tuf_core::Error::HashMismatch { algorithm, .. }) if algorithm == "sha256"
         ));
         assert_eq!(good.etag().len(), 66);
+
+        // Every listed hash: a wrong SHA-512 beside the right SHA-256 fails, the right
+        // one passes; an algorithm that cannot be computed fails.
+        let mut file = TargetFile::from_bytes(bytes);
+        file.hashes.insert(
+            "sha512".into(),
+            tuf_core::metadata::HexDigest::new(vec![0; 64]),
+        );
+        let wrong = ExpectedFile::from_target("x", &file).unwrap();
+        assert!(matches!(
+            wrong.check(bytes),
+            Err(tuf_core::Error::HashMismatch { algorithm, .. }) if algorithm == "sha512"
+        ));
+        file.hashes.insert(
+            "sha512".into(),
+            tuf_core::metadata::HexDigest::new(tuf_core::hash::sha512(bytes).to_vec()),
+        );
+        ExpectedFile::from_target("x", &file)
+            .unwrap()
+            .check(bytes)
+            .unwrap();
+        file.hashes.insert(
+            "md5".into(),
+            tuf_core::metadata::HexDigest::new(vec![0; 16]),
+        );
+        let unknown = ExpectedFile::from_target("x", &file).unwrap();
+        assert!(matches!(
+            unknown.check(bytes),
+            Err(tuf_core::Error::UnsupportedHash { algorithm, .. }) if algorithm == "md5"
+        ));
+
+        // No SHA-256: not a registry target.
+        file.hashes.remove("sha256");
+        assert!(ExpectedFile::from_target("x", &file).is_none());
     }
 }

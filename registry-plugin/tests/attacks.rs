@@ -78,7 +78,7 @@ fn index_line_with_changed_cksum_is_refused() {
         &out,
         &[
             "index file of crate `alpha`",
-            "signed length and sha256 check failed",
+            "signed length and hashes check failed",
             "got 403",
         ],
     );
@@ -99,7 +99,7 @@ fn another_crates_index_file_under_this_name_is_refused() {
     let out = user.run(&["generate-lockfile"]);
     assert_refused(
         &out,
-        &["index file of crate `alpha`", "signed length and sha256"],
+        &["index file of crate `alpha`", "signed length and hashes"],
     );
     assert!(user.cached("alpha").is_empty());
 }
@@ -235,4 +235,63 @@ fn oversized_crate_is_refused_at_the_cap() {
     let out = user.cargo_tuf(&["tuf", "run", "--max-crate-bytes", "100", "--", "fetch"]);
     assert_refused(&out, &["size cap check failed", "more than 100 bytes"]);
     assert!(user.cached("alpha-0.1.0.crate").is_empty());
+}
+
+#[test]
+fn every_hash_a_signed_entry_lists_is_checked() {
+    // TUF §5.7.3: the bytes must match every hash the signed entry lists, not only its
+    // SHA-256. Here alpha's entry also lists a SHA-512 the file does not have.
+    let work = tempfile::tempdir().unwrap();
+    let (mut registry, _, user) = setup(work.path());
+    let alpha = sparse_path("alpha");
+    registry
+        .extra_hashes
+        .insert(alpha.clone(), vec![("sha512".into(), vec![0xab; 64])]);
+    registry.publish();
+
+    let out = user.run(&["generate-lockfile"]);
+    assert_refused(
+        &out,
+        &[
+            "index file of crate `alpha`",
+            "signed length and hashes check failed",
+            "sha512 is",
+            &"ab".repeat(64),
+            "got 403",
+        ],
+    );
+    assert!(user.cached("alpha").is_empty());
+    assert!(!user.project().join("Cargo.lock").exists());
+
+    // With the file's true SHA-512 listed too, it is served.
+    let sha512 = tuf_core::hash::sha512(&registry.targets[&alpha]).to_vec();
+    registry
+        .extra_hashes
+        .insert(alpha, vec![("sha512".into(), sha512)]);
+    registry.publish();
+    let out = user.run(&["generate-lockfile"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_hash_algorithm_the_proxy_cannot_compute_is_refused() {
+    // A listed hash that cannot be checked never passes (as `Updater::download_target`).
+    let work = tempfile::tempdir().unwrap();
+    let (mut registry, _, user) = setup(work.path());
+    registry
+        .extra_hashes
+        .insert("config.json".into(), vec![("md5".into(), vec![0; 16])]);
+    registry.publish();
+
+    let out = user.run(&["generate-lockfile"]);
+    assert_refused(
+        &out,
+        &[
+            "cargo-tuf refused config.json",
+            "hash algorithm \"md5\" is not supported",
+            "got 403",
+        ],
+    );
+    assert!(user.cached("config.json").is_empty());
+    assert!(user.cached("alpha").is_empty());
 }

@@ -18,8 +18,8 @@ use chrono::Utc;
 use tuf_core::crypto::{Ed25519Signer, Signer};
 use tuf_core::index::CrateName;
 use tuf_core::metadata::{
-    sign_role, Delegations, Expires, MetaFile, RoleKeys, Root, Snapshot, SuccinctRoles, TargetFile,
-    TargetPath, Targets, Threshold, Timestamp, Version,
+    sign_role, Delegations, Expires, HexDigest, MetaFile, RoleKeys, Root, Snapshot, SuccinctRoles,
+    TargetFile, TargetPath, Targets, Threshold, Timestamp, Version,
 };
 use tuf_core::repo::BinStyle;
 pub use tuf_test_support::http::Server;
@@ -200,6 +200,9 @@ pub struct Registry {
     /// How the next `publish`'s targets delegates to the bins: TAP 15 `succinct_roles`, or
     /// classic roles with `path_hash_prefixes` (the same bins, the same bin files).
     pub bin_style: BinStyle,
+    /// Hashes the next `publish` lists for a target besides its SHA-256, by target path:
+    /// `(algorithm, digest)`, whatever the bytes are.
+    pub extra_hashes: BTreeMap<String, Vec<(String, Vec<u8>)>>,
 }
 
 impl Registry {
@@ -213,6 +216,7 @@ impl Registry {
             version: 0,
             timestamp_expires_in: chrono::Duration::days(1),
             bin_style: BinStyle::Succinct,
+            extra_hashes: BTreeMap::new(),
         };
         let config = format!(
             "{{\"dl\":\"{}crates/{{crate}}/{{crate}}-{{version}}.crate\"}}",
@@ -340,10 +344,12 @@ impl Registry {
             .collect();
         for (path, bytes) in &self.targets {
             let bin = bins.get_mut(&succinct.role_for(path)).unwrap();
-            bin.targets.insert(
-                TargetPath::parse(path).unwrap(),
-                TargetFile::from_bytes(bytes),
-            );
+            let mut file = TargetFile::from_bytes(bytes);
+            for (algorithm, digest) in self.extra_hashes.get(path).into_iter().flatten() {
+                file.hashes
+                    .insert(algorithm.clone(), HexDigest::new(digest.clone()));
+            }
+            bin.targets.insert(TargetPath::parse(path).unwrap(), file);
         }
         let mut meta = BTreeMap::new();
         for (name, bin) in &bins {
