@@ -66,8 +66,9 @@ pub enum ClientError {
         role: String,
         /// The stored file.
         path: PathBuf,
-        /// Why it is unusable.
-        source: tuf_core::Error,
+        /// Why it is unusable (boxed: it is the rare case, and keeps every
+        /// `Result<_, ClientError>` small).
+        source: Box<tuf_core::Error>,
     },
 
     /// The updater was set up without something this call needs.

@@ -80,11 +80,11 @@ impl MetadataStore {
             Ok(bytes) => Ok(Some(bytes)),
             Err(CappedError::TooLarge) => Err(ClientError::UnusableStored {
                 role: role.to_owned(),
-                source: tuf_core::Error::TooLarge {
+                source: Box::new(tuf_core::Error::TooLarge {
                     role: role.to_owned(),
                     found: size.unwrap_or_else(|| max_bytes.saturating_add(1)),
                     limit: max_bytes,
-                },
+                }),
                 path,
             }),
             Err(CappedError::Io(e)) => Err(ClientError::io(&path, e)),
@@ -311,11 +311,8 @@ mod tests {
         assert!(
             matches!(
                 &err,
-                ClientError::UnusableStored {
-                    role,
-                    source: tuf_core::Error::TooLarge { found: 3, limit: 2, .. },
-                    ..
-                } if role == "timestamp"
+                ClientError::UnusableStored { role, source, .. } if role == "timestamp"
+                    && matches!(**source, tuf_core::Error::TooLarge { found: 3, limit: 2, .. })
             ),
             "{err}"
         );

@@ -474,7 +474,7 @@ impl<F: Fetcher> Updater<F> {
             source => ClientError::UnusableStored {
                 role: role.to_owned(),
                 path: self.store.path_of(role),
-                source,
+                source: Box::new(source),
             },
         }
     }
