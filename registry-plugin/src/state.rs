@@ -5,7 +5,7 @@
 //! | path | what |
 //! |---|---|
 //! | `registry.json` | [`PinnedRegistry`]: name, index URL, metadata URL, proxy port, pin id |
-//! | `metadata/` | `tuf-client`'s metadata store: `root.json` (the trusted root: the file given to `init`, replaced on each verified rotation), the last verified `timestamp.json`, `snapshot.json`, `targets.json` and bins; and `checked.json` (when the timestamp was last checked online) |
+//! | `metadata/` | `tuf-client`'s metadata store: `root.json` (the trusted root: the file given to `init`, replaced on each verified rotation), the last verified `timestamp.json`, `snapshot.json`, `targets.json` and bins (`delegated.crates-bin-*.json`); and `checked.json` (when the timestamp was last checked online) |
 //! | `index/` | index files that passed verification, by sparse path (for offline use and `cargo tuf verify`) |
 //!
 //! Every write is atomic: a temporary file in the same directory, fsync, rename.

@@ -18,10 +18,10 @@
 //!
 //! State under `$CARGO_HOME/tuf/<registry>/metadata/` (the updater's
 //! [`tuf_client::MetadataStore`], atomic writes): `root.json`, `timestamp.json`,
-//! `snapshot.json`, `targets.json`, the bins (`crates-bin-3a.json`, ...), and this
-//! module's `checked.json`. A delegated role named `checked` would share that file name;
-//! the only effect is that offline use is refused (the file no longer parses) and the
-//! role is fetched again, both fail-closed.
+//! `snapshot.json`, `targets.json`, the bins (`delegated.crates-bin-3a.json`, ...), and
+//! this module's `checked.json`. Delegated roles are stored under the `delegated.` prefix,
+//! so none (not `checked`, nor `Checked` on a case-insensitive file system) shares a
+//! file with this one.
 
 use std::fs;
 use std::io;

@@ -30,6 +30,13 @@ fn dir(user: &User) -> RegistryDir {
     RegistryDir::new(&user.home(), &RegistryName::parse(REGISTRY).unwrap())
 }
 
+/// Where the verifier's metadata store keeps role `role`.
+fn stored_path(user: &User, role: &str) -> std::path::PathBuf {
+    tuf_client::MetadataStore::open(dir(user).metadata_dir())
+        .unwrap()
+        .path_of(role)
+}
+
 fn open(user: &User, registry: &Registry, refresh_interval: Duration) -> UpdaterVerifier {
     UpdaterVerifier::open(
         &dir(user),
@@ -198,8 +205,10 @@ fn a_bin_changed_after_signing_is_refused() {
     let error = verifier.index_entry(&name("alpha")).unwrap_err();
     assert_eq!(error.code(), "threshold", "{error}");
     // Nothing unverified was kept: the bin is not in the verified cache.
-    let bin_file = bin_path.trim_start_matches("metadata/1.");
-    assert!(!dir(&user).metadata_dir().join(bin_file).exists());
+    let bin = bin_path
+        .trim_start_matches("metadata/1.")
+        .trim_end_matches(".json");
+    assert!(!stored_path(&user, bin).exists());
 }
 
 #[test]
@@ -237,10 +246,7 @@ fn offline_answers_from_the_store_without_requests() {
         .map(|i| format!("other-{i}"))
         .find(|n| {
             let bin = bins.role_for(&sparse_path(n));
-            !dir(&user)
-                .metadata_dir()
-                .join(format!("{bin}.json"))
-                .exists()
+            !stored_path(&user, &bin).exists()
         })
         .unwrap();
     let error = verifier.index_entry(&name(&unstored)).unwrap_err();

@@ -51,6 +51,26 @@ pub enum ClientError {
         role: String,
     },
 
+    /// A stored copy of a role is there but unusable: larger than the limits allow, not
+    /// metadata of that role, or not verifying under the trusted root. For the stored
+    /// timestamp and snapshot, the rollback baseline (TUF §5.4.3, §5.5.5), the update
+    /// stops here instead of going on without it; deleting the file is the explicit way
+    /// to go on without that baseline.
+    #[error(
+        "stored {role} metadata {} is present but unusable ({source}); it is not skipped \
+         silently: delete the file to go on without it",
+        path.display()
+    )]
+    UnusableStored {
+        /// The role.
+        role: String,
+        /// The stored file.
+        path: PathBuf,
+        /// Why it is unusable (boxed: it is the rare case, and keeps every
+        /// `Result<_, ClientError>` small).
+        source: Box<tuf_core::Error>,
+    },
+
     /// The updater was set up without something this call needs.
     #[error("configuration: {reason}")]
     Config {
@@ -69,6 +89,7 @@ impl ClientError {
             Self::NoTrustedRoot { .. } => "no-trusted-root",
             Self::TargetNotFound { .. } => "target-not-found",
             Self::NotStored { .. } => "not-stored",
+            Self::UnusableStored { .. } => "unusable-stored",
             Self::Config { .. } => "config",
         }
     }

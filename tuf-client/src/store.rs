@@ -1,10 +1,23 @@
 //! The local metadata store, and the safe encoding of names into file names and URLs.
 //!
-//! The store keeps one file per role, `ENCODED.json`, holding exactly the bytes that were
-//! received and verified (the caller stores only after the trusted-state step accepted
-//! them). Writes are atomic: a temporary file in the same directory, fsync, rename over
-//! the old file, fsync of the directory. A reader (or a crash) sees the old file or the
-//! new one, never a mix, and no temporary file survives a failed write.
+//! The store keeps one file per role, holding exactly the bytes that were received and
+//! verified (the caller stores only after the trusted-state step accepted them): the
+//! top-level roles as `root.json`, `timestamp.json`, `snapshot.json`, `targets.json`;
+//! every other (delegated) role as `delegated.ENCODED.json`, where ENCODED is
+//! [`encode_name`] with upper-case letters escaped too. So no delegated role shares a
+//! file with a top-level role, with a file another component keeps in the directory
+//! (cargo-tuf's `checked.json`), or with another delegated role, even on a
+//! case-insensitive file system (macOS, Windows), where `Root.json` *is* `root.json`.
+//! The files stay flat in one directory, as the tuf-conformance suite expects of a
+//! client's metadata directory.
+//!
+//! Delegated roles stored by earlier versions as `ENCODED.json` are no longer read; such
+//! a role is fetched again once (it is a cache of what the snapshot names, not a rollback
+//! baseline: the snapshot's versions are, TUF §5.5.5), and the old file can be deleted.
+//!
+//! Writes are atomic: a temporary file in the same directory, fsync, rename over the old
+//! file, fsync of the directory. A reader (or a crash) sees the old file or the new one,
+//! never a mix, and no temporary file survives a failed write.
 
 use std::fs::{self, File};
 use std::io;
@@ -35,14 +48,26 @@ impl MetadataStore {
         &self.dir
     }
 
-    /// The file that holds `role`: `encode_name(role) + ".json"`, always directly inside
-    /// the directory, whatever the role name.
+    /// The file that holds `role`, always directly inside the directory, whatever the
+    /// role name: `ROLE.json` for the four top-level roles, `delegated.ENCODED.json` for
+    /// any other name (see the module documentation). `"targets"` is the top-level
+    /// targets role: no delegated role can have that name (tuf-core refuses top-level
+    /// names, in any case, for delegated roles).
     pub fn path_of(&self, role: &str) -> PathBuf {
-        self.dir.join(format!("{}.json", encode_name(role)))
+        match role {
+            "root" | "timestamp" | "snapshot" | "targets" => self.dir.join(format!("{role}.json")),
+            delegated => self.dir.join(format!(
+                "{DELEGATED_PREFIX}{}.json",
+                encode_name_ignoring_case(delegated)
+            )),
+        }
     }
 
-    /// The stored bytes of `role`, if any, reading at most `max_bytes` (a larger file is
-    /// treated as absent: it cannot be valid metadata under the limits).
+    /// The stored bytes of `role`; `None` if there is no such file. A file larger than
+    /// `max_bytes` cannot be valid metadata under the limits: it is reported
+    /// ([`ClientError::UnusableStored`], with [`tuf_core::Error::TooLarge`]) rather than
+    /// treated as absent, so no caller mistakes an unusable rollback baseline for a
+    /// missing one.
     pub fn load(&self, role: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, ClientError> {
         let path = self.path_of(role);
         let file = match File::open(&path) {
@@ -50,9 +75,18 @@ impl MetadataStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(ClientError::io(&path, e)),
         };
+        let size = file.metadata().map(|m| m.len()).ok();
         match read_capped(file, max_bytes) {
             Ok(bytes) => Ok(Some(bytes)),
-            Err(CappedError::TooLarge) => Ok(None),
+            Err(CappedError::TooLarge) => Err(ClientError::UnusableStored {
+                role: role.to_owned(),
+                source: Box::new(tuf_core::Error::TooLarge {
+                    role: role.to_owned(),
+                    found: size.unwrap_or_else(|| max_bytes.saturating_add(1)),
+                    limit: max_bytes,
+                }),
+                path,
+            }),
             Err(CappedError::Io(e)) => Err(ClientError::io(&path, e)),
         }
     }
@@ -105,6 +139,32 @@ pub fn encode_name(name: &str) -> String {
     encode_component(name)
 }
 
+/// What every delegated role's file name starts with. No top-level role's file and no
+/// file of cargo-tuf starts with it, in any case.
+const DELEGATED_PREFIX: &str = "delegated.";
+
+/// [`encode_name`] with the upper-case letters escaped as well (`Root` → `%52oot`): the
+/// result has no upper-case letters but in `%XX` escapes, whose hex digits are always
+/// upper case, so two different names never give file names that are equal ignoring
+/// case.
+fn encode_name_ignoring_case(name: &str) -> String {
+    let encoded = encode_name(name);
+    let mut out = String::with_capacity(encoded.len());
+    let mut bytes = encoded.bytes();
+    while let Some(byte) = bytes.next() {
+        if byte == b'%' {
+            // An escape `encode_name` made: its two hex digits stay as they are.
+            out.push('%');
+            out.extend(bytes.by_ref().take(2).map(char::from));
+        } else if byte.is_ascii_uppercase() {
+            push_escape(&mut out, byte);
+        } else {
+            out.push(char::from(byte));
+        }
+    }
+    out
+}
+
 /// Percent-encode everything in `s` but `A-Za-z0-9_.-~` (RFC 3986 unreserved): how role
 /// names go into URLs.
 pub fn encode_component(s: &str) -> String {
@@ -113,12 +173,17 @@ pub fn encode_component(s: &str) -> String {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-' | b'~') {
             out.push(char::from(byte));
         } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+            push_escape(&mut out, byte);
         }
     }
     out
+}
+
+/// Push `%XX` for `byte`, upper-case hex.
+fn push_escape(out: &mut String, byte: u8) {
+    out.push('%');
+    out.push(char::from(HEX[usize::from(byte >> 4)]));
+    out.push(char::from(HEX[usize::from(byte & 0x0f)]));
 }
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -195,13 +260,62 @@ mod tests {
     }
 
     #[test]
+    fn delegated_roles_never_share_a_file_ignoring_case() {
+        // On a case-insensitive file system (macOS, Windows) `Root.json` is `root.json`:
+        // a delegated role must not land on a top-level role's file, on a file another
+        // component keeps here (cargo-tuf's `checked.json`), or on another delegated
+        // role's file.
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetadataStore::open(dir.path()).unwrap();
+        let top_level = ["root", "timestamp", "snapshot", "targets"];
+        let delegated = [
+            "Root",
+            "ROOT",
+            "Timestamp",
+            "Snapshot",
+            "Targets",
+            "checked",
+            "Checked",
+            "A",
+            "a",
+            "crates-bin-a3f",
+            "delegated",
+        ];
+        let mut seen: Vec<String> = ["checked.json".to_owned()].into();
+        for role in top_level.iter().chain(&delegated) {
+            let path = store.path_of(role);
+            assert_eq!(path.parent().unwrap(), store.dir());
+            let name = path
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_ascii_lowercase();
+            assert!(!seen.contains(&name), "{role:?} shares {name}");
+            seen.push(name);
+        }
+        for role in top_level {
+            assert_eq!(store.path_of(role), dir.path().join(format!("{role}.json")));
+        }
+    }
+
+    #[test]
     fn store_is_atomic_and_leaves_no_temp_files() {
         let dir = tempfile::tempdir().unwrap();
         let store = MetadataStore::open(dir.path()).unwrap();
         store.store("timestamp", b"one").unwrap();
         store.store("timestamp", b"two").unwrap();
         assert_eq!(store.load("timestamp", 10).unwrap().unwrap(), b"two");
-        assert_eq!(store.load("timestamp", 2).unwrap(), None);
+        // Too large for the limit: reported, not passed off as absent.
+        let err = store.load("timestamp", 2).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ClientError::UnusableStored { role, source, .. } if role == "timestamp"
+                    && matches!(**source, tuf_core::Error::TooLarge { found: 3, limit: 2, .. })
+            ),
+            "{err}"
+        );
         assert_eq!(store.load("snapshot", 10).unwrap(), None);
         // A name too long for a file fails before anything is written.
         let long = "/".repeat(100);

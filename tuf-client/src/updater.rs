@@ -394,11 +394,15 @@ impl<F: Fetcher> Updater<F> {
     ) -> Result<(), ClientError> {
         let limits = &self.config.limits;
         if let Some(local) = self.store.load("timestamp", limits.max_timestamp_bytes)? {
-            // A local copy that does not verify is no baseline; the new one must
-            // still pass every check.
-            if let Err(Error::KeysRotated { .. }) = state.load_local_timestamp(&local, now) {
-                self.store.remove("timestamp")?;
-                self.store.remove("snapshot")?;
+            match state.load_local_timestamp(&local, now) {
+                Ok(()) => {}
+                // §5.3.11: the timestamp or snapshot keys rotated; the stored copies are
+                // no baseline any more (fast-forward recovery).
+                Err(Error::KeysRotated { .. }) => {
+                    self.store.remove("timestamp")?;
+                    self.store.remove("snapshot")?;
+                }
+                Err(e) => return Err(self.unusable_baseline("timestamp", e)),
             }
         }
         let url = self.metadata_url("timestamp.json");
@@ -419,8 +423,14 @@ impl<F: Fetcher> Updater<F> {
     ) -> Result<(), ClientError> {
         let limits = &self.config.limits;
         if let Some(local) = self.store.load("snapshot", limits.max_snapshot_bytes)? {
-            if let Ok(LocalSnapshot::Current) = state.load_local_snapshot(&local, now) {
-                return Ok(());
+            match state.load_local_snapshot(&local, now) {
+                Ok(LocalSnapshot::Current) => return Ok(()),
+                // Verified, and now the baseline of §5.5.5; not the one the timestamp
+                // names, which is fetched below.
+                Ok(LocalSnapshot::Intermediate { .. }) => {}
+                // §5.3.11: no baseline after a rotation of the snapshot keys.
+                Err(Error::KeysRotated { .. }) => self.store.remove("snapshot")?,
+                Err(e) => return Err(self.unusable_baseline("snapshot", e)),
             }
         }
         let meta = state
@@ -442,6 +452,31 @@ impl<F: Fetcher> Updater<F> {
         state.update_snapshot(&bytes, now)?;
         self.store.store("snapshot", &bytes)?;
         Ok(())
+    }
+
+    /// Why a stored timestamp or snapshot that is present could not be loaded as the
+    /// rollback baseline: [`ClientError::UnusableStored`], unless the failure is not
+    /// about the file (the final root or the timestamp expired: the update itself
+    /// fails the same way, §5.3.10, §5.4.4).
+    ///
+    /// The update stops rather than going on without the baseline. The store holds only
+    /// bytes that verified when they were stored, and a rotation of the keys that sign
+    /// them is handled above (§5.3.11); a copy that no longer loads was changed by
+    /// something else (corruption, another program, a file name shared on a
+    /// case-insensitive file system). Going on without it would let a mirror replay
+    /// older metadata (§5.4.3, §5.5.5), which is what the stored copy is there to
+    /// prevent. python-tuf logs and goes on; like it, a stored root that does not load
+    /// is an error (§5.2), and here so is the rest of the baseline. Deleting the file is
+    /// the explicit way to give it up.
+    fn unusable_baseline(&self, role: &str, error: Error) -> ClientError {
+        match error {
+            Error::Expired { .. } | Error::OutOfOrder { .. } => error.into(),
+            source => ClientError::UnusableStored {
+                role: role.to_owned(),
+                path: self.store.path_of(role),
+                source: Box::new(source),
+            },
+        }
     }
 
     /// §5.6: targets role `role` as delegated by `delegator` (`root` for `targets`):
@@ -486,7 +521,17 @@ impl<F: Fetcher> Updater<F> {
                 })?;
             (meta, state.root().consistent_snapshot(), *local_only)
         };
-        if let Some(local) = self.store.load(role, limits.max_targets_bytes)? {
+        // A stored targets role is a cache of what the snapshot names, not a rollback
+        // baseline (the snapshot's versions are, §5.5.5): online, an unusable copy is
+        // fetched again; offline, the reason is the answer.
+        let stored = match self.store.load(role, limits.max_targets_bytes) {
+            Err(unusable @ ClientError::UnusableStored { .. }) if local_only => {
+                return Err(unusable)
+            }
+            Err(ClientError::UnusableStored { .. }) => None,
+            other => other?,
+        };
+        if let Some(local) = stored {
             let applied = self.hand_over(delegator, role, &local, now);
             match applied {
                 Ok(()) => {

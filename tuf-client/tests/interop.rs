@@ -105,7 +105,7 @@ fn python_tuf_repository_verifies() {
     assert_eq!(
         files_in(dir.path()),
         [
-            "crates-explicit.json",
+            "delegated.crates-explicit.json",
             "root.json",
             "snapshot.json",
             "targets.json",

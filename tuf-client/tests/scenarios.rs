@@ -43,7 +43,7 @@ impl Client {
     }
 
     fn stored(&self, role: &str) -> Vec<u8> {
-        std::fs::read(self.md.join(format!("{role}.json"))).unwrap()
+        std::fs::read(MetadataStore::open(&self.md).unwrap().path_of(role)).unwrap()
     }
 
     fn files(&self) -> Vec<String> {
@@ -439,7 +439,14 @@ fn diamond_delegation_uses_the_keys_of_this_lookups_delegator() {
     assert_eq!(server.take_requests(), ["/metadata/1.A.json"]);
     let mut stored = client.files();
     stored.retain(|f| !TOP.contains(&f.as_str()));
-    assert_eq!(stored, ["A.json", "B.json", "C.json"]);
+    assert_eq!(
+        stored,
+        [
+            "delegated.%41.json",
+            "delegated.%42.json",
+            "delegated.%43.json"
+        ]
+    );
 }
 
 #[test]
@@ -494,15 +501,141 @@ fn path_traversal_role_names_stay_inside_the_metadata_dir() {
     assert_eq!(
         stored,
         [
-            "%23.json",
-            "%2E%2E.json",
-            "%2E.json",
-            "%2Fx.json",
-            "%3F.json",
-            "..%2Fx.json",
-            "a%2Fb.json"
+            "delegated.%23.json",
+            "delegated.%2E%2E.json",
+            "delegated.%2E.json",
+            "delegated.%2Fx.json",
+            "delegated.%3F.json",
+            "delegated...%2Fx.json",
+            "delegated.a%2Fb.json"
         ]
     );
+}
+
+// ---- stored names and local baselines ----
+
+#[test]
+fn delegated_role_named_like_a_top_level_role_is_refused() {
+    // On a case-insensitive file system `Timestamp.json` is `timestamp.json`: such a
+    // role would overwrite the rollback baseline. The delegating targets is refused.
+    for name in ["Timestamp", "ROOT", "Snapshot", "tarGets"] {
+        let (server, mut repo, client) = setup();
+        repo.delegate("targets", name, &["*"], false, key(30));
+        repo.publish(&server);
+        assert_eq!(code(client.refresh(&server)), "bad-delegation", "{name}");
+        assert_eq!(
+            client.files(),
+            ["root.json", "snapshot.json", "timestamp.json"],
+            "{name}"
+        );
+        assert_eq!(
+            client.stored("timestamp"),
+            server.metadata("timestamp.json")
+        );
+    }
+}
+
+#[test]
+fn delegated_role_named_checked_leaves_other_files_alone() {
+    // cargo-tuf keeps `checked.json` in the metadata directory; a role named `checked`
+    // (or `Checked`, on a case-insensitive file system) must not land on it.
+    let (server, mut repo, client) = setup();
+    for (i, name) in ["checked", "Checked"].into_iter().enumerate() {
+        repo.delegate(
+            "targets",
+            name,
+            &[&format!("{i}/*")],
+            false,
+            key(60 + u8::try_from(i).unwrap()),
+        );
+        repo.add_target(name, &format!("{i}/x"), name.as_bytes());
+    }
+    repo.publish(&server);
+    let other = br#"{"checked_at":"2025-06-01T00:00:00Z","timestamp_version":1}"#;
+    std::fs::write(client.md.join("checked.json"), other).unwrap();
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    for (i, name) in ["checked", "Checked"].into_iter().enumerate() {
+        let info = updater.target_info(&format!("{i}/x"), now()).unwrap();
+        assert_eq!(info.unwrap().role, name);
+    }
+    assert_eq!(
+        std::fs::read(client.md.join("checked.json")).unwrap(),
+        other
+    );
+    let store = MetadataStore::open(&client.md).unwrap();
+    let checked = store.path_of("checked");
+    let upper = store.path_of("Checked");
+    for path in [&checked, &upper] {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(!name.eq_ignore_ascii_case("checked.json"), "{name}");
+    }
+    assert!(!checked
+        .to_str()
+        .unwrap()
+        .eq_ignore_ascii_case(upper.to_str().unwrap()));
+    assert_eq!(
+        std::fs::read(&checked).unwrap(),
+        server.metadata("1.checked.json")
+    );
+    assert_eq!(
+        std::fs::read(&upper).unwrap(),
+        server.metadata("1.Checked.json")
+    );
+}
+
+#[test]
+fn unusable_stored_timestamp_stops_the_refresh() {
+    // The stored timestamp is the rollback baseline (TUF §5.4.3). Overwritten by other
+    // metadata (what a delegated role named `Timestamp` did on a case-insensitive file
+    // system), it is not quietly dropped: the refresh stops, names the file, and
+    // neither fetches a timestamp nor touches the file.
+    let (server, mut repo, client) = setup();
+    client.refresh(&server).unwrap();
+    let targets = client.stored("targets");
+    for (what, bytes) in [
+        ("other metadata", targets.clone()),
+        ("not JSON", b"\x00garbage".to_vec()),
+        ("too large", vec![b' '; 17 * 1024]),
+    ] {
+        std::fs::write(client.md.join("timestamp.json"), &bytes).unwrap();
+        server.take_requests();
+        let err = client.refresh(&server).unwrap_err();
+        assert_eq!(err.code(), "unusable-stored", "{what}: {err}");
+        assert!(err.to_string().contains("timestamp.json"), "{what}: {err}");
+        assert_eq!(server.take_requests(), ["/metadata/2.root.json"], "{what}");
+        assert_eq!(client.stored("timestamp"), bytes, "{what}");
+    }
+    // Deleting the file is the explicit way to go on without the baseline.
+    std::fs::remove_file(client.md.join("timestamp.json")).unwrap();
+    repo.bump_online();
+    repo.publish(&server);
+    client.refresh(&server).unwrap();
+    assert_eq!(
+        client.stored("timestamp"),
+        server.metadata("timestamp.json")
+    );
+}
+
+#[test]
+fn unusable_stored_snapshot_stops_the_refresh() {
+    // The stored snapshot is the rollback baseline of the targets versions (TUF §5.5.5).
+    let (server, mut repo, client) = setup();
+    client.refresh(&server).unwrap();
+    repo.bump_online();
+    repo.publish(&server);
+    // Signed by the timestamp key, not the snapshot key: present but not a snapshot.
+    let not_a_snapshot = client.stored("timestamp");
+    std::fs::write(client.md.join("snapshot.json"), &not_a_snapshot).unwrap();
+    server.take_requests();
+    let err = client.refresh(&server).unwrap_err();
+    assert_eq!(err.code(), "unusable-stored", "{err}");
+    assert!(err.to_string().contains("snapshot.json"), "{err}");
+    assert_eq!(
+        server.take_requests(),
+        ["/metadata/2.root.json", "/metadata/timestamp.json"]
+    );
+    assert_eq!(client.stored("snapshot"), not_a_snapshot);
 }
 
 // ---- targets download (§5.7) ----

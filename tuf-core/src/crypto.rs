@@ -18,7 +18,8 @@
 //! Policy for a key id declared in metadata that differs from the computed one: the
 //! declared id is accepted as the *name* the metadata uses for that key (python-tuf and
 //! tough do the same, and some producers hash differently), so authorisation goes by
-//! declared ids only; this crate never emits a key id it did not compute.
+//! declared ids only; this crate never emits a key id it did not compute. Because an id
+//! is only a name, thresholds count keys, not ids ([`KeyMaterial`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -153,6 +154,17 @@ impl PublicKey {
     /// scheme and a bad signature are all errors; the threshold counter treats every error
     /// as "this signature does not count" (TUF §5.3.4: invalid signatures are ignored).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        self.verify_identified(message, signature).map(|_| ())
+    }
+
+    /// [`PublicKey::verify`], giving on success the [`KeyMaterial`] that verified, so a
+    /// threshold can count each distinct key once (TUF §5.3.4). The key is decoded once
+    /// for both.
+    pub fn verify_identified(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<KeyMaterial, Error> {
         let bad = || Error::Key {
             keyid: String::new(),
             reason: "signature does not verify".to_owned(),
@@ -160,14 +172,26 @@ impl PublicKey {
         match self.decode()? {
             Decoded::Ed25519(key) => {
                 let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| bad())?;
-                key.verify_strict(message, &sig).map_err(|_| bad())
+                key.verify_strict(message, &sig).map_err(|_| bad())?;
+                Ok(KeyMaterial::new(
+                    KeyFamily::Ed25519,
+                    &[key.as_bytes().as_slice()],
+                ))
             }
             Decoded::EcdsaP256(point) => {
-                ring_sig::UnparsedPublicKey::new(&ring_sig::ECDSA_P256_SHA256_ASN1, point)
+                ring_sig::UnparsedPublicKey::new(&ring_sig::ECDSA_P256_SHA256_ASN1, &point)
                     .verify(message, signature)
-                    .map_err(|_| bad())
+                    .map_err(|_| bad())?;
+                Ok(KeyMaterial::new(KeyFamily::EcdsaP256, &[&point]))
             }
-            Decoded::Rsa(key) => verify_rsa_pss_sha256(&key, message, signature).map_err(|_| bad()),
+            Decoded::Rsa(key) => {
+                use rsa::traits::PublicKeyParts as _;
+                verify_rsa_pss_sha256(&key, message, signature).map_err(|_| bad())?;
+                Ok(KeyMaterial::new(
+                    KeyFamily::Rsa,
+                    &[&key.n().to_bytes_be(), &key.e().to_bytes_be()],
+                ))
+            }
         }
     }
 
@@ -222,6 +246,43 @@ impl PublicKey {
                 scheme: self.scheme.clone(),
             }),
         }
+    }
+}
+
+/// The public key a [`PublicKey`] stands for, whatever the spelling of its JSON: hex case,
+/// PEM line breaks, the `ecdsa` / `ecdsa-sha2-nistp256` keytype alias and unknown fields
+/// all give the same material, and so do two key ids naming one key. A threshold counts
+/// keys by this, not by key id (TUF §5.3.4 "unique keys"): one key holder listed twice
+/// must not count twice.
+///
+/// Made only from a key that just verified a signature ([`PublicKey::verify_identified`]).
+/// For ed25519 it is the 32-byte encoding as given: the few other encodings of a point
+/// are of points whose private key nobody knows, so they never verify a real signature.
+/// For ECDSA it is the SEC1 point, which ring accepts only uncompressed; for RSA the
+/// modulus and exponent.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyMaterial {
+    family: KeyFamily,
+    /// The key's numbers, each prefixed by its length so that no two lists run together.
+    bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum KeyFamily {
+    Ed25519,
+    EcdsaP256,
+    Rsa,
+}
+
+impl KeyMaterial {
+    fn new(family: KeyFamily, parts: &[&[u8]]) -> Self {
+        let mut bytes = Vec::new();
+        for part in parts {
+            let len = u64::try_from(part.len()).unwrap_or(u64::MAX);
+            bytes.extend_from_slice(&len.to_be_bytes());
+            bytes.extend_from_slice(part);
+        }
+        Self { family, bytes }
     }
 }
 

@@ -113,7 +113,8 @@ pub enum Error {
     Threshold {
         /// Role whose signatures were checked.
         role: String,
-        /// Distinct authorised key ids with a valid signature.
+        /// Distinct authorised keys with a valid signature (a key listed under two ids
+        /// counts once).
         valid: u64,
         /// Signatures needed.
         threshold: u64,

@@ -3,8 +3,9 @@
 //! Rules (TUF §5.3.4, §5.4.2, §5.5.3, §5.6.3, and §4.2 for the envelope):
 //!
 //! * Signatures are checked over the canonical form of `signed` as received.
-//! * Only key ids the role authorises count, each at most once, however often the role
-//!   lists it.
+//! * Only key ids the role authorises count, and each distinct *key* at most once: a key
+//!   listed under two ids, or the same key spelled two ways (hex case, keytype alias),
+//!   is one key ([`crate::crypto::KeyMaterial`]; TUF §5.3.4 "unique keys").
 //! * A key id repeated in `signatures` makes the file invalid (refused at parse time by
 //!   [`SignedMetadata::parse`]).
 //! * A signature that does not verify (malformed hex, wrong length, wrong key, unsupported
@@ -103,7 +104,9 @@ impl<'a> Authority<'a> {
     }
 }
 
-/// The distinct authorised key ids whose signature over `meta` verifies.
+/// The authorised key ids whose signature over `meta` verifies, one per distinct key: a
+/// key the role lists under several ids (or spells several ways) gives only the first
+/// of its ids that signed, in signature order (TUF §5.3.4 counts keys, not ids).
 pub fn valid_signers<'m>(
     meta: &'m SignedMetadata,
     authority: &Authority<'_>,
@@ -119,6 +122,9 @@ fn valid_signers_over<'m>(
 ) -> BTreeSet<&'m KeyId> {
     let authorised = authority.keyids();
     let mut valid = BTreeSet::new();
+    // A declared key id is only a name the metadata gives a key (see `crypto`): the same
+    // key may be listed under two ids, so what is counted is the key that verified.
+    let mut counted_keys = BTreeSet::new();
     for signature in signatures {
         if !authorised.contains(&signature.keyid) || valid.contains(&signature.keyid) {
             continue;
@@ -129,8 +135,10 @@ fn valid_signers_over<'m>(
         let Ok(sig) = hex::decode(&signature.sig) else {
             continue;
         };
-        if key.verify(canonical_signed, &sig).is_ok() {
-            valid.insert(&signature.keyid);
+        if let Ok(material) = key.verify_identified(canonical_signed, &sig) {
+            if counted_keys.insert(material) {
+                valid.insert(&signature.keyid);
+            }
         }
     }
     valid
@@ -285,6 +293,95 @@ pub(crate) mod tests {
         let bytes = sign_role(&root, &[&a]).unwrap();
         let err = verify_root_self_signed(&parse(&bytes), &Limits::default()).unwrap_err();
         assert_eq!(err.code(), "threshold");
+    }
+
+    /// `meta` of `root` with one signature by `signer` under each of `keyids`: how one
+    /// key holder would sign for a key the root lists under several ids.
+    fn signed_under_ids(root: &Root, signer: &dyn Signer, keyids: &[&KeyId]) -> SignedMetadata {
+        let signed = serde_json::to_value(root).unwrap();
+        let sig = hex::encode(
+            signer
+                .sign(&crate::cjson::to_canonical(&signed).unwrap())
+                .unwrap(),
+        );
+        let signatures: Vec<_> = keyids
+            .iter()
+            .map(|id| serde_json::json!({ "keyid": id.as_str(), "sig": sig }))
+            .collect();
+        let envelope = serde_json::json!({ "signatures": signatures, "signed": signed });
+        parse(&serde_json::to_vec(&envelope).unwrap())
+    }
+
+    /// A key id no key hashes to, for listing a key under a second name.
+    fn alias_id(n: u8) -> KeyId {
+        KeyId::parse(&hex::encode([n; 32])).unwrap()
+    }
+
+    #[test]
+    fn one_key_under_two_ids_counts_once() {
+        // TUF §5.3.4: a threshold of distinct keys. One key holder listed under two ids
+        // and signing twice is still one key.
+        let (a, b) = (signer(1), signer(2));
+        let mut root = root_with(&[&a, &b], 2);
+        let alias = alias_id(0xaa);
+        root.keys.insert(alias.clone(), a.public_key().clone());
+        let ids = vec![a.key_id().clone(), alias.clone()];
+        for role in root.roles.values_mut() {
+            role.keyids.clone_from(&ids);
+        }
+        let meta = signed_under_ids(&root, &a, &[a.key_id(), &alias]);
+        let err = verify_root_self_signed(&meta, &Limits::default()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Threshold {
+                    valid: 1,
+                    threshold: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // Every role, not only root: the same count for a timestamp authority.
+        let authority = Authority::from_root(&root, RoleType::Timestamp).unwrap();
+        assert_eq!(valid_signers(&meta, &authority).len(), 1);
+        // Root rotation counts distinct keys under the trusted root too (TUF §5.3.4).
+        let mut trusted = root_with(&[&a, &b], 2);
+        trusted.keys.insert(alias.clone(), a.public_key().clone());
+        trusted.roles.get_mut("root").unwrap().keyids = ids;
+        let mut next = root_with(&[&a, &b], 1);
+        next.version = Version::new(2).unwrap();
+        let rotation = signed_under_ids(&next, &a, &[a.key_id(), &alias]);
+        assert_eq!(
+            verify_root_rotation(&rotation, &trusted, &Limits::default())
+                .unwrap_err()
+                .code(),
+            "threshold"
+        );
+        // Two distinct keys do reach the threshold of 2.
+        let two = sign_role(&root_with(&[&a, &b], 2), &[&a, &b]).unwrap();
+        verify_root_self_signed(&parse(&two), &Limits::default()).unwrap();
+    }
+
+    #[test]
+    fn one_key_spelled_two_ways_counts_once() {
+        // The same ed25519 key with its hex in upper case has another computed key id;
+        // it is still the same key (TUF §5.3.4 counts keys, not their spellings).
+        let (a, b) = (signer(1), signer(2));
+        let mut root = root_with(&[&a, &b], 2);
+        let mut upper = a.public_key().clone();
+        upper.keyval.public = upper.keyval.public.to_uppercase();
+        let upper_id = upper.key_id().unwrap();
+        assert_ne!(&upper_id, a.key_id());
+        root.keys.insert(upper_id.clone(), upper);
+        root.roles.get_mut("root").unwrap().keyids = vec![a.key_id().clone(), upper_id.clone()];
+        let meta = signed_under_ids(&root, &a, &[a.key_id(), &upper_id]);
+        assert_eq!(
+            verify_root_self_signed(&meta, &Limits::default())
+                .unwrap_err()
+                .code(),
+            "threshold"
+        );
     }
 
     #[test]

@@ -482,6 +482,18 @@ impl RoleName {
             "root" | "timestamp" | "snapshot" | "targets"
         )
     }
+
+    /// Whether this is a top-level role name *ignoring ASCII case* (`Root`, `TIMESTAMP`):
+    /// such a name is refused for a delegated role. Role names become file names and URL
+    /// paths (`Timestamp.json`), and on a case-insensitive file system or server (macOS,
+    /// Windows) that is the top-level role's file: a client's stored rollback baseline
+    /// (TUF §5.4.3, §5.5.5) or the published role. python-tuf refuses only the exact
+    /// names; refusing the case variants too costs no real repository anything.
+    pub fn is_top_level_ignoring_case(&self) -> bool {
+        ["root", "timestamp", "snapshot", "targets"]
+            .iter()
+            .any(|top| self.0.eq_ignore_ascii_case(top))
+    }
 }
 
 /// A target path: relative, `/`-separated, no empty, `.` or `..` segment, no NUL or

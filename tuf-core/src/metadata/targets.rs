@@ -520,9 +520,9 @@ impl Role for Targets {
                 }
                 let mut names = BTreeSet::new();
                 for role in roles {
-                    if role.name.is_top_level() {
+                    if role.name.is_top_level_ignoring_case() {
                         return Err(bad(format!(
-                            "delegated role is named {}, a top-level role name",
+                            "delegated role is named {}, a top-level role name (ignoring case)",
                             role.name
                         )));
                     }

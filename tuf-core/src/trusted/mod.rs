@@ -354,7 +354,7 @@ impl TrustedState {
         now: DateTime<Utc>,
     ) -> Result<&Targets, Error> {
         let name = RoleName::parse(role_name)?;
-        if name.is_top_level() {
+        if name.is_top_level_ignoring_case() {
             return Err(not_delegated(delegator, role_name));
         }
         let sha256 = crate::hash::sha256(bytes);
