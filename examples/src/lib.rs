@@ -10,5 +10,7 @@
 //! `demo-crates/`, serves it with the `demo-serve` binary (a std-only static file server on
 //! 127.0.0.1) and builds `demo-app/` through `cargo tuf run`; `tests/demo.rs` runs it.
 #![forbid(unsafe_code)]
+// Output goes through `tuf_fs::outln!`, which a closed pipe (`| head`) does not crash.
+#![deny(clippy::print_stdout)]
 
 pub mod synth;

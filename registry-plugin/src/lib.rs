@@ -33,6 +33,8 @@
 //! | [`state`] | what `cargo tuf init` pins under `$CARGO_HOME/tuf/<registry>/`, atomic writes |
 //! | [`cmd`] | one module per subcommand |
 #![forbid(unsafe_code)]
+// Output goes through `tuf_fs::outln!`, which a closed pipe (`| head`) does not crash.
+#![deny(clippy::print_stdout)]
 #![warn(missing_docs)]
 
 pub mod cmd;

@@ -1,5 +1,7 @@
 //! `cargo-tuf`: the cargo-side verifier (see docs/cargo-users.md).
 #![forbid(unsafe_code)]
+// Output goes through `tuf_fs::outln!`, which a closed pipe (`| head`) does not crash.
+#![deny(clippy::print_stdout)]
 
 use std::process::ExitCode;
 

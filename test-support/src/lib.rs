@@ -6,8 +6,11 @@
 //! exactly the bytes a test or the publisher wrote. It logs the paths requested
 //! ([`http::Server::take_requests`], [`http::Server::count`]) and can delay its answers
 //! ([`http::Server::set_delay`]) to show how many requests a client has in flight.
+//!
+//! [`pipe`]: run a binary with its stdout a pipe whose reader has gone away (`| head`).
 
 // Test helpers panic on failure, as the tests that call them do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod http;
+pub mod pipe;

@@ -22,6 +22,8 @@
 //!
 //! The layout and publish protocol are described in `docs/repository.md`.
 #![forbid(unsafe_code)]
+// Output goes through `tuf_fs::outln!`, which a closed pipe (`| head`) does not crash.
+#![deny(clippy::print_stdout)]
 #![warn(missing_docs)]
 
 pub mod detached;

@@ -4,8 +4,11 @@
 //! binary owns files, keys, prompts, the clock and exit codes; `tuf-core` does the TUF work.
 //!
 //! Exit codes (see [`exit::Code`] and `docs/operator.md`): 0 ok, 1 failure, 2 usage,
-//! 3 threshold not met, 4 expiring or expired, 5 key refused.
+//! 3 threshold not met, 4 expiring or expired, 5 key refused. A closed stdout (`| head -1`)
+//! changes none of them: the output nobody reads is dropped (see `tuf_fs::stdout`).
 #![forbid(unsafe_code)]
+// Output goes through `tuf_fs::outln!`, which a closed pipe (`| head`) does not crash.
+#![deny(clippy::print_stdout)]
 
 mod cli;
 mod cmd;

@@ -142,7 +142,7 @@ pub fn run(cmd: RepoCmd) -> anyhow::Result<()> {
                 &options,
             )
             .context("while publishing")?;
-            println!("{report:?}");
+            tuf_fs::outln!("{report:?}")?;
         }
         RepoCmd::Refresh {
             index,
@@ -158,7 +158,7 @@ pub fn run(cmd: RepoCmd) -> anyhow::Result<()> {
                 &PublishOptions::new(Utc::now()),
             )
             .context("while refreshing")?;
-            println!("{report:?}");
+            tuf_fs::outln!("{report:?}")?;
         }
         RepoCmd::Verify {
             index,
@@ -182,7 +182,7 @@ pub fn run(cmd: RepoCmd) -> anyhow::Result<()> {
                 &Limits::default(),
             )
             .context("while verifying")?;
-            println!("{report:?}");
+            tuf_fs::outln!("{report:?}")?;
         }
     }
     Ok(())

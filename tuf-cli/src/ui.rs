@@ -1,6 +1,7 @@
 //! Messages to the person at the terminal: informational lines on stderr (off with
 //! `-q`), detail with `-v`, errors always. Requested output (a key id, `--json`) goes to
-//! stdout through `println!` in the commands themselves. Progress bars of long work are
+//! stdout through [`tuf_fs::outln!`] in the commands themselves, which drops it when the
+//! reader has gone (`| head -1`) instead of panicking. Progress bars of long work are
 //! drawn on stderr only when it is a terminal and `-q` is not given.
 
 use std::io::IsTerminal as _;

@@ -21,8 +21,13 @@
 //!
 //! Errors are plain [`std::io::Error`]s: each caller maps them into its own error type,
 //! naming the path.
+//!
+//! [`stdout`]: the binaries' requested output ([`outln!`], [`out!`]), for which a reader
+//! that went away (`| head -1`) is not a crash.
 
 #![forbid(unsafe_code)]
+
+pub mod stdout;
 
 use std::fs::{File, Permissions};
 use std::io::{self, Write as _};

@@ -11,6 +11,10 @@
 //! Binds 127.0.0.1 on a free port, writes the port to FILE (or prints it), and serves until
 //! killed. Logs one line per request on stderr.
 
+#![forbid(unsafe_code)]
+// Output goes through `tuf_fs::outln!`, which a closed pipe (`| head`) does not crash.
+#![deny(clippy::print_stdout)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
@@ -53,7 +57,9 @@ fn run() -> Result<(), String> {
                 .and_then(|()| std::fs::rename(&tmp, file))
                 .map_err(|e| format!("writing {}: {e}", file.display()))?;
         }
-        None => println!("{port}"),
+        // Nobody reading the port (`demo-serve DIR | head -0`) does not stop the server: it
+        // is on stderr too.
+        None => tuf_fs::outln!("{port}").map_err(|e| e.to_string())?,
     }
     eprintln!(
         "demo-serve: serving {} at http://127.0.0.1:{port}/",

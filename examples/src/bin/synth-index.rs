@@ -7,6 +7,8 @@
 //! The same `--crates` and `--seed` always give a byte-identical tree; see
 //! `tuf_examples::synth` for the shape and where it comes from.
 #![forbid(unsafe_code)]
+// Output goes through `tuf_fs::outln!`, which a closed pipe (`| head`) does not crash.
+#![deny(clippy::print_stdout)]
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -52,7 +54,7 @@ fn main() -> anyhow::Result<()> {
         )
     })?;
     let elapsed = started.elapsed();
-    println!(
+    tuf_fs::outln!(
         "wrote {} crates, {} versions ({} yanked) in {} files, {} bytes \
          (mean index line {} bytes) to {} in {:.2} s",
         stats.crates,
@@ -63,6 +65,6 @@ fn main() -> anyhow::Result<()> {
         stats.mean_line_bytes(),
         args.out_dir.display(),
         elapsed.as_secs_f64()
-    );
+    )?;
     Ok(())
 }

@@ -105,37 +105,37 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .with_context(|| format!("while writing {}", dir.registry_file().display()))?;
 
     let root_role = root.role_keys(RoleType::Root);
-    println!(
+    tuf_fs::outln!(
         "Pinned registry `{}` in {}",
         pinned.name,
         dir.path().display()
-    );
-    println!("  index:    {}", pinned.index_url);
-    println!("  metadata: {}", pinned.metadata_url);
-    println!(
+    )?;
+    tuf_fs::outln!("  index:    {}", pinned.index_url)?;
+    tuf_fs::outln!("  metadata: {}", pinned.metadata_url)?;
+    tuf_fs::outln!(
         "  root:     version {}, expires {}, {} of {} root keys must sign",
         root.version,
         root.expires,
         root_role.map_or(0, |r| r.threshold.get()),
         root_role.map_or(0, |r| r.keyids.len()),
-    );
+    )?;
     if root.expires.is_expired_at(chrono::Utc::now()) {
-        println!("  warning:  this root has expired; a newer one must be published for updates to verify");
+        tuf_fs::outln!("  warning:  this root has expired; a newer one must be published for updates to verify")?;
     }
     if let Some((derived, holder)) = &port.moved_from {
-        println!(
+        tuf_fs::outln!(
             "  note:     port {derived}, derived from the name, is pinned for `{holder}`; \
              using {} instead",
             pinned.port
-        );
+        )?;
     }
     let origin = if pinned.port == 0 {
         "http://127.0.0.1:<a free port each run>".to_owned()
     } else {
         format!("http://127.0.0.1:{}", pinned.port)
     };
-    println!("  proxy:    {}", pinned.proxy_url(&origin));
-    println!("Now build through it: cargo tuf run -- build");
+    tuf_fs::outln!("  proxy:    {}", pinned.proxy_url(&origin))?;
+    tuf_fs::outln!("Now build through it: cargo tuf run -- build")?;
     Ok(())
 }
 

@@ -34,15 +34,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         &format!("http://{address}"),
     ));
     let proxy_url = proxy.public_url().to_owned();
-    println!(
+    tuf_fs::outln!(
         "cargo-tuf: verifying proxy for `{}` on {proxy_url}",
         opened.pinned.name
-    );
-    println!("Point cargo at it with:");
+    )?;
+    tuf_fs::outln!("Point cargo at it with:")?;
     let flags = source_replacement_args(&opened.pinned, &proxy_url);
     for pair in flags.chunks(2) {
         if let [_, value] = pair {
-            println!("  --config '{value}'");
+            tuf_fs::outln!("  --config '{value}'")?;
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -144,14 +144,14 @@ pub fn run(args: &Args) -> anyhow::Result<usize> {
         }
     }
     for problem in &problems {
-        println!("MISMATCH {problem}");
+        tuf_fs::outln!("MISMATCH {problem}")?;
     }
-    println!(
+    tuf_fs::outln!(
         "cargo-tuf verify: {packages} registry package(s) in {}, {crate_files} cached .crate \
          file(s), {} problem(s)",
         args.lockfile.display(),
         problems.len()
-    );
+    )?;
     Ok(problems.len())
 }
 

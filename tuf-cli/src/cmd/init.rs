@@ -169,11 +169,11 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     )?;
 
     if !ui.is_quiet() {
-        print!("{}", meta::describe(&root_meta, &root_path, None, &names)?);
-        print!(
+        tuf_fs::out!("{}", meta::describe(&root_meta, &root_path, None, &names)?)?;
+        tuf_fs::out!(
             "{}",
             meta::describe(&targets_meta, &targets_path, None, &names)?
-        );
+        )?;
     }
     ui.info(format!(
         "staged root v1 and targets v1 in {}; policy in {}",

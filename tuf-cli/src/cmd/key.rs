@@ -86,6 +86,6 @@ pub fn run_generate(args: &GenerateArgs, ui: &Ui) -> anyhow::Result<Code> {
         public_path.display()
     ));
     ui.info("key id:");
-    println!("{}", signer.key_id());
+    tuf_fs::outln!("{}", signer.key_id())?;
     Ok(Code::Ok)
 }

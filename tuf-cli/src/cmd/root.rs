@@ -198,10 +198,10 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
     meta::write(&staged_path, &staged, Existing::Replace)?;
     repo.save_keyholders(&names)?;
     if !ui.is_quiet() {
-        print!(
+        tuf_fs::out!(
             "{}",
             meta::describe(&staged, &staged_path, Some(&trusted.role), &names)?
-        );
+        )?;
     }
     ui.info(format!(
         "staged root v{} at {}; it needs {} signature(s) from root v{}'s keys and {} from its own",

@@ -102,7 +102,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     }
 
     if !ui.is_quiet() {
-        print!(
+        tuf_fs::out!(
             "{}",
             meta::describe(
                 &staged,
@@ -110,7 +110,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
                 target.previous_root.as_ref(),
                 &target.names
             )?
-        );
+        )?;
     }
     let sha256 = meta::signed_sha256(&staged);
     if let Some(expected) = &args.expect_sha256 {

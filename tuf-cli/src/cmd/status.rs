@@ -95,9 +95,9 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     let now = Utc::now();
     let report = build(&repo, now, window)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        tuf_fs::outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", human(&report));
+        tuf_fs::out!("{}", human(&report))?;
     }
     let code = code_of(&report);
     if code != Code::Ok && !args.json {

@@ -80,7 +80,7 @@ pub fn print(
 ) -> anyhow::Result<Code> {
     let summary = summarize(repository, report);
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        tuf_fs::outln!("{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
         ui.info(human(&summary, report.kind, within));
         ui.detail(format!(

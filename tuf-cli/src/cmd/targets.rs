@@ -266,7 +266,7 @@ pub fn write(repo: &Repo, prepared: &Prepared, names: &Keyholders, ui: &Ui) -> a
     fsutil::create_dir(&repo.staged_dir())?;
     meta::write(&path, &prepared.meta, Existing::Replace)?;
     if !ui.is_quiet() {
-        print!("{}", meta::describe(&prepared.meta, &path, None, names)?);
+        tuf_fs::out!("{}", meta::describe(&prepared.meta, &path, None, names)?)?;
     }
     for line in &prepared.summary {
         ui.info(format!("  {line}"));

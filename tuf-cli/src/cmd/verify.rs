@@ -122,19 +122,19 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
         Code::Failure
     };
     if args.json {
-        println!(
+        tuf_fs::outln!(
             "{}",
             serde_json::to_string_pretty(&json_report(args, check, &report, code))?
-        );
+        )?;
     } else {
         for problem in &report.problems {
-            println!(
+            tuf_fs::outln!(
                 "{}: {} [{}]; to fix: {}",
                 problem.subject,
                 problem.message(),
                 problem.code,
                 problem.advice()
-            );
+            )?;
         }
     }
     let what = match check {

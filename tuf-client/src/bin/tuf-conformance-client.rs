@@ -11,6 +11,8 @@
 //! status 0 on success, 1 on any failure (including a bad command line). The clock is the
 //! system clock, read here through `SystemTime` (the suite may shift it with libfaketime).
 #![forbid(unsafe_code)]
+// Output goes through `tuf_fs::outln!`, which a closed pipe (`| head`) does not crash.
+#![deny(clippy::print_stdout)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
