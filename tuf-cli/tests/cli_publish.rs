@@ -277,3 +277,47 @@ fn link_copies_warns_of_index_files_rewritten_in_place() {
         .assert()
         .code(2);
 }
+
+/// A committed repository (root v1, targets signed) with [`Env::write_small_index`]
+/// published once by `online.pem`.
+fn published_small_index(env: &Env) {
+    let _h = env.committed_ceremony_repo();
+    env.write_small_index();
+    env.sign("targets", "tgt");
+    publish(env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published (First)"));
+}
+
+/// The names in `repo/metadata` and the bytes of `timestamp.json`.
+fn metadata_state(env: &Env) -> (Vec<String>, Vec<u8>) {
+    let mut names: Vec<String> = std::fs::read_dir(env.path("repo/metadata"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    (names, env.read("repo/metadata/timestamp.json"))
+}
+
+/// Issue #11 item 6: the online key is checked on every publish, not only on those that
+/// sign something, so a misconfigured hook fails on its first run.
+#[test]
+fn a_wrong_online_key_is_refused_when_nothing_changed() {
+    let env = Env::new();
+    published_small_index(&env);
+    env.plain_key("stranger");
+    let before = metadata_state(&env);
+    // A scan that finds nothing changed, and a hook naming an unchanged file.
+    for extra in [&[][..], &["--changed", "de/mo/demo"][..]] {
+        env.publish("stranger.pem")
+            .args(extra)
+            .assert()
+            .code(5)
+            .stderr(predicate::str::contains("stranger.pem holds key"))
+            .stderr(predicate::str::contains("Nothing was signed"));
+        assert_eq!(metadata_state(&env), before, "{extra:?}");
+    }
+    // The right key, nothing changed: nothing to sign, exit 0.
+    publish(&env).assert().success();
+}
