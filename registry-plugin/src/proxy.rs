@@ -41,7 +41,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tuf_core::index::{parse_index_file, CrateName, IndexLimits, IndexLine};
+use tuf_core::index::{parse_index_file, CrateName, IndexLimits, IndexLine, RegistryConfig};
 
 use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::state::{write_atomic, Mount};
@@ -503,6 +503,8 @@ impl Proxy {
         }
         let subject = format!("the index file of crate `{name}` ({sparse_path})");
         let bytes = self.target_bytes(&subject, &sparse_path, entry)?;
+        // The rules `tuf publish` checks before signing an index file
+        // (`tuf_core::index::check_index_target`), so a file it signed is served.
         let lines = parse_index_file(name, &bytes, &self.settings.index_limits).map_err(|e| {
             Refusal::new(
                 subject.clone(),
@@ -595,15 +597,13 @@ impl Proxy {
 }
 
 /// Read an upstream `config.json`; returns its `dl` and the file with `dl` pointing at
-/// the proxy (`{public_base}dl`), every other member kept.
+/// the proxy (`{public_base}dl`), every other member kept. The file is checked by
+/// [`RegistryConfig::parse`], the check the publisher (`tuf publish`) makes before it
+/// signs a `config.json`, so the two accept the same files.
 pub fn rewrite_config(bytes: &[u8], public_base: &str) -> Result<(String, Vec<u8>), String> {
-    let mut json: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let dl = json
-        .get("dl")
-        .and_then(|v| v.as_str())
-        .ok_or("no `dl` download URL")?
-        .to_owned();
+    let config = RegistryConfig::parse(bytes).map_err(|e| format!("{e} (code {})", e.code()))?;
+    let dl = config.dl().to_owned();
+    let mut json = config.into_members();
     json.insert(
         "dl".to_owned(),
         serde_json::Value::String(format!("{public_base}dl")),

@@ -21,11 +21,15 @@ pub enum Code {
     /// 5: a private key was refused: wrong passphrase, readable by others, not a key of
     /// the role, or unreadable.
     KeyRefused = 5,
+    /// 6: `publish` published, but refused some changed index files (a verifier would
+    /// refuse them, or they are symbolic links or not regular files): those keep the
+    /// version signed before; the output names each and why.
+    FilesRefused = 6,
 }
 
 impl From<Code> for std::process::ExitCode {
     fn from(code: Code) -> Self {
-        // INVARIANT: every discriminant is in 0..=5.
+        // INVARIANT: every discriminant is in 0..=6.
         Self::from(code as u8)
     }
 }

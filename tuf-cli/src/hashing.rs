@@ -1,15 +1,29 @@
-//! Finding and hashing index files, and writing their hash-named target copies.
+//! Finding, checking and hashing index files, and writing their hash-named target copies.
 //!
-//! Work per file is one `open`, one `fstat`, one read into a reused per-thread buffer and
-//! one SHA-256; files run on every core (rayon). No index bytes are kept after a file is
-//! hashed.
+//! Work per file is one `open`, one `fstat`, one read into a reused per-thread buffer,
+//! the check a verifier makes ([`tuf_core::index::check_index_target`]) and one SHA-256;
+//! files run on every core (rayon). No index bytes are kept after a file is hashed.
+//!
+//! # What is never signed
+//!
+//! A file is signed only if a verifier would accept it: a file the check refuses, a
+//! symbolic link, or anything that is not a regular file comes back as
+//! [`Hashed::Refused`], before any copy of it is written. Symbolic links are never
+//! followed, in a path's directories or at its end: each file is opened relative to the
+//! index directory with `openat2(RESOLVE_NO_SYMLINKS)` (Linux 5.6+) or, failing that,
+//! one `openat(O_NOFOLLOW)` per path component, so nothing can swap a link in between a
+//! check and the open. Whatever writes the index therefore cannot make the publisher
+//! sign, or copy into the public `targets/`, a file outside it.
 
 use std::fs::{self, File};
 use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use tuf_core::index::CrateName;
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use tuf_core::index::{check_index_target, CrateName, IndexError, IndexLimits, CONFIG_PATH};
 use tuf_core::metadata::TargetPath;
 use tuf_core::repo::{target_copy_name, TargetEntry};
 
@@ -45,6 +59,67 @@ pub enum CopyKind {
     WrittenModifiedInPlace,
 }
 
+/// What reading one index file gave.
+#[derive(Debug, Clone)]
+pub enum Hashed {
+    /// No file at the path (a deleted crate).
+    Missing,
+    /// The file may not be signed: nothing was copied, and its previously signed
+    /// version (if any) stays.
+    Refused(Refusal),
+    /// The file was checked, hashed and (if asked) copied.
+    File(HashedFile),
+}
+
+/// Why an index file was not signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The path, or a directory on it, is a symbolic link: the publisher follows none
+    /// (`symlink`).
+    #[error("it is (or is under) a symbolic link; the publisher follows no symbolic links")]
+    Symlink,
+    /// The path is not a regular file (a directory, a FIFO, a device)
+    /// (`not-regular-file`).
+    #[error("it is not a regular file")]
+    NotRegularFile,
+    /// A verifier would refuse the file's content; the code is the check's
+    /// ([`IndexError::code`]).
+    #[error("a verifier would refuse it: {0}")]
+    Content(IndexError),
+}
+
+impl Refusal {
+    /// A stable kebab-case code: `symlink`, `not-regular-file`, or the content
+    /// check's code (`line-not-json`, `line-wrong-crate`, `config-not-json`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Symlink => "symlink",
+            Self::NotRegularFile => "not-regular-file",
+            Self::Content(e) => e.code(),
+        }
+    }
+}
+
+/// An index file that was not signed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedFile {
+    /// Its index path.
+    pub path: TargetPath,
+    /// Why.
+    pub refusal: Refusal,
+}
+
+/// How index files are read and checked.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadRules<'a> {
+    /// The largest file accepted (`Limits::max_target_bytes`); a larger one fails the
+    /// whole publish, as a client would refuse it.
+    pub max_bytes: u64,
+    /// The caps of the index check, as the verifier applies them.
+    pub index_limits: &'a IndexLimits,
+}
+
 /// Where and whether to write hash-named copies of targets.
 #[derive(Debug, Clone, Copy)]
 pub struct CopyTo<'a> {
@@ -62,15 +137,17 @@ pub fn check_index_path(path: &str) -> Result<TargetPath, Error> {
         path: path.to_owned(),
         reason,
     };
-    if path != "config.json" {
+    if path != CONFIG_PATH {
         CrateName::from_sparse_path(path).map_err(|e| not(e.to_string()))?;
     }
     TargetPath::parse(path).map_err(|e| not(e.to_string()))
 }
 
-/// Every index file under `index` (relative `/`-separated paths, sorted), and the files
-/// that are not index files (skipped, reported to the operator). Names starting with `.`
-/// are not looked at (`.git`, temporary files).
+/// Every index path under `index` with something at it (relative `/`-separated paths,
+/// sorted), and the files that are not at index paths (skipped, reported to the
+/// operator). Names starting with `.` are not looked at (`.git`, temporary files).
+/// Symbolic links are not followed: a link to a directory is not descended into (it is
+/// skipped, or, at an index path, found and then refused when read).
 pub fn walk_index(index: &Path) -> Result<(Vec<TargetPath>, Vec<String>), Error> {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
@@ -87,16 +164,18 @@ pub fn walk_index(index: &Path) -> Result<(Vec<TargetPath>, Vec<String>), Error>
                 continue;
             }
             let rel = format!("{prefix}{name}");
+            // Not followed: a symbolic link's own type.
             let kind = item.file_type().map_err(Error::io("stat", item.path()))?;
             if kind.is_dir() {
                 stack.push((item.path(), format!("{rel}/")));
-            } else if kind.is_file() {
-                match check_index_path(&rel) {
-                    Ok(path) => found.push(path),
-                    Err(_) => skipped.push(rel),
-                }
-            } else {
-                skipped.push(rel);
+                continue;
+            }
+            // Anything at an index path is found, a symbolic link or other non-file
+            // included: reading it refuses it (reported, the signed version kept), as
+            // for a path the registry names (`--changed`).
+            match check_index_path(&rel) {
+                Ok(path) => found.push(path),
+                Err(_) => skipped.push(rel),
             }
         }
     }
@@ -105,22 +184,23 @@ pub fn walk_index(index: &Path) -> Result<(Vec<TargetPath>, Vec<String>), Error>
     Ok((found, skipped))
 }
 
-/// Hash `paths` under `index` on every core. A path whose file does not exist comes back
-/// as `None` (a deleted crate). With `copy`, each file's hash-named copy is written (or,
-/// when it exists, its mtime is set to now so pruning knows it is named again).
+/// Check and hash `paths` under `index` on every core (see [`Hashed`]). With `copy`,
+/// each accepted file's hash-named copy is written (or, when it exists, its mtime is set
+/// to now so pruning knows it is named again).
 pub fn hash_files(
     index: &Path,
     paths: &[TargetPath],
     copy: Option<CopyTo<'_>>,
-    max_bytes: u64,
+    rules: ReadRules<'_>,
     now_ns: i64,
-) -> Result<Vec<(TargetPath, Option<HashedFile>)>, Error> {
+) -> Result<Vec<(TargetPath, Hashed)>, Error> {
+    let dir = IndexDir::open(index)?;
     paths
         .par_iter()
         .map_init(
             || Vec::with_capacity(64 * 1024),
             |buf, path| {
-                let hashed = hash_one(index, path, copy, max_bytes, now_ns, buf)?;
+                let hashed = hash_one(&dir, path, copy, rules, now_ns, buf)?;
                 Ok((path.clone(), hashed))
             },
         )
@@ -135,26 +215,30 @@ pub enum Scanned {
     Hashed(HashedFile),
     /// Its stat is as the manifest recorded: the manifest's hash stands.
     Unchanged(TargetEntry, ManifestEntry),
+    /// It changed (or is new) and may not be signed.
+    Refused(RefusedFile),
 }
 
-/// Stat every path; hash (and copy) only those whose length or mtime differ from
-/// `manifest` or whose recorded mtime is unknown (0). Files that vanished are left out.
-/// `progress` hears of every chunk of files done ([`Stage::Scanning`] is started and
-/// finished by the caller).
-#[allow(clippy::too_many_arguments)]
+/// Stat every path; check and hash (and copy) only those whose length or mtime differ
+/// from `manifest` or whose recorded mtime is unknown (0). Files that vanished are left
+/// out. `progress` hears of every chunk of files done ([`Stage::Scanning`] is started
+/// and finished by the caller).
 pub fn scan_files(
     index: &Path,
     paths: &[TargetPath],
     manifest: &crate::manifest::Manifest,
     copy: Option<CopyTo<'_>>,
-    max_bytes: u64,
+    rules: ReadRules<'_>,
     now_ns: i64,
     progress: &dyn Progress,
 ) -> Result<Vec<Scanned>, Error> {
+    let dir = IndexDir::open(index)?;
     let scan_one = |buf: &mut Vec<u8>, path: &TargetPath| -> Result<Option<Scanned>, Error> {
         if let Some(known) = manifest.entries.get(path.as_str()) {
             let full = index.join(path.as_str());
-            if let Ok(meta) = fs::metadata(&full) {
+            // The link itself, not what it points to: a symbolic link put in place of
+            // a signed file is read (and refused), never taken as unchanged.
+            if let Ok(meta) = fs::symlink_metadata(&full) {
                 if known.mtime_ns != 0
                     && meta.len() == known.length
                     && crate::manifest::mtime_ns(&meta) == known.mtime_ns
@@ -168,7 +252,14 @@ pub fn scan_files(
                 }
             }
         }
-        Ok(hash_one(index, path, copy, max_bytes, now_ns, buf)?.map(Scanned::Hashed))
+        Ok(match hash_one(&dir, path, copy, rules, now_ns, buf)? {
+            Hashed::Missing => None,
+            Hashed::Refused(refusal) => Some(Scanned::Refused(RefusedFile {
+                path: path.clone(),
+                refusal,
+            })),
+            Hashed::File(hashed) => Some(Scanned::Hashed(hashed)),
+        })
     };
     // Chunks, so progress is told once per chunk rather than once per file.
     let results: Result<Vec<Vec<Scanned>>, Error> = paths
@@ -189,24 +280,25 @@ pub fn scan_files(
 }
 
 fn hash_one(
-    index: &Path,
+    index: &IndexDir,
     path: &TargetPath,
     copy: Option<CopyTo<'_>>,
-    max_bytes: u64,
+    rules: ReadRules<'_>,
     now_ns: i64,
     buf: &mut Vec<u8>,
-) -> Result<Option<HashedFile>, Error> {
-    let full = index.join(path.as_str());
-    let mut file = match File::open(&full) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("open", full)(e)),
+) -> Result<Hashed, Error> {
+    let max_bytes = rules.max_bytes;
+    let full = index.path.join(path.as_str());
+    let mut file = match index.open_file(path).map_err(Error::io("open", &full))? {
+        Opened::File(file) => file,
+        Opened::Missing => return Ok(Hashed::Missing),
+        Opened::Symlink => return Ok(Hashed::Refused(Refusal::Symlink)),
     };
     // Stat before reading: if the file changes while it is read, its mtime moves past
     // the one recorded here and the next scan hashes it again.
     let meta = file.metadata().map_err(Error::io("stat", &full))?;
     if !meta.is_file() {
-        return Ok(None);
+        return Ok(Hashed::Refused(Refusal::NotRegularFile));
     }
     if meta.len() > max_bytes {
         return Err(Error::TargetTooLarge {
@@ -229,6 +321,11 @@ fn hash_one(
             limit: max_bytes,
         });
     }
+    // The verifier's check, on exactly the bytes to be hashed, before any copy of them
+    // is written: a refused file is neither signed nor published.
+    if let Err(e) = check_index_target(path.as_str(), buf, rules.index_limits) {
+        return Ok(Hashed::Refused(Refusal::Content(e)));
+    }
     let sha256 = tuf_core::hash::sha256(buf);
     let (copy_written, copy_kind) = match copy {
         Some(CopyTo { dir, link: false }) => {
@@ -245,7 +342,7 @@ fn hash_one(
         }
         None => (None, CopyKind::None),
     };
-    Ok(Some(HashedFile {
+    Ok(Hashed::File(HashedFile {
         entry: TargetEntry {
             path: path.clone(),
             length,
@@ -259,6 +356,109 @@ fn hash_one(
         copy_written,
         copy_kind,
     }))
+}
+
+/// The index directory, opened once: every index file is opened relative to it.
+#[derive(Debug)]
+struct IndexDir {
+    path: PathBuf,
+    fd: OwnedFd,
+}
+
+/// What opening an index path found.
+#[derive(Debug)]
+enum Opened {
+    File(File),
+    /// Nothing at the path, or a directory on it is not a directory.
+    Missing,
+    /// The path or a directory on it is a symbolic link.
+    Symlink,
+}
+
+impl IndexDir {
+    /// Open the index directory itself (the operator's `--index`, which may be a link).
+    fn open(path: &Path) -> Result<Self, Error> {
+        let fd = rustix::fs::open(
+            path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io("open", path)(e.into()))?;
+        Ok(Self {
+            path: path.to_owned(),
+            fd,
+        })
+    }
+
+    /// Open index path `path` (relative, `/`-separated, no `..`: a [`TargetPath`])
+    /// for reading without following a symbolic link anywhere on it. `O_NONBLOCK` so
+    /// that a FIFO put at an index path does not block the open; it is refused as not
+    /// a regular file.
+    fn open_file(&self, path: &TargetPath) -> std::io::Result<Opened> {
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+        #[cfg(target_os = "linux")]
+        {
+            // One call, however deep the path. Not available before Linux 5.6 (or
+            // under a seccomp filter that does not know it): fall back.
+            let resolve = rustix::fs::ResolveFlags::NO_SYMLINKS | rustix::fs::ResolveFlags::BENEATH;
+            match rustix::fs::openat2(&self.fd, path.as_str(), flags, Mode::empty(), resolve) {
+                Ok(fd) => return Ok(Opened::File(File::from(fd))),
+                Err(Errno::NOENT | Errno::NOTDIR) => return Ok(Opened::Missing),
+                Err(Errno::LOOP) => return Ok(Opened::Symlink),
+                Err(Errno::NOSYS | Errno::PERM) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.open_by_components(path, flags)
+    }
+
+    /// [`IndexDir::open_file`] by one `openat(O_NOFOLLOW)` per component.
+    fn open_by_components(&self, path: &TargetPath, flags: OFlags) -> std::io::Result<Opened> {
+        let components: Vec<&str> = path.as_str().split('/').collect();
+        let Some((name, dirs)) = components.split_last() else {
+            return Ok(Opened::Missing);
+        };
+        let mut parent: Option<OwnedFd> = None;
+        for dir in dirs {
+            let at = parent.as_ref().map_or(self.fd.as_fd(), AsFd::as_fd);
+            let opened = rustix::fs::openat(
+                at,
+                *dir,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            );
+            match opened {
+                Ok(fd) => parent = Some(fd),
+                Err(e) => return classify(at, dir, e),
+            }
+        }
+        let at = parent.as_ref().map_or(self.fd.as_fd(), AsFd::as_fd);
+        match rustix::fs::openat(at, *name, flags | OFlags::NOFOLLOW, Mode::empty()) {
+            Ok(fd) => Ok(Opened::File(File::from(fd))),
+            Err(e) => classify(at, name, e),
+        }
+    }
+}
+
+/// What a failed `openat(O_NOFOLLOW)` of `name` in `at` means. Systems differ in the
+/// error for a symbolic link (`ELOOP` on Linux, `EMLINK` on FreeBSD, `ENOTDIR` with
+/// `O_DIRECTORY` on some), so the entry's own type decides.
+fn classify(at: std::os::fd::BorrowedFd<'_>, name: &str, error: Errno) -> std::io::Result<Opened> {
+    match error {
+        Errno::NOENT => Ok(Opened::Missing),
+        Errno::LOOP | Errno::MLINK | Errno::NOTDIR => {
+            match rustix::fs::statat(at, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(stat) if rustix::fs::FileType::from_raw_mode(stat.st_mode).is_symlink() => {
+                    Ok(Opened::Symlink)
+                }
+                Ok(_) if error == Errno::NOTDIR => Ok(Opened::Missing),
+                Ok(_) => Err(error.into()),
+                Err(Errno::NOENT) => Ok(Opened::Missing),
+                Err(e) => Err(e.into()),
+            }
+        }
+        other => Err(other.into()),
+    }
 }
 
 /// Make the copy a hard link to the index file just hashed: no bytes written, one new
@@ -411,14 +611,37 @@ mod tests {
         }
     }
 
+    const CKSUM: &str = "d867001db0e2b6e0496f9fac96930e2d42233ecd3ca0413e0753d4c7695d289c";
+
+    /// A valid index file of crate `name`.
+    fn crate_file(name: &str) -> String {
+        format!("{{\"name\":\"{name}\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\"}}\n")
+    }
+
+    fn rules(max_bytes: u64) -> ReadRules<'static> {
+        static LIMITS: std::sync::OnceLock<IndexLimits> = std::sync::OnceLock::new();
+        ReadRules {
+            max_bytes,
+            index_limits: LIMITS.get_or_init(IndexLimits::default),
+        }
+    }
+
+    fn hashed(result: &Hashed) -> &HashedFile {
+        match result {
+            Hashed::File(file) => file,
+            other => panic!("not hashed: {other:?}"),
+        }
+    }
+
     #[test]
     fn walk_hash_and_copy() {
         let dir = tempfile::tempdir().unwrap();
         let index = dir.path().join("index");
+        let serde = crate_file("serde");
         for (path, content) in [
-            ("config.json", "{}"),
-            ("1/a", "a\n"),
-            ("se/rd/serde", "s\n"),
+            ("config.json", "{\"dl\":\"x\"}"),
+            ("1/a", &crate_file("a")),
+            ("se/rd/serde", &serde),
             ("README.md", "x"),
             (".git/HEAD", "x"),
         ] {
@@ -434,41 +657,148 @@ mod tests {
         let copies = dir.path().join("targets");
         let mut with_missing = paths.clone();
         with_missing.push(TargetPath::parse("2/ab").unwrap());
-        let hashed = hash_files(
-            &index,
-            &with_missing,
-            Some(CopyTo {
-                dir: &copies,
-                link: false,
-            }),
-            1 << 20,
-            0,
-        )
-        .unwrap();
-        assert!(hashed[3].1.is_none());
-        let serde = hashed[2].1.as_ref().unwrap();
-        assert_eq!(serde.entry.sha256, tuf_core::hash::sha256(b"s\n"));
-        let copy = copies.join(target_copy_name(&serde.entry.path, &serde.entry.sha256));
-        assert_eq!(fs::read(&copy).unwrap(), b"s\n");
-        assert_eq!(serde.copy_written.as_deref(), Some(copy.as_path()));
+        let copy = Some(CopyTo {
+            dir: &copies,
+            link: false,
+        });
+        let results = hash_files(&index, &with_missing, copy, rules(1 << 20), 0).unwrap();
+        assert!(matches!(results[3].1, Hashed::Missing));
+        let serde_hashed = hashed(&results[2].1);
+        assert_eq!(
+            serde_hashed.entry.sha256,
+            tuf_core::hash::sha256(serde.as_bytes())
+        );
+        let copy_path = copies.join(target_copy_name(
+            &serde_hashed.entry.path,
+            &serde_hashed.entry.sha256,
+        ));
+        assert_eq!(fs::read(&copy_path).unwrap(), serde.as_bytes());
+        assert_eq!(
+            serde_hashed.copy_written.as_deref(),
+            Some(copy_path.as_path())
+        );
         // A second hash finds the copy in place.
-        let again = hash_files(
-            &index,
-            &paths,
-            Some(CopyTo {
-                dir: &copies,
-                link: false,
-            }),
-            1 << 20,
-            0,
-        )
-        .unwrap();
-        assert!(again
-            .iter()
-            .all(|(_, h)| h.as_ref().unwrap().copy_written.is_none()));
+        let again = hash_files(&index, &paths, copy, rules(1 << 20), 0).unwrap();
+        assert!(again.iter().all(|(_, h)| hashed(h).copy_written.is_none()));
         // Over the size limit.
-        let err = hash_files(&index, &paths, None, 1, 0).unwrap_err();
+        let err = hash_files(&index, &paths, None, rules(1), 0).unwrap_err();
         assert_eq!(err.code(), "target-too-large");
+    }
+
+    #[test]
+    fn files_a_verifier_would_refuse_are_refused_before_any_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("index");
+        for (path, content) in [
+            ("config.json", "{\"dl\":7}".to_owned()),
+            ("3/x/xyz", crate_file("serde")),
+            ("se/rd/serde", format!("{}not json\n", crate_file("serde"))),
+            ("1/a", crate_file("a")),
+        ] {
+            let full = index.join(path);
+            fs::create_dir_all(full.parent().unwrap()).unwrap();
+            fs::write(full, content).unwrap();
+        }
+        let (paths, _) = walk_index(&index).unwrap();
+        let copies = dir.path().join("targets");
+        let copy = Some(CopyTo {
+            dir: &copies,
+            link: false,
+        });
+        let results = hash_files(&index, &paths, copy, rules(1 << 20), 0).unwrap();
+        let codes: Vec<(&str, &str)> = results
+            .iter()
+            .map(|(path, result)| {
+                let code = match result {
+                    Hashed::Refused(refusal) => refusal.code(),
+                    Hashed::File(_) => "ok",
+                    Hashed::Missing => "missing",
+                };
+                (path.as_str(), code)
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("1/a", "ok"),
+                ("3/x/xyz", "line-wrong-crate"),
+                ("config.json", "config-bad-dl"),
+                ("se/rd/serde", "line-not-json"),
+            ]
+        );
+        // Only the accepted file was copied.
+        let copied: Vec<_> = walk_index(&copies).unwrap().1;
+        assert_eq!(copied.len(), 1, "{copied:?}");
+    }
+
+    #[test]
+    fn symbolic_links_are_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = dir.path().join("index");
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(index.join("3/a")).unwrap();
+        fs::create_dir_all(index.join("se/rd")).unwrap();
+        fs::create_dir_all(outside.join("dir")).unwrap();
+        fs::write(outside.join("abd"), crate_file("abd")).unwrap();
+        fs::write(outside.join("dir/bcd"), crate_file("bcd")).unwrap();
+        fs::write(index.join("1"), b"").unwrap();
+        std::os::unix::fs::symlink(outside.join("abd"), index.join("3/a/abd")).unwrap();
+        std::os::unix::fs::symlink(outside.join("dir"), index.join("3/b")).unwrap();
+        // A link inside the index is not followed either.
+        fs::write(index.join("3/a/abc"), crate_file("abc")).unwrap();
+        std::os::unix::fs::symlink("abc", index.join("3/a/abe")).unwrap();
+        fs::create_dir_all(index.join("se/rd/serde")).unwrap();
+
+        let opened = IndexDir::open(&index).unwrap();
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        for (path, expected) in [
+            ("3/a/abc", "file"),
+            ("3/a/abd", "symlink"),
+            ("3/a/abe", "symlink"),
+            ("3/b/bcd", "symlink"),
+            ("3/c/cde", "missing"),
+            ("1/a", "missing"),
+            ("se/rd/serde", "file"),
+        ] {
+            let path = TargetPath::parse(path).unwrap();
+            let kind = |o: std::io::Result<Opened>| match o.unwrap() {
+                Opened::File(_) => "file",
+                Opened::Missing => "missing",
+                Opened::Symlink => "symlink",
+            };
+            assert_eq!(kind(opened.open_file(&path)), expected, "{path}");
+            assert_eq!(
+                kind(opened.open_by_components(&path, flags)),
+                expected,
+                "by components: {path}"
+            );
+        }
+
+        let (paths, skipped) = walk_index(&index).unwrap();
+        let names: Vec<&str> = paths.iter().map(TargetPath::as_str).collect();
+        assert_eq!(names, ["3/a/abc", "3/a/abd", "3/a/abe"]);
+        assert_eq!(skipped, ["1", "3/b"]);
+        let copies = dir.path().join("targets");
+        for link in [false, true] {
+            let copy = Some(CopyTo { dir: &copies, link });
+            let mut asked = paths.clone();
+            asked.push(TargetPath::parse("3/b/bcd").unwrap());
+            asked.push(TargetPath::parse("se/rd/serde").unwrap());
+            let results = hash_files(&index, &asked, copy, rules(1 << 20), 0).unwrap();
+            let codes: Vec<&str> = results
+                .iter()
+                .map(|(_, r)| match r {
+                    Hashed::Refused(refusal) => refusal.code(),
+                    Hashed::File(_) => "ok",
+                    Hashed::Missing => "missing",
+                })
+                .collect();
+            assert_eq!(
+                codes,
+                ["ok", "symlink", "symlink", "symlink", "not-regular-file"],
+                "link: {link}"
+            );
+        }
     }
 
     /// The file read, stat-ed before the read, for [`link_copy`].

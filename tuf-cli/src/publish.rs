@@ -50,7 +50,7 @@ use tuf_core::Limits;
 
 use crate::error::Error;
 use crate::fsio::{self, BatchWriter, RepoLock};
-use crate::hashing::{self, CopyKind, CopyTo, HashedFile, Scanned};
+use crate::hashing::{self, CopyKind, CopyTo, Hashed, HashedFile, ReadRules, RefusedFile, Scanned};
 use crate::manifest::{self, JournalRecord, Manifest};
 use crate::progress::{units, Progress, Silent, Stage, StageGuard};
 
@@ -526,6 +526,10 @@ pub struct PublishReport {
     pub files_hashed: usize,
     /// Files under the index that are not index files (not signed).
     pub skipped: Vec<String>,
+    /// Index files that changed (or are new) but were not signed, and why: a verifier
+    /// would refuse them, or they are symbolic links or not regular files. Each keeps
+    /// the version signed before, if any. Sorted by path.
+    pub refused: Vec<RefusedFile>,
     /// Bins signed.
     pub bins_signed: usize,
     /// Metadata files written.
@@ -593,6 +597,7 @@ impl PublishReport {
             files_seen: 0,
             files_hashed: 0,
             skipped: Vec::new(),
+            refused: Vec::new(),
             bins_signed: 0,
             metadata_written: 0,
             copies_written: 0,
@@ -650,7 +655,10 @@ pub fn publish(
         link: options.link_copies,
     });
     let now_ns = real_now_ns();
-    let max = limits.max_target_bytes;
+    let rules = ReadRules {
+        max_bytes: limits.max_target_bytes,
+        index_limits: &limits.index,
+    };
 
     let targets_changed = state
         .as_ref()
@@ -689,19 +697,22 @@ pub fn publish(
             paths.dedup();
             report.files_seen = paths.len();
             for (path, hashed) in
-                hashing::hash_files(repository.index_dir(), &paths, copy, max, now_ns)?
+                hashing::hash_files(repository.index_dir(), &paths, copy, rules, now_ns)?
             {
                 match hashed {
-                    Some(hashed) => {
+                    Hashed::File(hashed) => {
                         report.files_hashed += 1;
                         note_copy(&mut writer, &mut report, &hashed);
                         journal.push((path.as_str().to_owned(), Some(hashed.manifest)));
                         edit_changes.push(Change::Put(hashed.entry));
                     }
-                    None => {
+                    Hashed::Missing => {
                         journal.push((path.as_str().to_owned(), None));
                         edit_changes.push(Change::Remove(path));
                     }
+                    // No change and no journal record: the signed version stays, and
+                    // the manifest keeps describing it.
+                    Hashed::Refused(refusal) => report.refused.push(RefusedFile { path, refusal }),
                 }
             }
         }
@@ -715,7 +726,7 @@ pub fn publish(
                 &paths,
                 &old_manifest,
                 copy,
-                max,
+                rules,
                 now_ns,
                 progress,
             )?;
@@ -729,6 +740,29 @@ pub fn publish(
                         report.files_hashed += 1;
                         note_copy(&mut writer, &mut report, &hashed);
                         (hashed.entry, hashed.manifest, true)
+                    }
+                    Scanned::Refused(refused) => {
+                        // The version signed before stays: the manifest keeps its entry
+                        // (so the next scan reads the file again, and refuses it again
+                        // until it is fixed), and a full publish signs that entry again.
+                        // Its copy is the one already published. A new file is simply
+                        // not signed.
+                        let path = refused.path.clone();
+                        report.refused.push(refused);
+                        let (Some(old), Some(_)) =
+                            (old_manifest.entries.get(path.as_str()), &state)
+                        else {
+                            continue;
+                        };
+                        next.entries.insert(path.as_str().to_owned(), *old);
+                        if full.is_some() {
+                            all_entries.push(TargetEntry {
+                                path,
+                                length: old.length,
+                                sha256: old.sha256,
+                            });
+                        }
+                        continue;
                     }
                 };
                 if let Some(old) = old_manifest.entries.get(entry.path.as_str()) {
@@ -771,6 +805,7 @@ pub fn publish(
     }
 
     report.modified_in_place.sort_unstable();
+    report.refused.sort_unstable_by(|a, b| a.path.cmp(&b.path));
 
     // Sign.
     let publication = keys.with_signers(|signers| -> Result<Publication, Error> {

@@ -5,7 +5,7 @@
 
 mod cli_support;
 
-use cli_support::Env;
+use cli_support::{index_line, Env};
 use predicates::prelude::*;
 
 fn init(env: &Env, extra: &[&str]) -> assert_cmd::assert::Assert {
@@ -39,11 +39,7 @@ fn hash_prefix_bins_from_init_to_verify() {
 
     std::fs::create_dir_all(env.path("index/de/mo")).unwrap();
     std::fs::write(env.path("index/config.json"), b"{\"dl\":\"http://x/\"}").unwrap();
-    std::fs::write(
-        env.path("index/de/mo/demo"),
-        b"{\"name\":\"demo\",\"vers\":\"0.1.0\"}\n",
-    )
-    .unwrap();
+    std::fs::write(env.path("index/de/mo/demo"), index_line("demo", "0.1.0")).unwrap();
     env.sign("root", "alice");
     env.tuf()
         .args(["root", "commit", "repo"])

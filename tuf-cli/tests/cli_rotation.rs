@@ -10,7 +10,7 @@ mod cli_support;
 use std::fs;
 
 use chrono::Utc;
-use cli_support::{ids, role, sparse_path, Env};
+use cli_support::{ids, index_line, role, sparse_path, Env};
 use predicates::prelude::*;
 use serde_json::Value;
 use tuf_client::{ClientError, HttpFetcher, Updater, UpdaterConfig};
@@ -44,10 +44,7 @@ fn published(env: &Env) {
         .success();
     env.write_index_config();
     for name in CRATES {
-        env.write_crate(
-            name,
-            format!("{{\"name\":\"{name}\",\"vers\":\"1.0.0\"}}\n"),
-        );
+        env.write_crate(name, index_line(name, "1.0.0"));
     }
     env.sign("root", "alice");
     env.sign("root", "bob");
@@ -60,7 +57,7 @@ fn published(env: &Env) {
     // A second publish, so timestamp and snapshot are past version 1.
     fs::write(
         env.path("index/se/rd/serde"),
-        b"{\"name\":\"serde\",\"vers\":\"1.0.0\"}\n{\"name\":\"serde\",\"vers\":\"1.0.1\"}\n",
+        index_line("serde", "1.0.0") + &index_line("serde", "1.0.1"),
     )
     .unwrap();
     env.publish("online.pem")
@@ -490,7 +487,7 @@ fn rebin_changes_the_number_of_bins_and_clients_follow() {
     // Incremental publishes continue on the new layout.
     fs::write(
         env.path("index/ra/nd/rand"),
-        b"{\"name\":\"rand\",\"vers\":\"1.0.0\",\"yanked\":true}\n",
+        index_line("rand", "1.0.0").replace("\"yanked\":false", "\"yanked\":true"),
     )
     .unwrap();
     env.publish("online.pem")
@@ -565,7 +562,7 @@ fn a_failed_publish_publishes_nothing_of_the_new_root_and_keeps_it_staged() {
     env.sign("targets", "tgt");
     // A new crate whose hash-named copy cannot be written (its directory is a file):
     // the root commit checks pass, then the engine fails while scanning the index.
-    env.write_crate("zzzz", "{\"name\":\"zzzz\",\"vers\":\"0.1.0\"}\n");
+    env.write_crate("zzzz", index_line("zzzz", "0.1.0"));
     env.write("repo/targets/zz", b"not a directory");
 
     env.publish("online2.pem")
@@ -621,7 +618,7 @@ fn a_bad_changed_path_publishes_nothing_of_the_new_root_and_a_rerun_finishes() {
     assert!(env.path("repo/staged/root.json").exists());
     assert_eq!(env.read("repo/metadata/timestamp.json"), timestamp);
 
-    env.write_crate("serde", "{\"name\":\"serde\",\"vers\":\"2.0.0\"}\n");
+    env.write_crate("serde", index_line("serde", "2.0.0"));
     env.publish("online.pem")
         .args(["--changed", &sparse_path("serde")])
         .assert()

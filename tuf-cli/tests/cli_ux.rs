@@ -8,7 +8,7 @@ mod cli_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cli_support::{sparse_path, Env};
+use cli_support::{index_line, sparse_path, Env};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -26,10 +26,7 @@ fn signed_repo(env: &Env, crates: usize, bit_length: u8) {
     env.write_index_config();
     for i in 0..crates {
         let name = crate_name(i);
-        env.write_crate(
-            &name,
-            format!("{{\"name\":\"{name}\",\"vers\":\"0.1.0\"}}\n"),
-        );
+        env.write_crate(&name, index_line(&name, "0.1.0"));
     }
     for key in ["root", "tgt", "online"] {
         env.plain_key(key);
@@ -194,7 +191,7 @@ fn publish_and_refresh_json_for_monitoring() {
     assert_eq!(first["earliest_expiry"], expiries["timestamp"].as_str());
 
     // -q with --json: the object on stdout, nothing on stderr.
-    env.write_crate(&crate_name(3), "{\"name\":\"ux0003\",\"vers\":\"0.2.0\"}\n");
+    env.write_crate(&crate_name(3), index_line("ux0003", "0.2.0"));
     let (incremental, stderr) = json_of(publish(&env).args(["-q", "--json"]), 0);
     assert_eq!(stderr, "");
     assert_eq!(incremental["kind"], "incremental");

@@ -30,6 +30,9 @@ pub struct Summary<'a> {
     pub files_hashed: usize,
     /// Files under the index that are not index files, so not signed.
     pub files_skipped: &'a [String],
+    /// Changed index files that were not signed (each keeps the version signed before),
+    /// and why; non-empty means exit code 6.
+    pub files_refused: Vec<Refused>,
     /// Bins signed.
     pub bins_signed: usize,
     /// Roles signed by this run (`bins`, `snapshot`, `timestamp`; `root`/`targets` when
@@ -57,8 +60,21 @@ pub struct Summary<'a> {
     /// refresh is due before then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub earliest_expiry: Option<String>,
-    /// The exit code (always 0: a failure prints an error on stderr, not this object).
+    /// The exit code: 0, or 6 when `files_refused` is not empty (a failure prints an
+    /// error on stderr, not this object).
     pub exit_code: u8,
+}
+
+/// A changed index file that was not signed.
+#[derive(Debug, Serialize)]
+pub struct Refused {
+    /// Its index path.
+    pub path: String,
+    /// Why, as a stable code: `symlink`, `not-regular-file`, or the verifier's check
+    /// (`line-not-json`, `line-wrong-crate`, `config-not-json`, ...).
+    pub code: &'static str,
+    /// Why, in words.
+    pub reason: String,
 }
 
 /// One role's expiry.
@@ -79,6 +95,11 @@ pub fn print(
     ui: &Ui,
 ) -> anyhow::Result<Code> {
     let summary = summarize(repository, report);
+    let code = if report.refused.is_empty() {
+        Code::Ok
+    } else {
+        Code::FilesRefused
+    };
     if json {
         tuf_fs::outln!("{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
@@ -111,7 +132,21 @@ pub fn print(
             report.skipped.join(", ")
         ));
     }
-    Ok(Code::Ok)
+    if !report.refused.is_empty() {
+        let each: Vec<String> = report
+            .refused
+            .iter()
+            .map(|r| format!("{} ({}: {})", r.path, r.refusal.code(), r.refusal))
+            .collect();
+        ui.warn(format!(
+            "{} changed index file(s) were refused and not signed; each keeps the version \
+             signed before (a new one stays unpublished) until the registry fixes it and \
+             it is published again (exit code 6): {}",
+            report.refused.len(),
+            each.join("; ")
+        ));
+    }
+    Ok(code)
 }
 
 fn summarize<'a>(repository: &std::path::Path, report: &'a PublishReport) -> Summary<'a> {
@@ -148,6 +183,15 @@ fn summarize<'a>(repository: &std::path::Path, report: &'a PublishReport) -> Sum
         files_seen: report.files_seen,
         files_hashed: report.files_hashed,
         files_skipped: &report.skipped,
+        files_refused: report
+            .refused
+            .iter()
+            .map(|r| Refused {
+                path: r.path.as_str().to_owned(),
+                code: r.refusal.code(),
+                reason: r.refusal.to_string(),
+            })
+            .collect(),
         bins_signed: report.bins_signed,
         roles_signed: &report.roles_signed,
         metadata_written: report.metadata_written,
@@ -159,7 +203,11 @@ fn summarize<'a>(repository: &std::path::Path, report: &'a PublishReport) -> Sum
         timestamp_version: report.timestamp_version,
         roles,
         earliest_expiry: report.expires.map(|e| rfc3339(e.earliest_online())),
-        exit_code: 0,
+        exit_code: if report.refused.is_empty() {
+            Code::Ok as u8
+        } else {
+            Code::FilesRefused as u8
+        },
     }
 }
 

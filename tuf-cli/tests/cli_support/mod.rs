@@ -195,6 +195,13 @@ impl Env {
         self.write("index/config.json", b"{\"dl\":\"http://x/\"}");
     }
 
+    /// `index/config.json`, the file every test index starts with, and the index file
+    /// of crate `demo` with one valid line.
+    pub fn write_small_index(&self) {
+        self.write_index_config();
+        self.write_crate("demo", index_line("demo", "0.1.0"));
+    }
+
     /// The index file of crate `name` (at its sparse path under `index/`).
     pub fn write_crate(&self, name: &str, body: impl AsRef<[u8]>) {
         self.write(&format!("index/{}", sparse_path(name)), body);
@@ -220,6 +227,65 @@ impl Env {
         });
         (json, out.status.code().unwrap())
     }
+}
+
+/// A valid index line (with its `\n`) of crate `name`, version `vers`: what the
+/// publisher, like a verifier, accepts.
+pub fn index_line(name: &str, vers: &str) -> String {
+    let cksum = hex::encode(tuf_core::hash::sha256(format!("{name}-{vers}").as_bytes()));
+    format!(
+        "{{\"name\":\"{name}\",\"vers\":\"{vers}\",\"deps\":[],\"cksum\":\"{cksum}\",\"features\":{{}},\"yanked\":false}}\n"
+    )
+}
+
+/// Every target the published metadata under `repo/metadata` lists, as a client would
+/// find it (timestamp → snapshot → every bin), by path: `(length, sha256 hex)`.
+pub fn signed_targets(env: &Env) -> std::collections::BTreeMap<String, (u64, String)> {
+    let metadata = env.path("repo/metadata");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(metadata.join(name)).unwrap()).unwrap()
+    };
+    let timestamp = read("timestamp.json");
+    let snapshot_version = &timestamp["signed"]["meta"]["snapshot.json"]["version"];
+    let snapshot = read(&format!("{snapshot_version}.snapshot.json"));
+    let mut targets = std::collections::BTreeMap::new();
+    for (name, meta) in snapshot["signed"]["meta"].as_object().unwrap() {
+        if name == "targets.json" {
+            continue;
+        }
+        let bin = read(&format!("{}.{name}", meta["version"]));
+        for (path, target) in bin["signed"]["targets"].as_object().unwrap() {
+            targets.insert(
+                path.clone(),
+                (
+                    target["length"].as_u64().unwrap(),
+                    target["hashes"]["sha256"].as_str().unwrap().to_owned(),
+                ),
+            );
+        }
+    }
+    targets
+}
+
+/// Every file under `dir` (recursively) whose bytes are `bytes`.
+pub fn files_holding(dir: &Path, bytes: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() && std::fs::read(&path).unwrap() == bytes {
+                found.push(path);
+            }
+        }
+    }
+    found
 }
 
 pub struct Holders {

@@ -190,6 +190,38 @@ pub enum IndexError {
         first_line: usize,
     },
 
+    /// A registry's `config.json` is not JSON (`config-not-json`).
+    #[error("config.json is not valid JSON: {reason}")]
+    ConfigNotJson {
+        /// What the JSON parser found wrong.
+        reason: String,
+    },
+
+    /// A registry's `config.json` is JSON but not an object (`config-not-object`).
+    #[error("config.json is a JSON {found}; expected an object")]
+    ConfigNotObject {
+        /// The JSON type found.
+        found: &'static str,
+    },
+
+    /// A JSON object in `config.json` has the same key twice (`config-duplicate-key`).
+    #[error("config.json has key `{key}` more than once; expected each key once")]
+    ConfigDuplicateKey {
+        /// The repeated key, cut short.
+        key: String,
+    },
+
+    /// A registry's `config.json` has no `dl` (`config-missing-dl`).
+    #[error("config.json has no `dl` field; expected the download URL template, a string")]
+    ConfigMissingDl,
+
+    /// A registry's `config.json` has a `dl` that is not a string (`config-bad-dl`).
+    #[error("config.json `dl` is a JSON {found}; expected a string (the download URL template)")]
+    ConfigBadDl {
+        /// The JSON type found.
+        found: &'static str,
+    },
+
     /// A line of an index file failed one of the checks above. [`code`](IndexError::code)
     /// is the inner error's code.
     #[error("index file for crate `{crate_name}`, line {line}: {error}")]
@@ -228,6 +260,11 @@ impl IndexError {
             IndexError::LineBadCksum { .. } => "line-bad-cksum",
             IndexError::LineWrongCrate { .. } => "line-wrong-crate",
             IndexError::LineDuplicateVersion { .. } => "line-duplicate-version",
+            IndexError::ConfigNotJson { .. } => "config-not-json",
+            IndexError::ConfigNotObject { .. } => "config-not-object",
+            IndexError::ConfigDuplicateKey { .. } => "config-duplicate-key",
+            IndexError::ConfigMissingDl => "config-missing-dl",
+            IndexError::ConfigBadDl { .. } => "config-bad-dl",
             IndexError::InFile { error, .. } => error.code(),
         }
     }

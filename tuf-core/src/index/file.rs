@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::error::IndexError;
-use super::line::{parse_index_line, IndexLine};
+use super::line::{check_index_line, parse_index_line, IndexLine};
 use super::name::CrateName;
 
 /// Caps on an index file, checked on the raw bytes before any parsing.
@@ -57,6 +57,40 @@ pub fn parse_index_file(
     bytes: &[u8],
     limits: &IndexLimits,
 ) -> Result<Vec<IndexLine>, IndexError> {
+    let mut lines = Vec::new();
+    each_line(expected, bytes, limits, parse_index_line, |line| {
+        lines.push(line);
+    })?;
+    Ok(lines)
+}
+
+/// Accepts exactly the files [`parse_index_file`] accepts, and refuses the others
+/// with the same error, keeping nothing: the same limits, the same line splitting
+/// and the same per-line and per-file rules, with each line read by
+/// [`check_index_line`] (which walks the fields a line does not type rather than
+/// building them).
+///
+/// What a publisher must run on every index file before it signs it: a verifier
+/// (`cargo tuf`'s proxy) runs [`parse_index_file`] on what it downloads and
+/// refuses the whole file on any error, so a file this refuses would be signed
+/// only to be refused by every verified client.
+pub fn check_index_file(
+    expected: &CrateName,
+    bytes: &[u8],
+    limits: &IndexLimits,
+) -> Result<(), IndexError> {
+    each_line(expected, bytes, limits, check_index_line, drop)
+}
+
+/// The rules of [`parse_index_file`], with `read_line` reading each line that is
+/// not blank and `keep` given each line that passed.
+fn each_line(
+    expected: &CrateName,
+    bytes: &[u8],
+    limits: &IndexLimits,
+    read_line: fn(&str) -> Result<IndexLine, IndexError>,
+    mut keep: impl FnMut(IndexLine),
+) -> Result<(), IndexError> {
     check_limits(bytes, limits)?;
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let offset = e.valid_up_to();
@@ -71,7 +105,6 @@ pub fn parse_index_file(
         line,
         error: Box::new(error),
     };
-    let mut lines = Vec::new();
     let mut first_line_of: BTreeMap<semver::Version, usize> = BTreeMap::new();
     // INVARIANT: there are at most `bytes.len() + 1` lines, so counting them
     // from 1 cannot overflow `usize`.
@@ -83,7 +116,7 @@ pub fn parse_index_file(
         if is_blank(raw.as_bytes()) {
             continue;
         }
-        let line = parse_index_line(raw).map_err(|e| in_file(number, e))?;
+        let line = read_line(raw).map_err(|e| in_file(number, e))?;
         if !line.name.eq_ignore_ascii_case(expected) {
             return Err(in_file(
                 number,
@@ -102,9 +135,9 @@ pub fn parse_index_file(
                 },
             ));
         }
-        lines.push(line);
+        keep(line);
     }
-    Ok(lines)
+    Ok(())
 }
 
 /// Size, line-count and line-length caps, on raw bytes, before any parsing.
@@ -428,6 +461,18 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
             let _ = parse_index_file(&serde(), &bytes, &IndexLimits::default());
+        }
+
+        #[test]
+        fn check_index_file_agrees_with_parse_index_file(
+            s in r#"(\{"name":"(serde|Serde|x)","vers":"1\.[0-9]\.0","cksum":"[0-9a-f]{64}"(,"d":\[\{"k":1(,"k":2)?\}\])?\}|[ \r\t{}]|garbage|\xff)(\r?\n(\{"name":"serde","vers":"1\.[0-9]\.0","cksum":"[0-9a-f]{64}"\}|[ \r\t]*)){0,6}\n?"#,
+            max_lines in 1usize..8,
+        ) {
+            let limits = IndexLimits { max_lines, ..IndexLimits::default() };
+            prop_assert_eq!(
+                check_index_file(&serde(), s.as_bytes(), &limits),
+                parse_index_file(&serde(), s.as_bytes(), &limits).map(|_| ())
+            );
         }
 
         #[test]

@@ -1,6 +1,8 @@
 //! One line of an index file: one published version of a crate.
 
-use std::cell::Cell;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -68,13 +70,26 @@ impl IndexLine {
                 })
             }
         };
+        let typed = TypedFields {
+            name: fields.remove("name"),
+            vers: fields.remove("vers"),
+            cksum: fields.remove("cksum"),
+            yanked: fields.remove("yanked"),
+            v: fields.remove("v"),
+        };
+        Self::from_fields(typed, fields)
+    }
 
-        let name = match fields.remove("name") {
+    /// The typed checks of a line, in one place for [`IndexLine::from_value`] and
+    /// [`check_index_line`]: `typed` holds the typed fields as received, `extra` the
+    /// rest.
+    fn from_fields(typed: TypedFields, extra: Map<String, Value>) -> Result<Self, IndexError> {
+        let name = match typed.name {
             Some(Value::String(s)) => CrateName::parse(&s)?,
             Some(other) => return Err(bad_field("name", "a string", &other)),
             None => return Err(missing("name", "a crate name")),
         };
-        let vers = match fields.remove("vers") {
+        let vers = match typed.vers {
             Some(Value::String(s)) => {
                 semver::Version::parse(&s).map_err(|e| IndexError::LineBadVers {
                     found: excerpt(&s),
@@ -84,17 +99,17 @@ impl IndexLine {
             Some(other) => return Err(bad_field("vers", "a string", &other)),
             None => return Err(missing("vers", "a SemVer version")),
         };
-        let cksum = match fields.remove("cksum") {
+        let cksum = match typed.cksum {
             Some(Value::String(s)) => Cksum::parse(&s)?,
             Some(other) => return Err(bad_field("cksum", "a string", &other)),
             None => return Err(missing("cksum", "64 lowercase hex digits")),
         };
-        let yanked = match fields.remove("yanked") {
+        let yanked = match typed.yanked {
             Some(Value::Bool(b)) => b,
             Some(other) => return Err(bad_field("yanked", "true or false", &other)),
             None => false,
         };
-        let v = match fields.remove("v") {
+        let v = match typed.v {
             None => None,
             Some(Value::Number(n)) => match n.as_u64().map(u32::try_from) {
                 Some(Ok(v)) => Some(v),
@@ -109,7 +124,7 @@ impl IndexLine {
             cksum,
             yanked,
             v,
-            extra: fields,
+            extra,
         })
     }
 
@@ -165,6 +180,34 @@ impl IndexLine {
 /// checks that.
 pub fn parse_index_line(line: &str) -> Result<IndexLine, IndexError> {
     IndexLine::from_value(parse_strict_json(line)?)
+}
+
+/// Checks one index line exactly as [`parse_index_line`] does, with the same
+/// error for the same text, without keeping the fields it does not type: they are
+/// walked (so a repeated key at any depth and any JSON error are still found) but
+/// not built into values. The returned line's [`extra`](IndexLine::extra) is
+/// empty.
+///
+/// What a publisher runs on every index file it signs
+/// ([`check_index_file`](super::check_index_file)): building `deps` and `features`
+/// as values is most of the cost of [`parse_index_line`], and a check needs none
+/// of it. A differential test holds the two to the same answer.
+pub fn check_index_line(line: &str) -> Result<IndexLine, IndexError> {
+    let duplicate = Cell::new(None);
+    let keys = RefCell::new(Vec::new());
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    let parsed = CheckedTop {
+        walk: StrictSkip {
+            duplicate: &duplicate,
+            keys: &keys,
+        },
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|top| deserializer.end().map(|()| top));
+    match parsed.map_err(|e| json_error(&duplicate, &e))? {
+        Top::Object(typed) => IndexLine::from_fields(typed, Map::new()),
+        Top::Other(found) => Err(IndexError::LineNotObject { found }),
+    }
 }
 
 impl Serialize for IndexLine {
@@ -274,7 +317,7 @@ fn bad_field(field: &'static str, expected: &'static str, found: &Value) -> Inde
     }
 }
 
-fn json_type(value: &Value) -> &'static str {
+pub(super) fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
@@ -287,7 +330,7 @@ fn json_type(value: &Value) -> &'static str {
 
 /// Parses JSON text like `serde_json::from_str::<Value>`, but refuses a key
 /// repeated within any object (serde_json would silently keep the last).
-fn parse_strict_json(text: &str) -> Result<Value, IndexError> {
+pub(super) fn parse_strict_json(text: &str) -> Result<Value, IndexError> {
     let duplicate = Cell::new(None);
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = StrictValue {
@@ -295,12 +338,18 @@ fn parse_strict_json(text: &str) -> Result<Value, IndexError> {
     }
     .deserialize(&mut deserializer)
     .and_then(|value| deserializer.end().map(|()| value));
-    parsed.map_err(|e| match duplicate.take() {
+    parsed.map_err(|e| json_error(&duplicate, &e))
+}
+
+/// The error of a failed strict parse: the repeated key the visitor recorded, or
+/// else the JSON parser's own error.
+fn json_error(duplicate: &Cell<Option<String>>, error: &serde_json::Error) -> IndexError {
+    match duplicate.take() {
         Some(key) => IndexError::LineDuplicateKey { key },
         None => IndexError::LineNotJson {
-            reason: e.to_string(),
+            reason: error.to_string(),
         },
-    })
+    }
 }
 
 /// A `serde_json::Value` builder that fails on a repeated object key, recording
@@ -387,6 +436,294 @@ impl<'de> Visitor<'de> for StrictValue<'_> {
             map.insert(key, value);
         }
         Ok(Value::Object(map))
+    }
+}
+
+/// The typed fields of a line as received, before their checks.
+#[derive(Debug, Default)]
+struct TypedFields {
+    name: Option<Value>,
+    vers: Option<Value>,
+    cksum: Option<Value>,
+    yanked: Option<Value>,
+    v: Option<Value>,
+}
+
+impl TypedFields {
+    /// The slot of typed field `key`, if it is one.
+    fn slot(&mut self, key: &str) -> Option<&mut Option<Value>> {
+        match key {
+            "name" => Some(&mut self.name),
+            "vers" => Some(&mut self.vers),
+            "cksum" => Some(&mut self.cksum),
+            "yanked" => Some(&mut self.yanked),
+            "v" => Some(&mut self.v),
+            _ => None,
+        }
+    }
+}
+
+/// A whole line as [`check_index_line`] reads it: an object's typed fields, or
+/// the JSON type of anything else.
+enum Top {
+    Object(TypedFields),
+    Other(&'static str),
+}
+
+/// The top level of a line for [`check_index_line`]: the typed fields are built
+/// as [`StrictValue`] builds them, every other value is walked by [`StrictSkip`].
+/// Keys are checked for repeats before their values are read, as [`StrictValue`]
+/// does, so both report the same first problem.
+#[derive(Clone, Copy)]
+struct CheckedTop<'a, 'de> {
+    walk: StrictSkip<'a, 'de>,
+}
+
+impl<'de> DeserializeSeed<'de> for CheckedTop<'_, 'de> {
+    type Value = Top;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Top, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CheckedTop<'_, 'de> {
+    type Value = Top;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Top, E> {
+        Ok(Top::Other("boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Top, E> {
+        Ok(Top::Other("number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Top, E> {
+        Ok(Top::Other("number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Top, E> {
+        finite(v).map(|()| Top::Other("number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Top, E> {
+        Ok(Top::Other("string"))
+    }
+
+    fn visit_unit<E>(self) -> Result<Top, E> {
+        Ok(Top::Other("null"))
+    }
+
+    fn visit_none<E>(self) -> Result<Top, E> {
+        Ok(Top::Other("null"))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Top, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Top, A::Error> {
+        self.walk.visit_seq(seq).map(|()| Top::Other("array"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Top, A::Error> {
+        let mut typed = TypedFields::default();
+        let mut object = self.walk.object();
+        while let Some(key) = access.next_key_seed(KeySeed)? {
+            let field = TYPED_FIELDS.iter().find(|f| **f == key).copied();
+            self.walk.record(&mut object, key)?;
+            match field.and_then(|field| typed.slot(field)) {
+                Some(slot) => {
+                    *slot = Some(access.next_value_seed(StrictValue {
+                        duplicate: self.walk.duplicate,
+                    })?);
+                }
+                None => access.next_value_seed(self.walk)?,
+            }
+        }
+        self.walk.end(object);
+        Ok(Top::Object(typed))
+    }
+}
+
+/// Walks any JSON value like [`StrictValue`], failing where it fails (a repeated
+/// key, recorded in `duplicate`), but builds nothing.
+///
+/// The keys of the objects being walked are kept on one stack per line, `keys`
+/// (borrowed from the text where they have no escapes), rather than in a
+/// collection per object: a line has a few dozen small objects, and allocating
+/// for each was most of the cost of a check.
+#[derive(Clone, Copy)]
+struct StrictSkip<'a, 'de> {
+    duplicate: &'a Cell<Option<String>>,
+    keys: &'a RefCell<Vec<Cow<'de, str>>>,
+}
+
+/// The keys of the object being walked: those on the stack from `start`, or,
+/// once there are more than [`FEW_KEYS`], a hash set (a crate's `features` may
+/// have hundreds of keys; a set keeps the walk linear).
+struct ObjectKeys<'de> {
+    start: usize,
+    many: Option<HashSet<Cow<'de, str>>>,
+}
+
+/// When an object's keys move from the stack into a hash set.
+const FEW_KEYS: usize = 16;
+
+impl<'de> StrictSkip<'_, 'de> {
+    /// Starts the keys of a new object.
+    fn object(&self) -> ObjectKeys<'de> {
+        ObjectKeys {
+            start: self.keys.borrow().len(),
+            many: None,
+        }
+    }
+
+    /// Records `key` in `object`, or fails as [`StrictValue`] does when the object
+    /// had it already.
+    fn record<E: de::Error>(
+        &self,
+        object: &mut ObjectKeys<'de>,
+        key: Cow<'de, str>,
+    ) -> Result<(), E> {
+        let mut keys = self.keys.borrow_mut();
+        let repeated = match &object.many {
+            Some(set) => set.contains(&key),
+            None => keys
+                .get(object.start..)
+                .is_some_and(|own| own.contains(&key)),
+        };
+        if repeated {
+            let key = excerpt(&key);
+            let message = format!("duplicate key `{key}`");
+            self.duplicate.set(Some(key));
+            return Err(E::custom(message));
+        }
+        match &mut object.many {
+            Some(set) => {
+                set.insert(key);
+            }
+            None if keys.len().saturating_sub(object.start) < FEW_KEYS => keys.push(key),
+            None => {
+                let mut set: HashSet<Cow<'de, str>> = keys.drain(object.start..).collect();
+                set.insert(key);
+                object.many = Some(set);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends an object: its keys leave the stack.
+    fn end(&self, object: ObjectKeys<'de>) {
+        self.keys.borrow_mut().truncate(object.start);
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StrictSkip<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictSkip<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        finite(v)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let mut object = self.object();
+        while let Some(key) = access.next_key_seed(KeySeed)? {
+            self.record(&mut object, key)?;
+            access.next_value_seed(self)?;
+        }
+        self.end(object);
+        Ok(())
+    }
+}
+
+/// What [`StrictValue`] does with a float: serde_json never yields a non-finite
+/// one from text, and one from elsewhere is refused rather than invented.
+fn finite<E: de::Error>(v: f64) -> Result<(), E> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(E::custom("non-finite number"))
+    }
+}
+
+/// An object key, borrowed from the text when it has no escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
     }
 }
 
@@ -547,6 +884,68 @@ mod tests {
             r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","deps":[{{"k":1}},{{"k":2}}]}}"#
         );
         assert_eq!(code(&siblings), "ok");
+    }
+
+    #[test]
+    fn check_gives_the_errors_parse_gives() {
+        let many_keys: String = (0..40).map(|i| format!(r#""k{i}":{i},"#)).collect();
+        let cases = [
+            line_json().to_string(),
+            format!("  {}\r", line_json()),
+            String::new(),
+            "not json".into(),
+            "{}{}".into(),
+            "[]".into(),
+            "[{\"a\":1,\"a\":2}]".into(),
+            "\"foo\"".into(),
+            "null".into(),
+            "1.5".into(),
+            "true".into(),
+            format!(r#"{{"name":"foo","name":"bar","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","deps":[{{"k":1,"k":2}}]}}"#
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","deps":[{{"k":1}},{{"k":2}}]}}"#
+            ),
+            // A repeated key before a syntax error: the repeat is what both report.
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","f":{{"a":1,"a":2,}}"#),
+            // Many keys at the top level and in a nested object (the hash set).
+            format!(r#"{{{many_keys}"name":"foo","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(r#"{{{many_keys}"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","k39":0}}"#),
+            format!(
+                r#"{{"features":{{{many_keys}"k3":[]}},"name":"foo","vers":"1.0.0","cksum":"{CKSUM}"}}"#
+            ),
+            // An escaped key is the same key as its plain spelling.
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","f":{{"a":1,"\u0061":2}}}}"#
+            ),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","n\u0061me":"x"}}"#),
+            without("name"),
+            with("yanked", json!(null)),
+            with("v", json!(1.5)),
+            with("vers", json!("1.0")),
+            with("cksum", json!("00")),
+            with("deps", json!([{"x": [1, {"y": null}]}])),
+        ];
+        for text in cases {
+            let parsed = parse_index_line(&text);
+            let checked = check_index_line(&text);
+            match (&parsed, &checked) {
+                (Ok(parsed), Ok(checked)) => {
+                    assert_eq!(checked.name, parsed.name, "{text}");
+                    assert_eq!(checked.vers, parsed.vers, "{text}");
+                    assert_eq!(checked.cksum, parsed.cksum, "{text}");
+                    assert_eq!((checked.yanked, checked.v), (parsed.yanked, parsed.v));
+                    assert!(checked.extra.is_empty());
+                }
+                _ => assert_eq!(
+                    checked.clone().map(|_| ()),
+                    parsed.clone().map(|_| ()),
+                    "{text}"
+                ),
+            }
+        }
     }
 
     #[test]
@@ -769,6 +1168,58 @@ mod tests {
         #[test]
         fn json_shaped_text_never_panics(s in r#"[{}\[\]",:0-9a-z\\ .e+-]{0,64}"#) {
             let _ = parse_index_line(&s);
+        }
+
+        #[test]
+        fn check_agrees_with_parse_on_valid_lines(input in valid_line()) {
+            let text = input.to_string();
+            let parsed = parse_index_line(&text).unwrap();
+            let checked = check_index_line(&text).unwrap();
+            prop_assert_eq!(checked, IndexLine { extra: Map::new(), ..parsed });
+        }
+
+        #[test]
+        fn check_agrees_with_parse_on_json_shaped_text(
+            s in r#"[{}\[\]",:0-9a-z\\ .e+-]{0,64}"#
+        ) {
+            prop_assert_eq!(check_index_line(&s).map(|_| ()), parse_index_line(&s).map(|_| ()));
+        }
+
+        #[test]
+        fn check_agrees_with_parse_on_mutated_lines(
+            input in valid_line(),
+            at in any::<prop::sample::Index>(),
+            insert in r#"[{}\[\]",:0-9a-z\\ .e+-]{0,8}"#,
+            cut in 0usize..4,
+        ) {
+            // A valid line with a few bytes replaced: mostly almost-valid JSON, the
+            // kind where a walker that builds nothing could diverge.
+            let text = input.to_string();
+            let mut start = at.index(text.len() + 1);
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (start + cut).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let mutated = format!("{}{insert}{}", &text[..start], &text[end..]);
+            prop_assert_eq!(
+                check_index_line(&mutated).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v)),
+                parse_index_line(&mutated).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v))
+            );
+        }
+
+        #[test]
+        fn check_agrees_with_parse_on_arbitrary_json(value in json_value(), dup in any::<bool>()) {
+            let mut text = value.to_string();
+            if dup && text.starts_with('{') && text.len() > 2 {
+                // Repeat the object's first member.
+                if let Some(first) = value.as_object().and_then(|m| m.iter().next()) {
+                    text = format!("{{{}:{},{}", Value::from(first.0.as_str()), first.1, &text[1..]);
+                }
+            }
+            prop_assert_eq!(check_index_line(&text).map(|_| ()), parse_index_line(&text).map(|_| ()));
         }
 
         #[test]

@@ -10,7 +10,14 @@
 //! - [`IndexLine`] — one version's line: `name`, `vers`, `cksum`, `yanked`, `v`
 //!   typed; every other field kept as received so a line round-trips.
 //! - [`parse_index_file`] — a whole file for one expected crate, under
-//!   [`IndexLimits`], with every line required to name that crate.
+//!   [`IndexLimits`], with every line required to name that crate;
+//!   [`check_index_file`] — the same checks, with the same errors, keeping
+//!   nothing (what a publisher runs before it signs a file).
+//! - [`RegistryConfig`] — the registry's `config.json`.
+//! - [`check_index_target`] — would a verifier accept these bytes at this path
+//!   of the index (`config.json` or a crate's sparse path)? The one check the
+//!   publisher makes before signing a file; the verifier makes the same through
+//!   [`parse_index_file`] and [`RegistryConfig::parse`].
 //!
 //! # Rules and where they come from
 //!
@@ -74,8 +81,10 @@ mod error;
 mod file;
 mod line;
 mod name;
+mod target;
 
 pub use error::IndexError;
-pub use file::{parse_index_file, IndexLimits};
-pub use line::{parse_index_line, Cksum, IndexLine};
+pub use file::{check_index_file, parse_index_file, IndexLimits};
+pub use line::{check_index_line, parse_index_line, Cksum, IndexLine};
 pub use name::{CrateName, MAX_CRATE_NAME_LEN};
+pub use target::{check_index_target, RegistryConfig, CONFIG_PATH};

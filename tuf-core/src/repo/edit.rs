@@ -16,14 +16,37 @@ use super::{
     OnlineSigners, OutputFile, Publication, PublishedState, TargetEntry, TIMESTAMP_FILE,
 };
 
+/// Refuse online signers that cannot sign the bins (under the published targets), the
+/// snapshot or the timestamp (under the published root) of `state`.
+fn check_online_signers(state: &PublishedState, signers: &OnlineSigners<'_>) -> Result<(), Error> {
+    check_signers(
+        "bins",
+        &Authority::new(&state.bin_keys, &state.bins.keyids, state.bins.threshold),
+        signers.bins,
+    )?;
+    for (role, keys) in [
+        (RoleType::Timestamp, signers.timestamp),
+        (RoleType::Snapshot, signers.snapshot),
+    ] {
+        let authority =
+            Authority::from_root(&state.root, role).ok_or_else(|| Error::RepoState {
+                what: "root".to_owned(),
+                reason: format!("root has no {role} role"),
+            })?;
+        check_signers(role.as_str(), &authority, keys)?;
+    }
+    Ok(())
+}
+
 /// An incremental edit of a published repository.
 ///
 /// 1. [`Edit::apply`] each change (later changes to a path win);
 /// 2. load every bin [`Edit::bins_to_load`] names with [`Edit::load_bin`] (its file is
 ///    [`PublishedState::bin_file`]); for a refresh, load every bin;
-/// 3. [`Edit::finish`] signs what changed: each bin whose targets really differ (a change
-///    that leaves a file's length and hash as they were re-signs nothing), or that expires
-///    by `refresh_before`; then the snapshot if a bin was signed or it expires by then;
+/// 3. [`Edit::finish`] refuses online keys that may not sign the bins, snapshot or
+///    timestamp of the published state (even when nothing is due), then signs what
+///    changed: each bin whose targets really differ (a change that leaves a file's length
+///    and hash as they were re-signs nothing), or that expires by `refresh_before`; then the snapshot if a bin was signed or it expires by then;
 ///    then the timestamp likewise. Versions are the old ones plus one.
 ///
 /// The work is proportional to the bins touched and the number of bins (the snapshot
@@ -93,6 +116,11 @@ impl<'s> Edit<'s> {
         refresh_before: Option<DateTime<Utc>>,
     ) -> Result<Publication, Error> {
         let state = self.state;
+        // Every online key is checked against the published state, whatever is due: a
+        // publish that happens to sign nothing must still refuse a key that may not sign,
+        // or a misconfigured publisher passes its first runs and fails only at the first
+        // real change (TUF §5.4.2, §5.5.3, §5.6.3: clients accept only these keys).
+        check_online_signers(state, signers)?;
         let expiring = |expires: &crate::metadata::Expires| {
             refresh_before.is_some_and(|t| expires.time() <= t)
         };
@@ -142,29 +170,6 @@ impl<'s> Edit<'s> {
                 superseded_targets: Vec::new(),
                 state: new_state,
             });
-        }
-        if !jobs.is_empty() {
-            check_signers(
-                "bins",
-                &Authority::new(&state.bin_keys, &state.bins.keyids, state.bins.threshold),
-                signers.bins,
-            )?;
-        }
-        let mut roles = vec![RoleType::Timestamp];
-        if resign_snapshot {
-            roles.push(RoleType::Snapshot);
-        }
-        for role in roles {
-            let authority =
-                Authority::from_root(&state.root, role).ok_or_else(|| Error::RepoState {
-                    what: "root".to_owned(),
-                    reason: format!("root has no {role} role"),
-                })?;
-            let keys = match role {
-                RoleType::Snapshot => signers.snapshot,
-                _ => signers.timestamp,
-            };
-            check_signers(role.as_str(), &authority, keys)?;
         }
 
         let bin_expires = expires_after(now, expiry.bins, "bins")?;

@@ -294,6 +294,52 @@ fn unauthorised_online_key_is_refused_before_signing() {
     }
 }
 
+#[test]
+fn unauthorised_online_key_is_refused_even_when_nothing_is_due() {
+    // Issue #11 item 6: an edit with no change and nothing expiring signs nothing, and
+    // used to accept any key for it; a misconfigured publisher then passed its first runs.
+    let keys = keys();
+    let (_, first_pub) = first(&keys, index());
+    let state = &first_pub.state;
+    let outsider = Ed25519Signer::from_seed(&[9; 32]).unwrap();
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let wrong: [&dyn Signer; 1] = [&outsider];
+    for (signers, role) in [
+        (online_signers(&wrong), "bins"),
+        (
+            OnlineSigners {
+                bins: &online,
+                snapshot: &online,
+                timestamp: &wrong,
+            },
+            "timestamp",
+        ),
+        (
+            OnlineSigners {
+                bins: &online,
+                snapshot: &wrong,
+                timestamp: &online,
+            },
+            "snapshot",
+        ),
+    ] {
+        for refresh_before in [None, Some(now())] {
+            let err = Edit::new(state, &Limits::default())
+                .finish(&Expiries::default(), &signers, now(), refresh_before)
+                .unwrap_err();
+            assert!(
+                matches!(&err, Error::Invalid { role: r, .. } if r == role),
+                "{role}: {err}"
+            );
+        }
+    }
+    // The right key, nothing due: nothing is signed.
+    let publication = Edit::new(state, &Limits::default())
+        .finish(&Expiries::default(), &online_signers(&online), now(), None)
+        .unwrap();
+    assert!(publication.files.is_empty());
+}
+
 fn edit_publish(
     keys: &Keys,
     state: &PublishedState,
