@@ -118,7 +118,13 @@ fn proxy_keeps_serving_when_nobody_reads_its_address() {
         &user,
         &["tuf", "proxy", "--registry", REGISTRY, "--listen", &listen],
     ));
-    let url = format!("http://{listen}/config.json");
+    // The proxy serves under its pin's mount, `/{registry}/{pin}/`; its stdout (where it
+    // prints that URL) is closed here, so the pin id comes from the pin file.
+    let pin_file = user.home().join("tuf").join(REGISTRY).join("registry.json");
+    let pinned: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&pin_file).unwrap()).unwrap();
+    let pin = pinned["pin"].as_str().unwrap();
+    let url = format!("http://{listen}/{REGISTRY}/{pin}/config.json");
     let deadline = Instant::now() + Duration::from_secs(30);
     let served = loop {
         if let Some(status) = proxy.try_wait().unwrap() {
