@@ -104,7 +104,7 @@ fn every_command_that_prints_ends_cleanly_with_its_own_exit_code_when_stdout_is_
     env.write_index_config();
     env.write(
         "index/de/mo/demo",
-        b"{\"name\":\"demo\",\"vers\":\"0.1.0\"}\n",
+        cli_support::index_line("demo", "0.1.0").as_bytes(),
     );
     let publish = [
         "publish",
@@ -150,7 +150,7 @@ fn every_command_that_prints_ends_cleanly_with_its_own_exit_code_when_stdout_is_
     // exits 1 when nobody reads its problem lines: `| head` must not turn it into 0.
     env.write(
         "index/de/mo/demo",
-        b"{\"name\":\"demo\",\"vers\":\"0.2.0\"}\n",
+        cli_support::index_line("demo", "0.2.0").as_bytes(),
     );
     assert_eq!(same_code_when_closed(&env, &verify), 1);
     assert_eq!(same_code_when_closed(&env, &verify_json), 1);
