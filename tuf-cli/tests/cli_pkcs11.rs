@@ -335,17 +335,30 @@ fn key_list_shows_token_keys_with_the_key_ids_of_their_files() {
     let listed = String::from_utf8(listed).unwrap();
     let module = hsm.module.display().to_string();
     for expected in [
-        format!("{ed}  ed25519  pkcs11:token=keys;object=ed;id=%01?module-path={module}"),
-        format!(
-            "{ec}  ecdsa-sha2-nistp256  pkcs11:token=keys;object=ec;id=%02?module-path={module}"
-        ),
-        format!("-  unusable  pkcs11:token=keys;object=rsa;id=%03?module-path={module}"),
+        format!("{ed}  ed25519  pkcs11:token=keys;id=%01?module-path={module}"),
+        format!("{ec}  ecdsa-sha2-nistp256  pkcs11:token=keys;id=%02?module-path={module}"),
+        format!("-  unusable  pkcs11:token=keys;id=%03?module-path={module}"),
     ] {
         assert!(
             listed.lines().any(|l| l == expected),
             "{expected}\n{listed}"
         );
     }
+    // A listed URI signs as it is (here: a detached signature over a copy of a root).
+    let listed_ed = listed.lines().find(|l| l.starts_with(&ed)).unwrap();
+    let listed_uri = listed_ed.rsplit("  ").next().unwrap();
+    env.plain_key("tgt");
+    env.plain_key("online");
+    env.init("repo", &["ed"]).assert().success();
+    fs::copy(env.path("repo/staged/root.json"), env.path("root.json")).unwrap();
+    sign_with_token(&env, &hsm, listed_uri)
+        .args(["--file", "root.json", "--detached", "ed.sig.json"])
+        .assert()
+        .success();
+    env.merge_root_signature("ed.sig.json")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("threshold met"));
     // Logged in, the same keys (their private halves are there too).
     tuf(&env, &hsm)
         .args([

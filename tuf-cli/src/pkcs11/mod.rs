@@ -992,10 +992,18 @@ impl Token {
         Ok(out)
     }
 
+    /// The URI that names the key pair `key` belongs to, for signing: by `CKA_ID` when
+    /// it has one, since that is what ties a private key to its public key (PKCS#11
+    /// v2.40 §4.4); their labels may differ (ykcs11: "Private key for ..." and "Public
+    /// key for ..."), so a public key's label could name no private key.
     fn uri_of(&self, key: &FoundKey) -> Pkcs11Uri {
         Pkcs11Uri {
             token: Some(self.info.label().to_owned()),
-            object: key.label.clone(),
+            object: if key.id.is_some() {
+                None
+            } else {
+                key.label.clone()
+            },
             id: key.id.clone(),
             module_path: Some(self.module.clone()),
             ..Pkcs11Uri::default()
