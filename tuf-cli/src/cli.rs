@@ -55,8 +55,14 @@ pub enum Command {
 /// `tuf key ...`
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Generate a new private key (PKCS#8 PEM, mode 0600) and its TUF public key JSON.
+    /// Generate a new private key (PKCS#8 PEM, mode 0600) and its TUF public key JSON;
+    /// or, given a `pkcs11:` URI, a key pair on a hardware token.
     Generate(cmd::key::GenerateArgs),
+    /// List the keys on hardware tokens (PKCS#11) with their TUF key ids and URIs.
+    List(cmd::key::ListArgs),
+    /// Write a hardware token key's public key as TUF key JSON (for `tuf init
+    /// --root-key`, `tuf root rotate --add-key`).
+    Export(cmd::key::ExportArgs),
 }
 
 /// `tuf root ...`
@@ -82,6 +88,8 @@ pub enum TargetsCommand {
 pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
     match command {
         Command::Key(KeyCommand::Generate(args)) => cmd::key::run_generate(&args, ui),
+        Command::Key(KeyCommand::List(args)) => cmd::key::run_list(&args, ui),
+        Command::Key(KeyCommand::Export(args)) => cmd::key::run_export(&args, ui),
         Command::Init(args) => cmd::init::run(&args, ui),
         Command::Sign(args) => cmd::sign::run(&args, ui),
         Command::Status(args) => cmd::status::run(&args, ui),

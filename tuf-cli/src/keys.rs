@@ -8,8 +8,9 @@
 //!   is refused before it is read.
 //! * Public keys are TUF key JSON (`keytype`, `scheme`, `keyval.public`).
 //!
-//! A [`KeySource`] yields a `Box<dyn Signer>`: the file source today; a KMS or HSM source
-//! implements the same trait (see `docs/keys.md`).
+//! A [`KeySource`] yields a `Box<dyn Signer>`: [`FileKeySource`] for a key file, or
+//! [`crate::pkcs11::Pkcs11KeySource`] for a key on a hardware token; [`key_source`] picks
+//! one from a `--key` value (a `pkcs11:` URI or a path; see `docs/keys.md`).
 //!
 //! [`KeyDir`] is a single operator's key directory (`root.pem`, `targets.pem`,
 //! `online.pem`, unencrypted) in the same format, for the hidden `tuf x-repo`, the tests
@@ -32,6 +33,9 @@ use tuf_core::{cjson, Limits};
 use zeroize::Zeroizing;
 
 use crate::exit::{err, Code};
+use crate::pkcs11::{Pkcs11KeySource, SCHEME};
+
+pub use crate::pkcs11::PinArgs;
 
 /// PEM label of an unencrypted PKCS#8 key.
 const LABEL_PLAIN: &str = "PRIVATE KEY";
@@ -110,12 +114,32 @@ impl PassphraseArgs {
     }
 }
 
-/// Something that yields a signer: a key file today, a KMS or HSM key later.
+/// Something that yields a signer: a key file, a key on a token (PKCS#11), a KMS key.
 pub trait KeySource: fmt::Debug {
     /// What the source is, for messages (never secret).
     fn describe(&self) -> String;
     /// Make the signer, asking for whatever unlocks it.
     fn signer(&self) -> anyhow::Result<Box<dyn Signer>>;
+}
+
+/// The key a `--key` value names: a key on a token for an RFC 7512 `pkcs11:` URI (the
+/// PIN from `pin`), else a key file (the passphrase, if it is encrypted, from
+/// `passphrase`).
+pub fn key_source(
+    reference: &Path,
+    passphrase: &PassphraseArgs,
+    pin: &PinArgs,
+) -> anyhow::Result<Box<dyn KeySource>> {
+    if let Some(text) = reference.to_str().filter(|t| {
+        t.get(..SCHEME.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(SCHEME))
+    }) {
+        return Ok(Box::new(Pkcs11KeySource::parse(text, pin.clone())?));
+    }
+    Ok(Box::new(FileKeySource::new(
+        reference.to_owned(),
+        passphrase.clone(),
+    )))
 }
 
 /// A PKCS#8 PEM private key file, maybe passphrase-encrypted.

@@ -16,6 +16,7 @@
 //! | [`detached`] | detached signature files (`tuf sign --detached`) |
 //! | [`duration`] | durations (`7d`, `1d12h`) and expiry times |
 //! | [`keys`] | private key files (PKCS#8 PEM, optionally encrypted, 0600), public key JSON, [`keys::KeySource`] |
+//! | [`pkcs11`] | keys on hardware tokens through PKCS#11, named by RFC 7512 `pkcs11:` URIs |
 //! | [`exit`] | the documented exit codes of `tuf`, and an error that carries one |
 //! | [`fsutil`] | atomic single-file writes with a mode (keys, staged metadata) |
 //! | [`error`] | the library's [`Error`] |
@@ -35,6 +36,7 @@ pub mod fsutil;
 pub mod hashing;
 pub mod keys;
 pub mod manifest;
+pub mod pkcs11;
 pub mod policy;
 pub mod progress;
 pub mod publish;

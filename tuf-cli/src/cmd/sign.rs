@@ -19,7 +19,7 @@ use tuf_core::metadata::{RoleType, Root, Signature, SignedMetadata};
 
 use crate::exit::{err, usage, Code};
 use crate::fsutil::{self, Access, Existing};
-use crate::keys::{FileKeySource, KeySource as _, PassphraseArgs};
+use crate::keys::{self, PassphraseArgs, PinArgs};
 use crate::layout::{Keyholders, Repo};
 use crate::meta::{self, Signers};
 use crate::ui::Ui;
@@ -58,11 +58,14 @@ pub struct Args {
     /// `staged/root.json` on an air-gapped machine).
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Private key to sign with.
-    #[arg(long, value_name = "PRIVATE.pem")]
+    /// Private key to sign with: a key file, or a key on a hardware token named by a
+    /// PKCS#11 URI (`pkcs11:token=LABEL;object=LABEL?module-path=MODULE.so`).
+    #[arg(long, value_name = "PRIVATE.pem|pkcs11:URI")]
     pub key: Option<PathBuf>,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
+    #[command(flatten)]
+    pub pin: PinArgs,
     /// Leave the file unchanged and write the signature to OUT (refused if OUT exists).
     #[arg(long, value_name = "OUT.sig.json", requires = "key")]
     pub detached: Option<PathBuf>,
@@ -144,7 +147,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
         }
         meta::write(&target.path, &staged, Existing::Replace)?;
     } else if let Some(key_path) = &args.key {
-        let source = FileKeySource::new(key_path.clone(), args.passphrase.clone());
+        let source = keys::key_source(key_path, &args.passphrase, &args.pin)?;
         let signer = source.signer()?;
         check_authorised(signer.as_ref(), &source.describe(), &staged, &authorities)?;
         match &args.detached {
