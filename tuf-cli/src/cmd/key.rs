@@ -146,7 +146,7 @@ fn run_generate_on_token(args: &GenerateArgs, text: &str, ui: &Ui) -> anyhow::Re
         public_path.display()
     ));
     ui.info("key id:");
-    println!("{}", public.key_id()?);
+    tuf_fs::outln!("{}", public.key_id()?)?;
     Ok(Code::Ok)
 }
 
@@ -199,9 +199,11 @@ pub fn run_list(args: &ListArgs, ui: &Ui) -> anyhow::Result<Code> {
         ));
         for key in token.keys {
             match &key.public {
-                Ok(public) => println!("{}  {}  {}", public.key_id()?, public.scheme, key.uri),
+                Ok(public) => {
+                    tuf_fs::outln!("{}  {}  {}", public.key_id()?, public.scheme, key.uri)?
+                }
                 Err(reason) => {
-                    println!("-  unusable  {}", key.uri);
+                    tuf_fs::outln!("-  unusable  {}", key.uri)?;
                     ui.info(format!("  {}: {reason}", key.uri.without_module()));
                 }
             }
@@ -248,6 +250,6 @@ pub fn run_export(args: &ExportArgs, ui: &Ui) -> anyhow::Result<Code> {
         args.out.display()
     ));
     ui.info("key id:");
-    println!("{}", public.key_id()?);
+    tuf_fs::outln!("{}", public.key_id()?)?;
     Ok(Code::Ok)
 }
