@@ -159,7 +159,7 @@ fn two_of_three_root_ceremony_with_a_token_key_beside_two_file_keys() {
     // Publish, then verify as a client: `tuf verify` and tuf-client over HTTP.
     env.sign("targets", "tgt");
     env.write_index_config();
-    env.write_crate("serde", "{\"name\":\"serde\",\"vers\":\"1.0.0\"}\n");
+    env.write_crate("serde", cli_support::index_line("serde", "1.0.0"));
     env.publish("online.pem").assert().success();
     env.trust_root_v1();
     env.verify().assert().success();
