@@ -423,7 +423,7 @@ impl Proxy {
         }
         let config = self.upstream_config()?;
         let url = expand_dl(&config.dl, line);
-        let bytes = match self.fetcher.get(&url, self.settings.max_crate_bytes) {
+        let bytes = match self.fetcher.get_crate(&url, self.settings.max_crate_bytes) {
             Ok(Fetched::Found(bytes)) => bytes,
             Ok(Fetched::NotFound) => {
                 return Err(Refusal::new(subject, "download", format!("{url} answered 404"))
