@@ -4,6 +4,16 @@
 //! Every download has a byte cap chosen by the caller (TUF §1.5.2 "endless data"): the
 //! body is read up to the cap plus one byte, and a longer body is refused without being
 //! read further. Timeouts bound a server that stalls ("slow retrieval").
+//!
+//! Index files and `config.json` ([`Fetcher::get`]) are asked for gzipped
+//! (`Accept-Encoding: gzip`): JSON lines compress several times over. A gzipped body is
+//! decoded as it is read, and the cap counts the *decoded* bytes, so a compression bomb
+//! is cut one byte past the cap; the decoded bytes are what the proxy checks against the
+//! signed length and hashes. `.crate` files ([`Fetcher::get_crate`]) are already gzip
+//! archives: they are asked for and read as they are, never decoded, so the bytes hashed
+//! are the bytes the registry stored, even from a server that labels `.crate` files
+//! `Content-Encoding: gzip` (a known object-storage misconfiguration that cargo, which
+//! does not decode downloads, does not notice either).
 
 use std::io::Read;
 use std::time::Duration;
@@ -13,13 +23,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for one whole request: a 50 MiB `.crate` at a slow 1 MiB/s fits.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// A blocking HTTP client for upstream files. Cheap to clone (a shared pool).
+/// Blocking HTTP clients for upstream files. Cheap to clone (shared pools).
 ///
-/// Must be created and dropped outside an async context (it owns a runtime); the proxy
+/// Must be created and dropped outside an async context (it owns runtimes); the proxy
 /// uses it only from blocking tasks.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    client: reqwest::blocking::Client,
+    /// Index files and `config.json`: asks for gzip and decodes it.
+    index: reqwest::blocking::Client,
+    /// `.crate` files: no `Accept-Encoding`, and no decoding whatever the server says.
+    crates: reqwest::blocking::Client,
 }
 
 /// A download's outcome when the server answered.
@@ -34,10 +47,11 @@ pub enum Fetched {
 /// Why a download failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    /// Network or protocol failure, or a status other than 200 / 404 / 410.
+    /// Network or protocol failure (a corrupt gzip stream included), or a status other
+    /// than 200 / 404 / 410.
     #[error("{0}")]
     Http(String),
-    /// The body is longer than the cap.
+    /// The body (decoded, when it was gzipped) is longer than the cap.
     #[error("body is longer than the limit of {limit} bytes")]
     TooLarge {
         /// The cap.
@@ -46,44 +60,71 @@ pub enum FetchError {
 }
 
 impl Fetcher {
-    /// A client with this crate's timeouts; gzip is accepted (metadata compresses well).
+    /// Clients with this crate's timeouts.
     pub fn new() -> Result<Self, FetchError> {
-        let client = reqwest::blocking::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("cargo-tuf/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FetchError::Http(format!("cannot build HTTP client: {e}")))?;
-        Ok(Self { client })
+        Ok(Self {
+            index: client(true)?,
+            crates: client(false)?,
+        })
     }
 
-    /// GET `url`, reading at most `limit` bytes of body.
+    /// GET index file or `config.json` `url`, reading at most `limit` decoded bytes of
+    /// body.
     pub fn get(&self, url: &str, limit: u64) -> Result<Fetched, FetchError> {
-        let response = self
-            .client
-            .get(url)
-            .send()
-            .map_err(|e| FetchError::Http(error_chain(&e)))?;
-        let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
-            return Ok(Fetched::NotFound);
-        }
-        if !status.is_success() {
-            return Err(FetchError::Http(format!("server answered HTTP {status}")));
-        }
-        if response.content_length().is_some_and(|n| n > limit) {
-            return Err(FetchError::TooLarge { limit });
-        }
-        let mut body = Vec::new();
-        response
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut body)
-            .map_err(|e| FetchError::Http(format!("reading the body: {e}")))?;
-        if u64::try_from(body.len()).unwrap_or(u64::MAX) > limit {
-            return Err(FetchError::TooLarge { limit });
-        }
-        Ok(Fetched::Found(body))
+        get_capped(&self.index, url, limit)
     }
+
+    /// GET `.crate` file `url` as stored (never decoded), reading at most `limit` bytes
+    /// of body.
+    pub fn get_crate(&self, url: &str, limit: u64) -> Result<Fetched, FetchError> {
+        get_capped(&self.crates, url, limit)
+    }
+}
+
+/// A client with this crate's timeouts, asking for and decoding gzip when `gzip`.
+fn client(gzip: bool) -> Result<reqwest::blocking::Client, FetchError> {
+    reqwest::blocking::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("cargo-tuf/", env!("CARGO_PKG_VERSION")))
+        .gzip(gzip)
+        .build()
+        .map_err(|e| FetchError::Http(format!("cannot build HTTP client: {e}")))
+}
+
+/// GET `url` with `client`, reading at most `limit` bytes of (decoded) body.
+fn get_capped(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    limit: u64,
+) -> Result<Fetched, FetchError> {
+    let response = client
+        .get(url)
+        .send()
+        .map_err(|e| FetchError::Http(error_chain(&e)))?;
+    let status = response.status();
+    if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+        return Ok(Fetched::NotFound);
+    }
+    if !status.is_success() {
+        return Err(FetchError::Http(format!("server answered HTTP {status}")));
+    }
+    // reqwest gives no length for a body it decodes: a gzipped body is capped while it
+    // is read, below.
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(FetchError::TooLarge { limit });
+    }
+    // `response` reads the decoded stream, so the cap is on decompressed bytes: a bomb
+    // stops one byte past it.
+    let mut body = Vec::new();
+    response
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut body)
+        .map_err(|e| FetchError::Http(format!("reading the body: {}", error_chain(&e))))?;
+    if u64::try_from(body.len()).unwrap_or(u64::MAX) > limit {
+        return Err(FetchError::TooLarge { limit });
+    }
+    Ok(Fetched::Found(body))
 }
 
 /// An error and its causes on one line (reqwest hides the useful part in `source()`).

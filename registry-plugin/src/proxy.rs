@@ -44,7 +44,7 @@ use hyper_util::rt::TokioIo;
 use tuf_core::index::{parse_index_file, CrateName, IndexLimits, IndexLine, RegistryConfig};
 
 use crate::fetch::{FetchError, Fetched, Fetcher};
-use crate::state::{write_atomic, Mount};
+use crate::state::Mount;
 use crate::verifier::{ExpectedFile, Verifier, VerifyError};
 
 /// The status of every refusal: a 4xx cargo shows the body of and does not retry.
@@ -423,7 +423,7 @@ impl Proxy {
         }
         let config = self.upstream_config()?;
         let url = expand_dl(&config.dl, line);
-        let bytes = match self.fetcher.get(&url, self.settings.max_crate_bytes) {
+        let bytes = match self.fetcher.get_crate(&url, self.settings.max_crate_bytes) {
             Ok(Fetched::Found(bytes)) => bytes,
             Ok(Fetched::NotFound) => {
                 return Err(Refusal::new(subject, "download", format!("{url} answered 404"))
@@ -549,7 +549,7 @@ impl Proxy {
         }
         let bytes = self.fetch_target(subject, path, entry)?;
         if let Some(file) = &cache_file {
-            if let Err(e) = write_atomic(file, &bytes) {
+            if let Err(e) = write_cache(file, &bytes) {
                 eprintln!(
                     "cargo-tuf: warning: could not cache {}: {e}",
                     file.display()
@@ -594,6 +594,18 @@ impl Proxy {
             .map_err(|e| Refusal::new(subject, "signed length and hashes", e.to_string()))?;
         Ok(bytes)
     }
+}
+
+/// Keep a verified index file (or `config.json`) in the index cache: atomically, but
+/// without fsync. A cached copy is served only after it matches its signed entry again
+/// ([`Proxy::target_bytes`]), so one that a crash left empty, cut short or old is fetched
+/// again online and refused offline: a crash costs a download, never a check (issue #14;
+/// durability is kept for the rollback baselines, in tuf-client's store).
+fn write_cache(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(tuf_fs::parent_dir(path))?;
+    tuf_fs::AtomicWrite::new()
+        .durability(tuf_fs::Durability::Deferred)
+        .write(path, bytes)
 }
 
 /// Read an upstream `config.json`; returns its `dl` and the file with `dl` pointing at

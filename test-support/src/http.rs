@@ -2,6 +2,14 @@
 //!
 //! It logs every request path, so a test can assert what a client fetched (and how
 //! often), and can delay its answers, so a test can see requests overlap.
+//!
+//! HTTP compression: with [`Server::set_gzip`] it gzips a reply when the request's
+//! `Accept-Encoding` lists `gzip`, as a static server or CDN configured for it does, and
+//! it logs what each request accepted and how many body bytes went out
+//! ([`Server::take_sent`]), so a test can count the bytes compression saved. A hostile
+//! server is scripted with [`Reply::Encoded`] (any bytes labelled with any
+//! `Content-Encoding`, e.g. a [`gzip`] of other bytes than the signed ones) and
+//! [`Reply::GzipBomb`] (a gzip stream of zeros that does not end).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -21,6 +29,20 @@ pub enum Reply {
     /// 200 without a length, sending bytes until the client stops reading (at most
     /// 64 MiB, so the test always ends).
     Endless,
+    /// 200 with exactly `body`, labelled `Content-Encoding: {encoding}` whatever the
+    /// request accepts: a hostile or broken server (a [`gzip`] of other bytes than the
+    /// file, of more bytes than it, a bomb).
+    Encoded {
+        /// The `Content-Encoding` value.
+        encoding: String,
+        /// The bytes sent, as they are.
+        body: Vec<u8>,
+    },
+    /// 200 without a length, `Content-Encoding: gzip`, and a gzip stream of zeros that
+    /// goes on until the client stops reading: a compression bomb of unbounded size
+    /// (about 1000 zeros a byte; stops after 64 GiB of zeros, 64 MiB sent, so the test
+    /// always ends).
+    GzipBomb,
 }
 
 impl From<Vec<u8>> for Reply {
@@ -49,6 +71,25 @@ struct Shared {
     max_in_flight: usize,
     /// How long every answer waits before it is sent.
     delay: Duration,
+    /// Whether [`Reply::Body`] replies are gzipped for requests that accept gzip.
+    gzip: bool,
+    /// What each request accepted and what was sent, since the last
+    /// [`Server::take_sent`] or [`Server::reset_counts`].
+    sent: Vec<Sent>,
+}
+
+/// One answered request: what it accepted, and the body that went out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The request path.
+    pub path: String,
+    /// The request's `Accept-Encoding` header, if it had one.
+    pub accept_encoding: Option<String>,
+    /// The reply's `Content-Encoding`, if it had one.
+    pub content_encoding: Option<String>,
+    /// Body bytes written (as sent: compressed when compressed); for a body without a
+    /// length, what was written before the client stopped reading.
+    pub body_bytes: u64,
 }
 
 /// A file server on 127.0.0.1; stops when dropped.
@@ -146,7 +187,7 @@ impl Server {
     pub fn get(&self, path: &str) -> Option<Vec<u8>> {
         match self.shared.lock().unwrap().files.get(&url_path(path)) {
             Some(Reply::Body(bytes)) => Some(bytes.clone()),
-            Some(Reply::Endless) | None => None,
+            Some(Reply::Endless | Reply::Encoded { .. } | Reply::GzipBomb) | None => None,
         }
     }
 
@@ -182,11 +223,26 @@ impl Server {
         u64::try_from(count).unwrap()
     }
 
-    /// Forget the requests so far and the most seen at once.
+    /// Forget the requests so far, what was sent, and the most seen at once.
     pub fn reset_counts(&self) {
         let mut shared = self.shared.lock().unwrap();
         shared.requests.clear();
+        shared.sent.clear();
         shared.max_in_flight = 0;
+    }
+
+    /// From now on, gzip every [`Reply::Body`] (scripted or read from the directory)
+    /// for a request whose `Accept-Encoding` lists `gzip`, with `Content-Encoding: gzip`
+    /// and the compressed length, as nginx's `gzip on` or a CDN does; `false` sends
+    /// bodies as they are again.
+    pub fn set_gzip(&self, on: bool) {
+        self.shared.lock().unwrap().gzip = on;
+    }
+
+    /// What was accepted and sent for each request answered since the last call (or
+    /// [`Server::reset_counts`]), in the order the answers finished.
+    pub fn take_sent(&self) -> Vec<Sent> {
+        std::mem::take(&mut self.shared.lock().unwrap().sent)
     }
 
     /// The most requests being answered at once since the last [`Server::reset_counts`].
@@ -240,13 +296,20 @@ fn handle(stream: TcpStream, shared: &Mutex<Shared>) {
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
-    // Skip headers (bounded).
+    // Headers (bounded): only `Accept-Encoding` is looked at.
+    let mut accept_encoding = None;
     for _ in 0..100 {
         let mut line = String::new();
         match reader.read_line(&mut line) {
             Ok(0) | Err(_) => return,
             Ok(_) if line == "\r\n" || line == "\n" => break,
-            Ok(_) => {}
+            Ok(_) => {
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.trim().eq_ignore_ascii_case("accept-encoding") {
+                        accept_encoding = Some(value.trim().to_owned());
+                    }
+                }
+            }
         }
     }
     let mut stream = reader.into_inner();
@@ -255,7 +318,7 @@ fn handle(stream: TcpStream, shared: &Mutex<Shared>) {
         .nth(1)
         .unwrap_or("/")
         .to_owned();
-    let (scripted, dir, delay) = {
+    let (scripted, dir, delay, gzip_on) = {
         let mut shared = shared.lock().unwrap();
         shared.requests.push(path.clone());
         shared.in_flight += 1;
@@ -264,6 +327,7 @@ fn handle(stream: TcpStream, shared: &Mutex<Shared>) {
             shared.files.get(&path).cloned(),
             shared.dir.clone(),
             shared.delay,
+            shared.gzip,
         )
     };
     // The delay and the file read happen outside the lock, so they do not hold up other
@@ -273,41 +337,181 @@ fn handle(stream: TcpStream, shared: &Mutex<Shared>) {
         let file = file_of(dir.as_deref()?, &path)?;
         fs::read(file).ok().map(Reply::Body)
     });
-    answer(&mut stream, reply);
-    shared.lock().unwrap().in_flight -= 1;
+    let accepts_gzip = accept_encoding.as_deref().is_some_and(lists_gzip);
+    let reply = match reply {
+        Some(Reply::Body(body)) if gzip_on && accepts_gzip => Some(Reply::Encoded {
+            encoding: "gzip".to_owned(),
+            body: gzip(&body),
+        }),
+        other => other,
+    };
+    let (content_encoding, body_bytes) = answer(&mut stream, reply);
+    let mut shared = shared.lock().unwrap();
+    shared.in_flight -= 1;
+    shared.sent.push(Sent {
+        path,
+        accept_encoding,
+        content_encoding,
+        body_bytes,
+    });
 }
 
-fn answer(stream: &mut TcpStream, reply: Option<Reply>) {
+/// Whether an `Accept-Encoding` value lists `gzip` (with any quality but `q=0`).
+fn lists_gzip(value: &str) -> bool {
+    value.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        parts
+            .next()
+            .is_some_and(|coding| coding.eq_ignore_ascii_case("gzip"))
+            && parts.all(|param| param.replace(' ', "") != "q=0")
+    })
+}
+
+/// Send `reply`; its `Content-Encoding` and the body bytes written.
+fn answer(stream: &mut TcpStream, reply: Option<Reply>) -> (Option<String>, u64) {
     match reply {
         None => {
             let _ = stream.write_all(
                 b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             );
+            (None, 0)
         }
-        Some(Reply::Body(body)) => {
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream
-                .write_all(head.as_bytes())
-                .and_then(|()| stream.write_all(&body));
+        Some(Reply::Body(body)) => (None, send_body(stream, "", &body)),
+        Some(Reply::Encoded { encoding, body }) => {
+            let header = format!("Content-Encoding: {encoding}\r\n");
+            (Some(encoding), send_body(stream, &header, &body))
         }
         Some(Reply::Endless) => {
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
             let chunk = vec![b' '; 64 * 1024];
-            for _ in 0..1024 {
-                if stream.write_all(&chunk).is_err() {
-                    break;
-                }
-            }
+            (None, send_repeated(stream, &[], &chunk, 1024))
+        }
+        Some(Reply::GzipBomb) => {
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n",
+            );
+            let (head, segment) = gzip_bomb_parts();
+            (
+                Some("gzip".to_owned()),
+                send_repeated(stream, &head, &segment, 64 * 1024),
+            )
         }
     }
 }
 
+/// A 200 with `Content-Length`, the extra header lines `headers`, and `body`; the body
+/// bytes written.
+fn send_body(stream: &mut TcpStream, headers: &str, body: &[u8]) -> u64 {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n",
+        body.len()
+    );
+    match stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body))
+    {
+        Ok(()) => u64::try_from(body.len()).unwrap(),
+        Err(_) => 0,
+    }
+}
+
+/// Write `head`, then `segment` up to `times` times or until the client stops reading;
+/// the bytes written.
+fn send_repeated(stream: &mut TcpStream, head: &[u8], segment: &[u8], times: usize) -> u64 {
+    if stream.write_all(head).is_err() {
+        return 0;
+    }
+    let mut written = u64::try_from(head.len()).unwrap();
+    for _ in 0..times {
+        if stream.write_all(segment).is_err() {
+            break;
+        }
+        written += u64::try_from(segment.len()).unwrap();
+    }
+    written
+}
+
+/// `bytes` gzipped (the default level, as servers use).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Zeros in one segment of [`Reply::GzipBomb`].
+const BOMB_SEGMENT_ZEROS: usize = 1024 * 1024;
+
+/// The start of a gzip stream (a gzip header and one deflate segment of
+/// [`BOMB_SEGMENT_ZEROS`] zeros) and a segment that can follow it any number of times:
+/// each segment ends with a full flush, which byte-aligns the output and forgets the
+/// window, so the next segment compresses to the same bytes. No segment is final and no
+/// trailer is ever sent: the stream never ends.
+fn gzip_bomb_parts() -> (Vec<u8>, Vec<u8>) {
+    let zeros = vec![0u8; BOMB_SEGMENT_ZEROS];
+    let mut deflate = flate2::Compress::new(flate2::Compression::best(), false);
+    let segment = |deflate: &mut flate2::Compress| {
+        let mut out = Vec::with_capacity(BOMB_SEGMENT_ZEROS / 512);
+        let before = deflate.total_in();
+        loop {
+            let consumed = usize::try_from(deflate.total_in() - before).unwrap();
+            out.reserve(4096);
+            deflate
+                .compress_vec(&zeros[consumed..], &mut out, flate2::FlushCompress::Full)
+                .unwrap();
+            let consumed = usize::try_from(deflate.total_in() - before).unwrap();
+            // Done when all input is in and the flush left spare room in `out`.
+            if consumed == zeros.len() && out.len() < out.capacity() {
+                return out;
+            }
+        }
+    };
+    // gzip header (RFC 1952): magic, deflate, no flags, no time, no extra flags, Unix.
+    let mut head = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+    head.extend(segment(&mut deflate));
+    let repeat = segment(&mut deflate);
+    (head, repeat)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
+
     use super::*;
+
+    #[test]
+    fn gzip_is_listed_unless_refused() {
+        for yes in ["gzip", "gzip, br", "br;q=1.0, GZIP;q=0.5", "identity, gzip"] {
+            assert!(lists_gzip(yes), "{yes}");
+        }
+        for no in ["", "identity", "br, zstd", "gzip;q=0", "x-gzip2"] {
+            assert!(!lists_gzip(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn gzip_round_trips_and_the_bomb_decodes_to_zeros() {
+        let text = b"{\"signed\":{}}".repeat(100);
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(&gzip(&text)[..])
+            .read_to_end(&mut decoded)
+            .unwrap();
+        assert_eq!(decoded, text);
+
+        // Head and three segments: 4 MiB of zeros from a few KiB, and the stream does
+        // not end (the decoder wants more).
+        let (head, segment) = gzip_bomb_parts();
+        let mut stream = head.clone();
+        for _ in 0..3 {
+            stream.extend(&segment);
+        }
+        assert!(stream.len() < 16 * 1024, "{}", stream.len());
+        let mut decoder = flate2::read::GzDecoder::new(&stream[..]);
+        let mut zeros = vec![0xff; 4 * BOMB_SEGMENT_ZEROS];
+        decoder.read_exact(&mut zeros).unwrap();
+        assert!(zeros.iter().all(|&b| b == 0));
+        let mut rest = Vec::new();
+        assert!(decoder.read_to_end(&mut rest).is_err(), "the bomb ended");
+    }
 
     #[test]
     fn serves_only_metadata_and_targets_without_escapes() {

@@ -5,7 +5,10 @@
 //! repository directory from disk ([`http::Server::serve_dir`]), so a client reads
 //! exactly the bytes a test or the publisher wrote. It logs the paths requested
 //! ([`http::Server::take_requests`], [`http::Server::count`]) and can delay its answers
-//! ([`http::Server::set_delay`]) to show how many requests a client has in flight.
+//! ([`http::Server::set_delay`]) to show how many requests a client has in flight. It
+//! gzips replies for clients that accept it ([`http::Server::set_gzip`]), logs what each
+//! request accepted and the bytes sent ([`http::Server::take_sent`]), and plays a hostile
+//! server with compressed bodies ([`http::Reply::Encoded`], [`http::Reply::GzipBomb`]).
 //!
 //! [`pipe`]: run a binary with its stdout a pipe whose reader has gone away (`| head`).
 

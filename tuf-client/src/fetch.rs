@@ -4,6 +4,14 @@
 //! distinctly from other failures (the root chain ends at the first missing version,
 //! TUF §5.3.3). Every implementation stops reading once the cap is passed: it never
 //! holds more than `max_bytes + 1` bytes of a body (TUF §1.5.2, "endless data").
+//!
+//! [`HttpFetcher`] asks for gzip (`Accept-Encoding: gzip`) and decodes a gzipped body as
+//! it reads it: the cap counts *decompressed* bytes, read from the decoding stream, so a
+//! compression bomb (a small body that inflates to gigabytes) costs at most
+//! `max_bytes + 1` bytes of output before it is refused. The bytes returned are the
+//! decompressed ones, which the caller checks against the signed length and hashes
+//! (TUF §5.5.2, §5.6.2, §5.7.3) exactly as an uncompressed body: compression changes
+//! what crosses the wire, never what is verified.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -20,7 +28,8 @@ pub enum FetchError {
         /// What was asked for.
         url: String,
     },
-    /// The body is longer than the cap.
+    /// The body is longer than the cap (counted after decompression when the server
+    /// compressed it).
     #[error("{url}: more than {max_bytes} bytes")]
     TooLarge {
         /// What was asked for.
@@ -65,7 +74,7 @@ pub trait Fetcher {
     fn fetch(&self, url: &str, max_bytes: u64) -> Result<Vec<u8>, FetchError>;
 }
 
-/// HTTP(S) with `reqwest` (blocking, rustls).
+/// HTTP(S) with `reqwest` (blocking, rustls), asking for gzip.
 #[derive(Debug, Clone)]
 pub struct HttpFetcher {
     client: reqwest::blocking::Client,
@@ -83,6 +92,10 @@ impl HttpFetcher {
         let client = reqwest::blocking::Client::builder()
             .connect_timeout(connect)
             .timeout(total)
+            // Metadata is JSON of hex digests and index files are JSON lines: gzip makes
+            // them 2 to 10 times smaller on the wire (issue #14). Safe because the body
+            // is decoded as it is read, through `read_capped` (see the module docs).
+            .gzip(true)
             .user_agent(concat!("tuf-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FetchError::Transport {
@@ -116,9 +129,13 @@ impl Fetcher for HttpFetcher {
             url: url.to_owned(),
             max_bytes,
         };
+        // The length of the body as it will be read: reqwest gives none for a body it
+        // decodes (a compressed length says nothing of the decoded one), so a
+        // compressed body is capped while it is read, below.
         if response.content_length().is_some_and(|n| n > max_bytes) {
             return Err(too_large());
         }
+        // `response` reads the decoded stream: the cap is on decompressed bytes.
         read_capped(response, max_bytes).map_err(|e| match e {
             CappedError::TooLarge => too_large(),
             CappedError::Io(e) => transport(&e),

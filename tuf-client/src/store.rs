@@ -15,13 +15,30 @@
 //! a role is fetched again once (it is a cache of what the snapshot names, not a rollback
 //! baseline: the snapshot's versions are, TUF §5.5.5), and the old file can be deleted.
 //!
-//! Writes are atomic: a temporary file in the same directory, fsync, rename over the old
-//! file, fsync of the directory. A reader (or a crash) sees the old file or the new one,
-//! never a mix, and no temporary file survives a failed write.
+//! Writes are atomic: a temporary file in the same directory, rename over the old file.
+//! A reader sees the old file or the new one, never a mix, and no temporary file
+//! survives a failed write.
+//!
+//! Durability only where it protects something (issue #14). The top-level roles are
+//! written durably (fsync of the file before the rename, of the directory after): the
+//! trusted root (TUF §5.2, §5.3.8), and the timestamp and snapshot, the rollback
+//! baselines (§5.4.3, §5.5.5) that a crash must not quietly take back to an older
+//! version. The top-level targets is not a baseline here (the snapshot's version of it
+//! is, §5.5.5, and a stored copy that no longer loads is fetched again, like a bin), but
+//! it is written as rarely as the root keys sign, so it keeps the fsync at no cost worth
+//! saving. Delegated roles (the hashed bins, thousands of files) are written without
+//! fsync: each is a cache of what the trusted snapshot names, verified again from its
+//! bytes every time it is read (signatures, the snapshot's version, expiry: §5.6), so a
+//! crash that leaves one empty, cut short or old (as a rename without fsync may, on some
+//! file systems) costs a download, never safety: online it is fetched again, offline the
+//! lookup fails with the reason. [`write_cache`] writes cached targets the same way for
+//! the same reason (their length and hashes are checked again before use, §5.7.3).
 
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+
+use tuf_fs::{AtomicWrite, Durability};
 
 use crate::error::ClientError;
 use crate::fetch::{read_capped, CappedError};
@@ -54,12 +71,13 @@ impl MetadataStore {
     /// targets role: no delegated role can have that name (tuf-core refuses top-level
     /// names, in any case, for delegated roles).
     pub fn path_of(&self, role: &str) -> PathBuf {
-        match role {
-            "root" | "timestamp" | "snapshot" | "targets" => self.dir.join(format!("{role}.json")),
-            delegated => self.dir.join(format!(
+        if is_top_level(role) {
+            self.dir.join(format!("{role}.json"))
+        } else {
+            self.dir.join(format!(
                 "{DELEGATED_PREFIX}{}.json",
-                encode_name_ignoring_case(delegated)
-            )),
+                encode_name_ignoring_case(role)
+            ))
         }
     }
 
@@ -91,9 +109,15 @@ impl MetadataStore {
         }
     }
 
-    /// Store `bytes` as `role`, atomically.
+    /// Store `bytes` as `role`, atomically; durably for the top-level roles only (see
+    /// the module documentation).
     pub fn store(&self, role: &str, bytes: &[u8]) -> Result<(), ClientError> {
-        write_atomic(&self.path_of(role), bytes)
+        let path = self.path_of(role);
+        if is_top_level(role) {
+            write_atomic(&path, bytes)
+        } else {
+            write_cache(&path, bytes)
+        }
     }
 
     /// Delete the stored `role`, if any.
@@ -107,11 +131,28 @@ impl MetadataStore {
     }
 }
 
-/// Write `bytes` to `path` atomically (`tuf_fs`): a temporary file in the same
-/// directory, fsync, rename, fsync of the directory. On any failure the temporary file is
-/// removed. The temporary file's name never ends in `.json`, so a reader listing the
-/// directory for metadata does not mistake it for a role.
+/// Whether `role` is one of the four top-level roles, stored under its own name and
+/// durably.
+fn is_top_level(role: &str) -> bool {
+    matches!(role, "root" | "timestamp" | "snapshot" | "targets")
+}
+
+/// Write `bytes` to `path` atomically and durably (`tuf_fs`): a temporary file in the
+/// same directory, fsync, rename, fsync of the directory. On any failure the temporary
+/// file is removed. The temporary file's name never ends in `.json`, so a reader listing
+/// the directory for metadata does not mistake it for a role.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
+    write_with(path, bytes, Durability::Now)
+}
+
+/// [`write_atomic`] without the fsyncs, for files verified again whenever they are read
+/// (delegated roles, cached targets): after a crash the file may be the old one, empty
+/// or cut short, which the reader's check refuses, so it is fetched again.
+pub fn write_cache(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
+    write_with(path, bytes, Durability::Deferred)
+}
+
+fn write_with(path: &Path, bytes: &[u8], durability: Durability) -> Result<(), ClientError> {
     let name_len = path.file_name().map_or(0, |n| n.len());
     if name_len > MAX_FILE_NAME {
         return Err(ClientError::io(
@@ -122,7 +163,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
             ),
         ));
     }
-    tuf_fs::write_atomic(path, bytes).map_err(|e| ClientError::io(path, e))
+    // `Deferred` with no later sync: nothing relies on these files surviving a crash.
+    AtomicWrite::new()
+        .durability(durability)
+        .write(path, bytes)
+        .map_err(|e| ClientError::io(path, e))
 }
 
 /// Percent-encode `name` into a string of `A-Za-z0-9_.-~` and `%XX` only, so it is one

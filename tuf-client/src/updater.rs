@@ -37,7 +37,7 @@ use tuf_core::{Error, Limits};
 
 use crate::error::ClientError;
 use crate::fetch::{FetchError, Fetcher};
-use crate::store::{encode_component, encode_name, write_atomic, MetadataStore};
+use crate::store::{encode_component, encode_name, write_cache, MetadataStore};
 
 /// Where the repository is and where the client keeps its files.
 #[derive(Debug, Clone)]
@@ -250,7 +250,9 @@ impl<F: Fetcher> Updater<F> {
 
     /// Download `target` (TUF §5.7): at most its length is read, the length and every
     /// listed hash must match (an unknown algorithm fails), then it is written atomically
-    /// into the target directory. Nothing is written when verification fails.
+    /// into the target directory. Nothing is written when verification fails. The file
+    /// is not fsynced: [`Updater::cached_target`] checks its length and hashes again
+    /// before it is used, so a crash that tears it costs a download.
     pub fn download_target(&self, target: &TargetInfo) -> Result<PathBuf, ClientError> {
         let base = self
             .config
@@ -287,7 +289,7 @@ impl<F: Fetcher> Updater<F> {
             Some(length),
             Some(&target.file.hashes),
         )?;
-        write_atomic(&destination, &bytes)?;
+        write_cache(&destination, &bytes)?;
         Ok(destination)
     }
 

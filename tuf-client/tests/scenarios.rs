@@ -863,6 +863,52 @@ fn load_local_needs_stored_unexpired_metadata() {
 }
 
 #[test]
+fn a_torn_stored_bin_is_fetched_again_not_trusted() {
+    // Bins are stored without fsync (a cache of what the snapshot names, verified again
+    // when read, TUF §5.6), so a crash may leave one empty or cut short. Such a copy is
+    // never trusted: offline the lookup fails with the reason and fetches nothing; online
+    // the bin is fetched again and replaces it.
+    let (server, _repo, client) = bins_setup(&["al/ph/alpha"]);
+    let mut updater = client.updater(&server);
+    updater.refresh(now()).unwrap();
+    let bin = updater
+        .target_info("al/ph/alpha", now())
+        .unwrap()
+        .unwrap()
+        .role;
+    let file = MetadataStore::open(&client.md).unwrap().path_of(&bin);
+    let good = std::fs::read(&file).unwrap();
+    for (what, torn, offline_code) in [
+        ("empty", Vec::new(), "json"),
+        ("cut short", good[..good.len() / 2].to_vec(), "json"),
+    ] {
+        std::fs::write(&file, &torn).unwrap();
+        let mut offline = client.updater(&server);
+        offline.load_local(now()).unwrap();
+        server.take_requests();
+        assert_eq!(
+            code(offline.lookup_target("al/ph/alpha", now())),
+            offline_code,
+            "{what}"
+        );
+        assert!(server.take_requests().is_empty(), "{what}");
+        assert_eq!(std::fs::read(&file).unwrap(), torn, "{what}");
+
+        let mut online = client.updater(&server);
+        online.refresh(now()).unwrap();
+        server.take_requests();
+        let info = online.target_info("al/ph/alpha", now()).unwrap().unwrap();
+        assert_eq!(info.role, bin, "{what}");
+        assert_eq!(
+            server.take_requests(),
+            [format!("/metadata/1.{bin}.json")],
+            "{what}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), good, "{what}");
+    }
+}
+
+#[test]
 fn load_local_refuses_a_snapshot_the_timestamp_does_not_name() {
     let (server, mut repo, client) = setup();
     client.refresh(&server).unwrap();
