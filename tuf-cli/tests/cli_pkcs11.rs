@@ -2,17 +2,23 @@
 //! token directory per test): keys made on the token or imported from files, a 2-of-3
 //! root ceremony with one token key beside two file keys (in place, detached, merged,
 //! `--expect-sha256`, `--dry-run`), published and followed by the client; a root
-//! rotation that adds a token key; and the errors a key holder meets.
+//! rotation that adds a token key; and the errors a key holder meets. python-tuf's
+//! ngclient (the reference client) verifies a repository whose root and targets are
+//! signed only by token keys (ECDSA P-256 and Ed25519), follows a token-signed rotation,
+//! and refuses a token signature altered by one byte.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli_support;
+mod ngclient;
 mod softhsm;
 
 use std::fs;
+use std::time::Instant;
 
 use chrono::Utc;
 use cli_support::{parse, role, Env};
+use ngclient::{interop_python, Ngclient};
 use predicates::prelude::*;
 use softhsm::{SoftHsm, P384_TEST_KEY, PIN, RSA_TEST_KEY};
 use tuf_client::{HttpFetcher, Updater, UpdaterConfig};
@@ -531,4 +537,175 @@ fn token_errors_a_key_holder_understands() {
 
     // Nothing was signed by any of these.
     assert_eq!(env.read("repo/staged/root.json"), staged);
+}
+
+/// The signatures of `file` (under `repo/metadata/`) as written: `(keyid, sig hex)`.
+fn signatures(env: &Env, file: &str) -> Vec<(String, String)> {
+    let meta: serde_json::Value =
+        serde_json::from_slice(&env.read(&format!("repo/metadata/{file}"))).unwrap();
+    meta["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let field = |name: &str| s[name].as_str().unwrap().to_owned();
+            (field("keyid"), field("sig"))
+        })
+        .collect()
+}
+
+/// The key ids that signed `file` (under `repo/metadata/`), sorted.
+fn signers(env: &Env, file: &str) -> Vec<String> {
+    cli_support::sorted(signatures(env, file).into_iter().map(|(k, _)| k).collect())
+}
+
+/// python-tuf checks what token keys sign, with the code path it checks file-key
+/// signatures with (securesystemslib's `SSlibKey.verify_signature`): root v1 signed only by
+/// an ECDSA P-256 key (the token's `r || s` as DER) and an Ed25519 key on a SoftHSM2
+/// token, 2 of 2; targets only by a token ECDSA key. ngclient trusts root v1, refreshes and
+/// downloads targets; then follows root v2 (the ECDSA root key replaced by another token
+/// key, signed by all three); and refuses root v2 with any one token signature altered by
+/// one byte, keeping root v1 and downloading nothing.
+#[test]
+fn python_tuf_verifies_token_signatures_and_follows_a_token_signed_rotation() {
+    let started = Instant::now();
+    let python = interop_python();
+    let env = Env::new();
+    let hsm = SoftHsm::new();
+    hsm.init_token("tuf-keys");
+    let ec_uri = hsm.uri("tuf-keys", "root-ec");
+    let ed_uri = hsm.uri("tuf-keys", "root-ed");
+    let tgt_uri = hsm.uri("tuf-keys", "targets-ec");
+    let ec = token_key(&env, &hsm, &ec_uri, "ecdsa-p256", "ec");
+    let ed = token_key(&env, &hsm, &ed_uri, "ed25519", "ed");
+    let tgt = token_key(&env, &hsm, &tgt_uri, "ecdsa-p256", "tgt");
+    env.plain_key("online");
+    // 16 bins, not the default thousands: the test is about signatures, not bins.
+    env.init("repo", &["ec", "ed"])
+        .args(["--root-threshold", "2", "--bit-length", "4"])
+        .assert()
+        .success();
+    for (uri, role) in [(&ec_uri, "root"), (&ed_uri, "root"), (&tgt_uri, "targets")] {
+        sign_with_token(&env, &hsm, uri)
+            .args(["--repo", "repo", "--role", role])
+            .assert()
+            .success();
+    }
+    env.root_commit().assert().success();
+    env.write_index_config();
+    env.write_crate("serde", cli_support::index_line("serde", "1.0.0"));
+    env.publish("online.pem").assert().success();
+    env.trust_root_v1();
+    // Only token signatures: python meets each threshold with them or not at all.
+    assert_eq!(
+        signers(&env, "1.root.json"),
+        cli_support::sorted(vec![ec.clone(), ed.clone()])
+    );
+    assert_eq!(signers(&env, "1.targets.json"), vec![tgt.clone()]);
+    // What python is given to check: an `ecdsa-sha2-nistp256` key whose signature is the
+    // DER `SEQUENCE { r, s }` made from the token's `r || s`, and an `ed25519` key.
+    let root_v1: serde_json::Value =
+        serde_json::from_slice(&env.read("repo/metadata/1.root.json")).unwrap();
+    assert_eq!(
+        root_v1["signed"]["keys"][&ec]["scheme"],
+        "ecdsa-sha2-nistp256"
+    );
+    assert_eq!(root_v1["signed"]["keys"][&ed]["scheme"], "ed25519");
+    for (keyid, sig) in signatures(&env, "1.root.json") {
+        if keyid == ec {
+            assert!(
+                sig.starts_with("30") && (140..=144).contains(&sig.len()),
+                "{sig}"
+            );
+        }
+    }
+
+    let server = Server::serve_dir(&env.path("repo"));
+    let ngclient = Ngclient {
+        python: &python,
+        server: &server,
+        env: &env,
+    };
+    let serde = cli_support::sparse_path("serde");
+    ngclient.accepts(
+        "client",
+        "downloads-1",
+        &["config.json", &serde],
+        &["no/ta/notacrate"],
+    );
+
+    // Root v2: the ECDSA root key replaced by another made on the token. Signed by the
+    // outgoing key and the Ed25519 key (root v1's threshold, TUF §5.3.4) and by the
+    // Ed25519 key and the new one (root v2's).
+    let ec2_uri = hsm.uri("tuf-keys", "root-ec2");
+    let ec2 = token_key(&env, &hsm, &ec2_uri, "ecdsa-p256", "ec2");
+    env.tuf()
+        .args(["root", "rotate", "repo", "--add-key", "root=ec2.pub.json"])
+        .args(["--remove-key", "root=ec.pub.json"])
+        .assert()
+        .success();
+    for uri in [&ec_uri, &ed_uri, &ec2_uri] {
+        sign_with_token(&env, &hsm, uri)
+            .args(["--repo", "repo", "--role", "root"])
+            .assert()
+            .success();
+    }
+    env.root_commit().assert().success();
+    assert_eq!(
+        signers(&env, "2.root.json"),
+        cli_support::sorted(vec![ec.clone(), ed.clone(), ec2.clone()])
+    );
+    // The client that trusts root v1 (stored by its first run) follows the rotation.
+    ngclient.accepts("client", "downloads-2", &["config.json", &serde], &[]);
+    assert_eq!(
+        env.read("client/root.json"),
+        env.read("repo/metadata/2.root.json")
+    );
+
+    // Each token signature of the served root v2 altered by one byte (the last, so an
+    // ECDSA signature stays well-formed DER and only its `s` is wrong): a new client
+    // trusting root v1 refuses it, by the threshold the signature was needed for, keeps
+    // root v1 and downloads nothing.
+    let good_root = env.read("repo/metadata/2.root.json");
+    let good_text = String::from_utf8(good_root.clone()).unwrap();
+    let good_signatures = signatures(&env, "2.root.json");
+    for (keyid, which, needed_by) in [
+        (&ec, "ecdsa-p256", "root v1's threshold"),
+        (&ed, "ed25519", "both thresholds"),
+        (&ec2, "ecdsa-p256-new", "root v2's threshold"),
+    ] {
+        let (_, good_sig) = good_signatures.iter().find(|(k, _)| k == keyid).unwrap();
+        let mut bytes = hex::decode(good_sig).unwrap();
+        *bytes.last_mut().unwrap() ^= 0x01;
+        let bad_sig = hex::encode(bytes);
+        assert_eq!(good_text.matches(good_sig.as_str()).count(), 1);
+        env.write(
+            "repo/metadata/2.root.json",
+            good_text.replace(good_sig.as_str(), &bad_sig),
+        );
+        let client = format!("client-{which}");
+        ngclient.refuses(
+            &client,
+            &format!("downloads-{which}"),
+            &["config.json"],
+            "UnsignedMetadataError: root was signed by 1/2 keys",
+        );
+        assert_eq!(
+            env.read(&format!("{client}/root.json")),
+            env.read("trusted-root.json"),
+            "{which} (needed for {needed_by}): ngclient kept a root it refused"
+        );
+    }
+    env.write("repo/metadata/2.root.json", &good_root);
+    ngclient.accepts(
+        "client-fresh",
+        "downloads-fresh",
+        &["config.json", &serde],
+        &[],
+    );
+
+    eprintln!(
+        "python-tuf and token keys: whole test {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
