@@ -171,10 +171,29 @@ fn check_limits(bytes: &[u8], limits: &IndexLimits) -> Result<(), IndexError> {
 
 /// The lines of `bytes` as cargo splits them: at each `\n`, the `\n` dropped,
 /// with no empty line after a final `\n` (and none at all for empty input).
+///
+/// The same cuts as `bytes.split_inclusive(|b| *b == b'\n')` with the `\n`
+/// stripped, found with `memchr` rather than byte by byte: the publisher splits
+/// every index file it signs, and this was a sixth of its check's cost.
 fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    bytes
-        .split_inclusive(|b| *b == b'\n')
-        .map(|line| line.strip_suffix(b"\n").unwrap_or(line))
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', bytes);
+    std::iter::from_fn(move || {
+        let rest = bytes.get(start..).filter(|rest| !rest.is_empty())?;
+        match ends.next() {
+            Some(end) => {
+                let line = bytes.get(start..end);
+                // INVARIANT: `end` is the index of a byte of `bytes`, so `end + 1`
+                // is at most `bytes.len()`.
+                start = end.saturating_add(1);
+                line
+            }
+            None => {
+                start = bytes.len();
+                Some(rest)
+            }
+        }
+    })
 }
 
 /// A line with nothing but JSON whitespace other than `\n` (which ends lines).
@@ -455,9 +474,21 @@ mod tests {
         assert_eq!(split(b"a\nb"), [&b"a"[..], b"b"]);
         assert_eq!(split(b"\n"), [b""]);
         assert_eq!(split(b"a\n\n"), [&b"a"[..], b""]);
+        assert_eq!(split(b"\n\na"), [&b""[..], b"", b"a"]);
     }
 
     proptest! {
+        #[test]
+        fn split_lines_cuts_where_split_inclusive_cuts(
+            bytes in prop::collection::vec(prop::sample::select(vec![b'\n', b'\r', b'a', 0xff]), 0..64)
+        ) {
+            let reference: Vec<&[u8]> = bytes
+                .split_inclusive(|b| *b == b'\n')
+                .map(|line| line.strip_suffix(b"\n").unwrap_or(line))
+                .collect();
+            prop_assert_eq!(split_lines(&bytes).collect::<Vec<_>>(), reference);
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
             let _ = parse_index_file(&serde(), &bytes, &IndexLimits::default());
