@@ -507,6 +507,65 @@ mod tests {
         }
 
         #[test]
+        fn check_index_file_agrees_with_parse_index_file_on_tricky_files(
+            lines in prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "serde", "Serde", "SERDE", r"s\u0065rde", r"\u0053erde", "serde_json",
+                        "serde-json", "serde ", r"serde\u0000", "s\u{e9}rde",
+                    ]),
+                    prop::sample::select(vec![
+                        "1.0.0", r"1.0.\u0030", "1.0.0+b", "1.0.1", "01.0.0", "1.0",
+                    ]),
+                    prop::sample::select(vec![
+                        "",
+                        r#","deps":[{"k":"\u00e9","q":"\"x\""}]"#,
+                        r#","features":{"a":{"b":{"c":[1,2.5e3,-0]}}}"#,
+                        r#","x":{"a":1,"a":2}"#,
+                        r#","x":{"a":1,"\u0061":2}"#,
+                        r#","x":[1,]"#,
+                        r#","x":1e400"#,
+                        r#","x":"\ud800""#,
+                        r#","yanked":null"#,
+                        r#","v":4294967296"#,
+                        r#","cksum":"00""#,
+                        r#" , "yanked" : true "#,
+                        ",",
+                    ]),
+                    prop::sample::select(vec!["\n", "\r\n", "\n\n", "\n \t\r\n"]),
+                ),
+                0..5,
+            ),
+            raw in prop::option::of((any::<prop::sample::Index>(), prop::sample::select(vec![
+                &b"\xff"[..], b"\xc3", b"\xc3\xa9", b"\xed\xa0\x80", b"\n", b"\r", b"{",
+            ]))),
+            last_newline in any::<bool>(),
+        ) {
+            // Whole files of lines with names spelled with escapes, in other cases and
+            // with `-` for `_`; versions escaped or repeated; unknown fields holding
+            // escapes, nested and repeated keys, numbers and trailing commas; and
+            // maybe one raw byte (invalid UTF-8 among them) spliced in anywhere.
+            let mut text = Vec::new();
+            for (name, vers, extra, end) in &lines {
+                text.extend_from_slice(
+                    format!(r#"{{"name":"{name}","vers":"{vers}","cksum":"{CKSUM_A}"{extra}}}{end}"#)
+                        .as_bytes(),
+                );
+            }
+            if !last_newline && text.last() == Some(&b'\n') {
+                text.pop();
+            }
+            if let Some((at, bytes)) = raw {
+                let at = at.index(text.len() + 1);
+                text.splice(at..at, bytes.iter().copied());
+            }
+            prop_assert_eq!(
+                check_index_file(&serde(), &text, &IndexLimits::default()),
+                parse_index_file(&serde(), &text, &IndexLimits::default()).map(|_| ())
+            );
+        }
+
+        #[test]
         fn line_shaped_text_never_panics(
             s in r#"(\{"name":"(serde|Serde|x)","vers":"1\.[0-9]\.0","cksum":"[0-9a-f]{64}"\}|[ \r\t{}]|garbage)(\r?\n(\{"name":"serde","vers":"1\.[0-9]\.0","cksum":"[0-9a-f]{64}"\}|[ \r\t]*)){0,6}\n?"#
         ) {

@@ -972,6 +972,103 @@ mod tests {
             with("vers", json!("1.0")),
             with("cksum", json!("00")),
             with("deps", json!([{"x": [1, {"y": null}]}])),
+            // What a walker that builds nothing could get wrong (#11 item 8 follow-up):
+            // escapes in strings, in keys and in the typed fields themselves.
+            format!(r#"{{"name":"f\u006fo","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.\u0030","cksum":"\u0064{}"}}"#,
+                &CKSUM[1..]
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\u00e9\"\\\/\b\f\n\r\t"}}"#
+            ),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\ud83d\ude00"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\ud800"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\udc00x"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\u00"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\x"}}"#),
+            format!("{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\",\"d\":\"a\tb\"}}"),
+            format!(
+                "{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\",\"d\":\"é{}\"}}",
+                '\u{7f}'
+            ),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","\"":1,"\u0022":2}}"#),
+            format!(r#"{{"name":"foo","name":"f\u006fo","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","é":1,"\u00e9":2}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","a":1,"A":2}}"#),
+            // Nested objects in unknown fields, deep and repeated.
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{{"a":{{"b":{{"c":{{}}}}}},"b":{{"a":1}}}}}}"#
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{{"a":{{"b":1,"c":{{"b":2}},"b":3}}}}}}"#
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{}1{}}}"#,
+                "[".repeat(126),
+                "]".repeat(126)
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{}1{}}}"#,
+                "[".repeat(127),
+                "]".repeat(127)
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{}1{}}}"#,
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{}}}"#,
+                r#"{"a":"#.repeat(130) + "1" + &"}".repeat(130)
+            ),
+            // Numbers, in unknown fields and in `v`.
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":[0,-0,1e400,-1e400,1E5,2.5e-3,18446744073709551616,-9223372036854775809]}}"#
+            ),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":1e400}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":01}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":1.}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":-}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":.5}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":+1}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":2.0}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":-0}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":1e0}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":4294967295}}"#),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":99999999999999999999}}"#
+            ),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","yanked":tru}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","yanked":nul}}"#),
+            // Whitespace JSON allows, and what it does not.
+            format!(" \t{{ \"name\" : \"foo\" ,\r\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\" }} \r\t"),
+            format!(
+                "{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\"{}}}",
+                '\u{a0}'
+            ),
+            format!(
+                "{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\"{}}}",
+                '\u{c}'
+            ),
+            // Trailing commas, missing ones, and text after the object.
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}",}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":[1,]}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{{"a":1,}}}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":[1 2]}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}"}},"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}"}}x"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}""#),
+            // The typed fields spelled in other cases or shapes.
+            format!(r#"{{"Name":"foo","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(
+                r#"{{"name":"FOO","vers":"1.0.0","cksum":"{}"}}"#,
+                CKSUM.to_uppercase()
+            ),
+            format!(r#"{{"name":"foo-bar_baz","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(r#"{{"name":"foo\u0000","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(r#"{{"name":["foo"],"vers":{{"1":0}},"cksum":"{CKSUM}"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","yanked":"true"}}"#),
         ];
         for text in cases {
             let parsed = parse_index_line(&text);
@@ -990,6 +1087,33 @@ mod tests {
                     "{text}"
                 ),
             }
+        }
+    }
+
+    #[test]
+    fn typed_fields_are_read_after_their_escapes() {
+        let escaped = format!(
+            r#"{{"name":"f\u006fo","vers":"1.0.\u0030","cksum":"\u0064{}"}}"#,
+            &CKSUM[1..]
+        );
+        for line in [parse_index_line(&escaped), check_index_line(&escaped)] {
+            let line = line.unwrap();
+            assert_eq!(line.name.as_str(), "foo");
+            assert_eq!(line.vers, semver::Version::new(1, 0, 0));
+            assert_eq!(line.cksum.to_hex(), CKSUM);
+        }
+        for bad in [
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\ud800"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":1e400}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}",}}"#),
+            format!("{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\",\"d\":\"a\tb\"}}"),
+        ] {
+            assert_eq!(code(&bad), "line-not-json", "{bad}");
+            assert_eq!(
+                check_index_line(&bad).unwrap_err().code(),
+                "line-not-json",
+                "{bad}"
+            );
         }
     }
 
@@ -1198,6 +1322,51 @@ mod tests {
         }
     }
 
+    /// Fragments spliced into valid lines by
+    /// `check_agrees_with_parse_on_tricky_insertions`.
+    const TRICKY: [&str; 40] = [
+        r#"\u00e9"#,
+        r#"\""#,
+        r#"\\"#,
+        r#"\ud800"#,
+        r#"\ud83d\ude00"#,
+        r#"\u006e"#,
+        r#"\u0000"#,
+        r#"\u00"#,
+        r#"\q"#,
+        "é",
+        "\t",
+        "\u{1}",
+        " \r ",
+        ",",
+        ",}",
+        ",]",
+        "}",
+        "]",
+        r#"{"a":1,"a":2}"#,
+        r#"{"a":{"b":{"c":[{}]}}}"#,
+        r#""name":"foo","#,
+        r#""name":"f\u006fo","#,
+        r#""name":"Foo","#,
+        r#""name":"foo_bar","#,
+        r#""name":"foo-bar","#,
+        r#""vers":"1.0.0","#,
+        r#""yanked":true,"#,
+        r#""yanked":null,"#,
+        r#""v":3,"#,
+        r#""v":-1,"#,
+        r#""x":{"k":[1,2,]},"#,
+        "1e400",
+        "-0",
+        "0.5e-7",
+        "18446744073709551616",
+        "00",
+        "true",
+        "null",
+        "\"\"",
+        "A",
+    ];
+
     prop_compose! {
         fn valid_line()(
             name in "[a-zA-Z][a-zA-Z0-9_-]{0,63}",
@@ -1291,6 +1460,35 @@ mod tests {
             prop_assert_eq!(
                 check_index_line(&mutated).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v)),
                 parse_index_line(&mutated).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v))
+            );
+        }
+
+        #[test]
+        fn check_agrees_with_parse_on_tricky_insertions(
+            input in valid_line(),
+            edits in prop::collection::vec(
+                (any::<prop::sample::Index>(), prop::sample::select(TRICKY.to_vec()), 0usize..3),
+                1..4,
+            ),
+        ) {
+            // A valid line with fragments a byte-level validator is likely to get
+            // wrong spliced in: escapes, surrogates, repeated and nested keys,
+            // numbers, whitespace, trailing commas, typed fields spelled otherwise.
+            let mut text = input.to_string();
+            for (at, insert, cut) in edits {
+                let mut start = at.index(text.len() + 1);
+                while !text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let mut end = (start + cut).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text = format!("{}{insert}{}", &text[..start], &text[end..]);
+            }
+            prop_assert_eq!(
+                check_index_line(&text).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v)),
+                parse_index_line(&text).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v))
             );
         }
 
