@@ -1,7 +1,7 @@
 //! Publishing benchmarks (not timed tests). Run in release:
 //!
 //! ```text
-//! cargo bench -p tuf-cli --bench publish -- INDEX_DIR [--mode all|floor|full|incremental|process|refresh]
+//! cargo bench -p tuf-cli --bench publish -- INDEX_DIR [--mode all|floor|check|full|incremental|process|refresh]
 //!     [--repeat N] [--no-copies | --link-copies] [--work DIR]
 //! ```
 //!
@@ -14,6 +14,10 @@
 //!   copy of every file costs on the `--work` file system (the same reads and hashes,
 //!   each file's bytes written once more into a new file: one create and one write, in
 //!   directories made beforehand; no temporary name, rename or mode change);
+//! * check: on one core, the cost per byte of the publisher's content check
+//!   (`check_index_target`) beside SHA-256 of the same bytes and the verifier's
+//!   `parse_index_file`, and serde_json skipping each line (`IgnoredAny`: the least a
+//!   serde_json-based check costs), every file read into memory first (not part of `all`);
 //! * full: first publish of the whole index into a fresh repository;
 //! * incremental: add one version to one crate, publish with the changed path (the
 //!   registry hook), repeated on different crates, first with the published state loaded
@@ -127,6 +131,12 @@ fn main() {
             remove_work(&repo_root(&repo));
         }
     }
+    // Not part of `all`: it holds the whole index in memory.
+    if args.mode == "check" {
+        for run in 0..args.repeat {
+            check_cost(&args.index, &paths, run);
+        }
+    }
     // Not part of `all`: it sets up two more repositories through the binary.
     if args.mode == "process" {
         process(&args, &paths);
@@ -220,6 +230,59 @@ fn floor(index: &Path, run: usize) {
         (hashed - walked).as_secs_f64(),
         bytes as f64 / 1e6,
         signed.as_secs_f64()
+    );
+}
+
+/// The publisher's content check on one core, in ns per byte, beside SHA-256 (the
+/// floor's per-byte work) and the verifier's full parse of the same bytes. Files are
+/// read into memory before timing, so only the CPU work is measured.
+fn check_cost(index: &Path, paths: &[tuf_core::metadata::TargetPath], run: usize) {
+    use tuf_core::index::{check_index_target, parse_index_file, CrateName, IndexLimits};
+    let files: Vec<(&str, Vec<u8>)> = paths
+        .iter()
+        .map(|p| (p.as_str(), fs::read(index.join(p.as_str())).unwrap()))
+        .collect();
+    let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
+    let limits = IndexLimits::default();
+    let per_byte = |d: Duration| d.as_nanos() as f64 / bytes as f64;
+
+    let start = Instant::now();
+    for (path, file) in &files {
+        check_index_target(path, file, &limits).unwrap();
+    }
+    let check = start.elapsed();
+    let start = Instant::now();
+    for (_, file) in &files {
+        std::hint::black_box(tuf_core::hash::sha256(file));
+    }
+    let sha = start.elapsed();
+    let start = Instant::now();
+    for (path, file) in &files {
+        if let Ok(name) = CrateName::from_sparse_path(path) {
+            std::hint::black_box(parse_index_file(&name, file, &limits).unwrap());
+        }
+    }
+    let parse = start.elapsed();
+    // The least any check built on serde_json costs: a walk of every line that keeps
+    // nothing and checks no repeated key.
+    let start = Instant::now();
+    for (_, file) in &files {
+        for line in std::str::from_utf8(file).unwrap().lines() {
+            std::hint::black_box(serde_json::from_str::<serde::de::IgnoredAny>(line).unwrap());
+        }
+    }
+    let ignored = start.elapsed();
+    println!(
+        "check run {run} (one core, {:.0} MB in memory): check_index_target {:.2} s = {:.2} ns/byte ({:.2}x SHA-256); sha256 {:.2} s = {:.2} ns/byte; parse_index_file {:.2} s = {:.2} ns/byte; serde_json IgnoredAny per line {:.2} ns/byte",
+        bytes as f64 / 1e6,
+        check.as_secs_f64(),
+        per_byte(check),
+        check.as_secs_f64() / sha.as_secs_f64(),
+        sha.as_secs_f64(),
+        per_byte(sha),
+        parse.as_secs_f64(),
+        per_byte(parse),
+        per_byte(ignored),
     );
 }
 

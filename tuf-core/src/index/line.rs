@@ -194,7 +194,9 @@ pub fn parse_index_line(line: &str) -> Result<IndexLine, IndexError> {
 /// of it. A differential test holds the two to the same answer.
 pub fn check_index_line(line: &str) -> Result<IndexLine, IndexError> {
     let duplicate = Cell::new(None);
-    let keys = RefCell::new(Vec::new());
+    // Room for the keys of a typical line's open objects (the top level's and one
+    // dependency's), so the stack is allocated once per line.
+    let keys = RefCell::new(Vec::with_capacity(32));
     let mut deserializer = serde_json::Deserializer::from_str(line);
     let parsed = CheckedTop {
         walk: StrictSkip {
@@ -240,11 +242,27 @@ impl Cksum {
     /// Parses exactly 64 lowercase hex digits.
     pub fn parse(s: &str) -> Result<Self, IndexError> {
         let bad = || IndexError::LineBadCksum { found: excerpt(s) };
-        if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if s.len() != 64 {
             return Err(bad());
         }
+        // Decoded here by table, without a branch per digit, rather than with `hex`
+        // (which also accepts upper case): checksums are random digits, so a branch
+        // on "digit or letter" is mispredicted half the time, and that made this a
+        // tenth of the publisher's check. A byte that is not a lowercase hex digit
+        // maps to `NOT_HEX`, whose high bits mark the whole string bad.
         let mut digest = [0u8; 32];
-        hex::decode_to_slice(s, &mut digest).map_err(|_| bad())?;
+        let mut seen = 0u8;
+        for (byte, pair) in digest.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
+            let [high, low] = pair else {
+                return Err(bad());
+            };
+            let (high, low) = (hex_value(*high), hex_value(*low));
+            seen |= high | low;
+            *byte = (high << 4) | low;
+        }
+        if seen & NOT_HEX != 0 {
+            return Err(bad());
+        }
         Ok(Cksum(digest))
     }
 
@@ -296,6 +314,33 @@ impl From<Cksum> for String {
     fn from(c: Cksum) -> String {
         c.to_hex()
     }
+}
+
+/// What [`HEX_VALUES`] holds for a byte that is not a lowercase hex digit: no
+/// digit's value (0 to 15) has any of these bits.
+const NOT_HEX: u8 = 0xf0;
+
+/// The value of each lowercase hex digit, `0-9` and `a-f`, by byte; [`NOT_HEX`]
+/// for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut values = [NOT_HEX; 256];
+    let mut digit = 0u8;
+    while digit < 16 {
+        let ascii = if digit < 10 {
+            b'0' + digit
+        } else {
+            b'a' + digit - 10
+        };
+        values[ascii as usize] = digit;
+        digit += 1;
+    }
+    values
+};
+
+/// The value of `byte` as a lowercase hex digit, or [`NOT_HEX`].
+fn hex_value(byte: u8) -> u8 {
+    // INVARIANT: the table has an entry for each of the 256 byte values.
+    HEX_VALUES[usize::from(byte)]
 }
 
 const V_EXPECTED: &str = "an integer from 0 to 4294967295";
@@ -927,6 +972,103 @@ mod tests {
             with("vers", json!("1.0")),
             with("cksum", json!("00")),
             with("deps", json!([{"x": [1, {"y": null}]}])),
+            // What a walker that builds nothing could get wrong (#11 item 8 follow-up):
+            // escapes in strings, in keys and in the typed fields themselves.
+            format!(r#"{{"name":"f\u006fo","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.\u0030","cksum":"\u0064{}"}}"#,
+                &CKSUM[1..]
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\u00e9\"\\\/\b\f\n\r\t"}}"#
+            ),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\ud83d\ude00"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\ud800"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\udc00x"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\u00"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\x"}}"#),
+            format!("{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\",\"d\":\"a\tb\"}}"),
+            format!(
+                "{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\",\"d\":\"é{}\"}}",
+                '\u{7f}'
+            ),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","\"":1,"\u0022":2}}"#),
+            format!(r#"{{"name":"foo","name":"f\u006fo","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","é":1,"\u00e9":2}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","a":1,"A":2}}"#),
+            // Nested objects in unknown fields, deep and repeated.
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{{"a":{{"b":{{"c":{{}}}}}},"b":{{"a":1}}}}}}"#
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{{"a":{{"b":1,"c":{{"b":2}},"b":3}}}}}}"#
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{}1{}}}"#,
+                "[".repeat(126),
+                "]".repeat(126)
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{}1{}}}"#,
+                "[".repeat(127),
+                "]".repeat(127)
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{}1{}}}"#,
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{}}}"#,
+                r#"{"a":"#.repeat(130) + "1" + &"}".repeat(130)
+            ),
+            // Numbers, in unknown fields and in `v`.
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":[0,-0,1e400,-1e400,1E5,2.5e-3,18446744073709551616,-9223372036854775809]}}"#
+            ),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":1e400}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":01}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":1.}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":-}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":.5}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":+1}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":2.0}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":-0}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":1e0}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":4294967295}}"#),
+            format!(
+                r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","v":99999999999999999999}}"#
+            ),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","yanked":tru}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","yanked":nul}}"#),
+            // Whitespace JSON allows, and what it does not.
+            format!(" \t{{ \"name\" : \"foo\" ,\r\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\" }} \r\t"),
+            format!(
+                "{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\"{}}}",
+                '\u{a0}'
+            ),
+            format!(
+                "{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\"{}}}",
+                '\u{c}'
+            ),
+            // Trailing commas, missing ones, and text after the object.
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}",}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":[1,]}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":{{"a":1,}}}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":[1 2]}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}"}},"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}"}}x"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}""#),
+            // The typed fields spelled in other cases or shapes.
+            format!(r#"{{"Name":"foo","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(
+                r#"{{"name":"FOO","vers":"1.0.0","cksum":"{}"}}"#,
+                CKSUM.to_uppercase()
+            ),
+            format!(r#"{{"name":"foo-bar_baz","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(r#"{{"name":"foo\u0000","vers":"1.0.0","cksum":"{CKSUM}"}}"#),
+            format!(r#"{{"name":["foo"],"vers":{{"1":0}},"cksum":"{CKSUM}"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","yanked":"true"}}"#),
         ];
         for text in cases {
             let parsed = parse_index_line(&text);
@@ -945,6 +1087,33 @@ mod tests {
                     "{text}"
                 ),
             }
+        }
+    }
+
+    #[test]
+    fn typed_fields_are_read_after_their_escapes() {
+        let escaped = format!(
+            r#"{{"name":"f\u006fo","vers":"1.0.\u0030","cksum":"\u0064{}"}}"#,
+            &CKSUM[1..]
+        );
+        for line in [parse_index_line(&escaped), check_index_line(&escaped)] {
+            let line = line.unwrap();
+            assert_eq!(line.name.as_str(), "foo");
+            assert_eq!(line.vers, semver::Version::new(1, 0, 0));
+            assert_eq!(line.cksum.to_hex(), CKSUM);
+        }
+        for bad in [
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","d":"\ud800"}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}","x":1e400}}"#),
+            format!(r#"{{"name":"foo","vers":"1.0.0","cksum":"{CKSUM}",}}"#),
+            format!("{{\"name\":\"foo\",\"vers\":\"1.0.0\",\"cksum\":\"{CKSUM}\",\"d\":\"a\tb\"}}"),
+        ] {
+            assert_eq!(code(&bad), "line-not-json", "{bad}");
+            assert_eq!(
+                check_index_line(&bad).unwrap_err().code(),
+                "line-not-json",
+                "{bad}"
+            );
         }
     }
 
@@ -1051,6 +1220,26 @@ mod tests {
                 "{bad:?}"
             );
         }
+        // Every digit decodes to its value, in order.
+        let all_digits = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            Cksum::parse(&all_digits).unwrap().as_bytes(),
+            &[0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef].repeat(4)[..]
+        );
+        // One bad digit anywhere, high or low half of a byte, refuses the whole.
+        for at in [0, 1, 31, 62, 63] {
+            for bad in ["A", "F", "g", "/", ":", "`", " "] {
+                let mut text = CKSUM.to_owned();
+                text.replace_range(at..=at, bad);
+                assert_eq!(
+                    Cksum::parse(&text).unwrap_err(),
+                    IndexError::LineBadCksum {
+                        found: text.clone()
+                    },
+                    "{text}"
+                );
+            }
+        }
         // Multi-byte characters of the right byte length are refused too.
         assert_eq!(
             code(&with("cksum", json!("é".repeat(32)))),
@@ -1113,6 +1302,70 @@ mod tests {
             ]
         })
     }
+
+    proptest! {
+        #[test]
+        fn cksum_parses_exactly_lowercase_hex(text in "[0-9a-fA-F]{64}|.{0,70}") {
+            let lowercase_hex = text.len() == 64
+                && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            match Cksum::parse(&text) {
+                Ok(cksum) => {
+                    prop_assert!(lowercase_hex);
+                    prop_assert_eq!(cksum.to_hex(), text.clone());
+                    prop_assert_eq!(&hex::decode(&text).unwrap()[..], &cksum.as_bytes()[..]);
+                }
+                Err(e) => {
+                    prop_assert!(!lowercase_hex);
+                    prop_assert_eq!(e.code(), "line-bad-cksum");
+                }
+            }
+        }
+    }
+
+    /// Fragments spliced into valid lines by
+    /// `check_agrees_with_parse_on_tricky_insertions`.
+    const TRICKY: [&str; 40] = [
+        r#"\u00e9"#,
+        r#"\""#,
+        r#"\\"#,
+        r#"\ud800"#,
+        r#"\ud83d\ude00"#,
+        r#"\u006e"#,
+        r#"\u0000"#,
+        r#"\u00"#,
+        r#"\q"#,
+        "é",
+        "\t",
+        "\u{1}",
+        " \r ",
+        ",",
+        ",}",
+        ",]",
+        "}",
+        "]",
+        r#"{"a":1,"a":2}"#,
+        r#"{"a":{"b":{"c":[{}]}}}"#,
+        r#""name":"foo","#,
+        r#""name":"f\u006fo","#,
+        r#""name":"Foo","#,
+        r#""name":"foo_bar","#,
+        r#""name":"foo-bar","#,
+        r#""vers":"1.0.0","#,
+        r#""yanked":true,"#,
+        r#""yanked":null,"#,
+        r#""v":3,"#,
+        r#""v":-1,"#,
+        r#""x":{"k":[1,2,]},"#,
+        "1e400",
+        "-0",
+        "0.5e-7",
+        "18446744073709551616",
+        "00",
+        "true",
+        "null",
+        "\"\"",
+        "A",
+    ];
 
     prop_compose! {
         fn valid_line()(
@@ -1207,6 +1460,35 @@ mod tests {
             prop_assert_eq!(
                 check_index_line(&mutated).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v)),
                 parse_index_line(&mutated).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v))
+            );
+        }
+
+        #[test]
+        fn check_agrees_with_parse_on_tricky_insertions(
+            input in valid_line(),
+            edits in prop::collection::vec(
+                (any::<prop::sample::Index>(), prop::sample::select(TRICKY.to_vec()), 0usize..3),
+                1..4,
+            ),
+        ) {
+            // A valid line with fragments a byte-level validator is likely to get
+            // wrong spliced in: escapes, surrogates, repeated and nested keys,
+            // numbers, whitespace, trailing commas, typed fields spelled otherwise.
+            let mut text = input.to_string();
+            for (at, insert, cut) in edits {
+                let mut start = at.index(text.len() + 1);
+                while !text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let mut end = (start + cut).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text = format!("{}{insert}{}", &text[..start], &text[end..]);
+            }
+            prop_assert_eq!(
+                check_index_line(&text).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v)),
+                parse_index_line(&text).map(|l| (l.name, l.vers, l.cksum, l.yanked, l.v))
             );
         }
 
