@@ -124,7 +124,11 @@ fn blocks(doc: &'static str, text: &str) -> Vec<Block> {
                 body.push('\n');
                 i += 1;
             }
-            assert!(i < lines.len(), "{doc}:{}: unclosed setup comment", start + 1);
+            assert!(
+                i < lines.len(),
+                "{doc}:{}: unclosed setup comment",
+                start + 1
+            );
             out.push(Block {
                 doc,
                 line: start + 1,
@@ -344,10 +348,7 @@ impl Helps {
             if arg.starts_with('-') {
                 let flag = arg.split('=').next().unwrap_or_default();
                 if !help_lists_flag(&help, flag) {
-                    problems.push(format!(
-                        "`{flag}` is not in `{} --help`",
-                        shown(&path)
-                    ));
+                    problems.push(format!("`{flag}` is not in `{} --help`", shown(&path)));
                 }
             } else if !positional_seen && subcommands(&help).contains(arg.as_str()) {
                 path.push(arg.clone());
