@@ -51,8 +51,11 @@ pub struct Args {
     /// Repository whose staged role to sign (with --role).
     #[arg(long, value_name = "REPO", requires = "role")]
     pub repo: Option<PathBuf>,
-    /// The staged role in REPO.
-    #[arg(long, value_enum, requires = "repo")]
+    /// The staged role in REPO: `root` (staged/root.json) or `targets`
+    /// (staged/targets.json).
+    // The values are in the line above: listing them with their own help would switch
+    // `--help` to clap's long layout, unlike every other command's.
+    #[arg(long, value_enum, requires = "repo", hide_possible_values = true)]
     pub role: Option<OfflineRole>,
     /// A metadata file to sign instead of a repository's staged role (e.g. a copy of
     /// `staged/root.json` on an air-gapped machine).
