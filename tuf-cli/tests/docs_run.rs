@@ -669,3 +669,73 @@ fn the_matcher_and_the_parser_catch_what_they_should() {
         "tuf publish REPO --index $DOCS_ROOT/srv/i --online-key=$DOCS_ROOT/etc/tuf/o.pem"
     );
 }
+
+/// Issue #15's help and usage items: one help layout for every `tuf` command, global
+/// options apart from each command's own; `cargo tuf verify --help` without the proxy's
+/// options; `cargo tuf run build` answered with the command line to use.
+#[test]
+fn helps_share_one_layout_and_usage_errors_say_what_to_type() {
+    let tuf = PathBuf::from(env!("CARGO_BIN_EXE_tuf"));
+    let bin_dir = tuf.parent().unwrap().to_path_buf();
+    let mut helps = Helps {
+        bin_dir: bin_dir.clone(),
+        cache: BTreeMap::new(),
+    };
+    let top = helps.help("tuf", &[]).unwrap();
+    let mut paths: Vec<Vec<String>> = Vec::new();
+    for sub in subcommands(&top) {
+        if sub == "help" {
+            continue;
+        }
+        let help = helps.help("tuf", &[sub.to_owned()]).unwrap();
+        let nested: Vec<String> = subcommands(&help)
+            .into_iter()
+            .filter(|s| *s != "help")
+            .map(str::to_owned)
+            .collect();
+        if nested.is_empty() {
+            paths.push(vec![sub.to_owned()]);
+        }
+        for n in nested {
+            paths.push(vec![sub.to_owned(), n]);
+        }
+    }
+    assert!(paths.len() >= 12, "{paths:?}");
+    for path in &paths {
+        let help = helps.help("tuf", path).unwrap();
+        // clap's long layout puts a blank line after every option.
+        let options = help.split("Options:").nth(1).unwrap_or_default();
+        let own = options.split("Global options:").next().unwrap_or_default();
+        assert!(
+            !own.trim().contains("\n\n"),
+            "`tuf {}` --help uses the long layout:\n{help}",
+            path.join(" ")
+        );
+        let global = help.split("Global options:").nth(1).unwrap_or_else(|| {
+            panic!(
+                "`tuf {}` --help has no Global options:\n{help}",
+                path.join(" ")
+            )
+        });
+        assert!(global.contains("--quiet") && global.contains("--verbose"));
+        assert!(!own.contains("--quiet"), "{help}");
+    }
+
+    let verify = helps.help("cargo-tuf", &["verify".to_owned()]).unwrap();
+    for proxy_only in ["--refresh-interval", "--max-crate-bytes", "--verbose"] {
+        assert!(!verify.contains(proxy_only), "{verify}");
+    }
+    let run = helps.help("cargo-tuf", &["run".to_owned()]).unwrap();
+    assert!(run.contains("--refresh-interval"), "{run}");
+
+    let output = Command::new(bin_dir.join("cargo-tuf"))
+        .args(["tuf", "run", "build"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`cargo tuf run -- build`"),
+        "no suggestion: {stderr}"
+    );
+}
