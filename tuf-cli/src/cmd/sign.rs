@@ -144,7 +144,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
             check_detached(sig_path, &signature, &staged, &authorities)?;
             // The same signature merged twice (a file handed back twice) changes
             // nothing; say so rather than `merged` again.
-            if staged.signatures().iter().any(|s| *s == signature) {
+            if staged.signatures().contains(&signature) {
                 ui.info(format!(
                     "the signature of key {} from {} is already present; nothing to merge",
                     signature.keyid,
