@@ -46,6 +46,23 @@ show() {
     return "${PIPESTATUS[0]}"
 }
 need() { command -v "$1" >/dev/null 2>&1 || fail "this demo needs \`$1\` on PATH"; }
+# Read cargo's output: count `Compiling` lines on one line (redrawn on a terminal),
+# print the other lines indented.
+compile_progress() {
+    local count=0 line
+    while IFS= read -r line; do
+        case "$line" in
+            *Compiling\ *)
+                count=$((count + 1))
+                if [ -t 1 ]; then printf '\r\e[K      compiling %d: %s' "$count" "${line##*Compiling }"; fi ;;
+            *)
+                if [ -t 1 ] && [ "$count" -gt 0 ]; then printf '\r\e[K'; fi
+                printf '      %s\n' "$line" ;;
+        esac
+    done
+    if [ -t 1 ]; then printf '\r\e[K'; fi
+    printf '      (%d crates compiled)\n' "$count"
+}
 
 need cargo
 need sed
@@ -78,8 +95,15 @@ if [ -n "${TUF_DEMO_BIN_DIR:-}" ]; then
 else
     # A debug build: on a fresh 2-core machine it is faster overall than --release, and
     # the demo's own work takes a few seconds either way.
-    show cargo build --locked --manifest-path "$REPO_ROOT/Cargo.toml" \
-        -p tuf-cli -p registry-plugin -p tuf-examples --bins || fail "cargo build"
+    echo "    This build is most of the demo's time: about 10 minutes on a fresh 2-core"
+    echo "    machine (some 200 crates), seconds when this repository is already built."
+    printf '%s    $ cargo build --locked --manifest-path %s -p tuf-cli -p registry-plugin -p tuf-examples --bins%s\n' \
+        "$DIM" "$REPO_ROOT/Cargo.toml" "$RESET"
+    # One line of progress instead of ~200 `Compiling` lines, so the story stays readable;
+    # anything else cargo says (warnings, errors, `Finished`) is shown as it comes.
+    cargo build --locked --manifest-path "$REPO_ROOT/Cargo.toml" \
+        -p tuf-cli -p registry-plugin -p tuf-examples --bins 2>&1 | compile_progress \
+        || fail "cargo build"
     BIN="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/debug"
 fi
 for exe in tuf cargo-tuf demo-serve; do

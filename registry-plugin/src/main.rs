@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use registry_plugin::cmd;
 
 /// Verify every index file and .crate cargo downloads against a registry's TUF metadata.
@@ -35,6 +35,18 @@ fn main() -> ExitCode {
         args.remove(1);
     }
     let cli = Cli::parse_from(args);
+    if let Command::Run(run) = &cli.command {
+        if let Some(problem) = run.usage_problem() {
+            let mut command = Cli::command();
+            command.build();
+            let run_command = command.find_subcommand_mut("run");
+            if let Some(run_command) = run_command {
+                run_command
+                    .error(clap::error::ErrorKind::ArgumentConflict, problem)
+                    .exit();
+            }
+        }
+    }
     let result = match &cli.command {
         Command::Init(args) => cmd::init::run(args).map(|()| 0),
         Command::Proxy(args) => cmd::proxy::run(args).map(|()| 0),

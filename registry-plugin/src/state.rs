@@ -348,8 +348,14 @@ pub fn choose_registry(cargo_home: &Path, named: Option<&str>) -> anyhow::Result
                     "no registry is pinned under {}; run `cargo tuf init` first",
                     cargo_home.join("tuf").display()
                 ),
-                (Some(_), false) => {
-                    bail!("several registries are pinned; say which with --registry NAME")
+                (Some(last), false) => {
+                    pinned.push(last);
+                    let names: Vec<String> =
+                        pinned.iter().map(|n| format!("`{}`", n.as_str())).collect();
+                    bail!(
+                        "several registries are pinned ({}); say which with --registry NAME",
+                        names.join(", ")
+                    )
                 }
             }
         }

@@ -12,10 +12,23 @@ use crate::ui::Ui;
 #[command(name = "tuf", version, about, long_about = None)]
 pub struct Cli {
     /// Print only errors (and the requested output, e.g. a key id or `--json`).
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    // A heading of their own: otherwise clap lists them among each command's options.
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
     pub quiet: bool,
     /// Print more detail.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(
+        short,
+        long,
+        global = true,
+        action = clap::ArgAction::Count,
+        help_heading = "Global options"
+    )]
     pub verbose: u8,
     /// What to do.
     #[command(subcommand)]

@@ -280,11 +280,29 @@ fn status_warns_about_expiry() {
     assert_eq!(role(&report, "targets", "staged")["expiry"], "ok");
     let (_, code) = env.status_json(&["--warn-within", "1d"]);
     assert_eq!(code, 0);
+    // The default window is per role: a quarter of the policy's period (here 2d: 12h),
+    // at most 30d for root; the root's 2 days left are then not flagged...
+    env.tuf().args(["status", "repo"]).assert().code(0);
+    // ...but under a policy of a year they are (30d window), and the window is printed
+    // as durations are written.
+    let policy_path = env.path("repo/policy.json");
+    let policy = std::fs::read_to_string(&policy_path).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&policy).unwrap();
+    value["expiry"]["root"] = "365d".into();
+    std::fs::write(&policy_path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
     env.tuf()
         .args(["status", "repo"])
         .assert()
         .code(4)
-        .stdout(predicate::str::contains("expires soon"));
+        .stdout(predicate::str::contains("expires soon"))
+        .stdout(predicate::str::contains(
+            "warning window root 30d, targets 30d, snapshot 3h, timestamp 3h, bins 3h",
+        ));
+    let (report, code) = env.status_json(&[]);
+    assert_eq!(code, 4);
+    assert_eq!(report["warn_within"], "per role");
+    assert_eq!(role(&report, "root", "staged")["warn_within"], "30d");
+    assert_eq!(role(&report, "root", "staged")["expiry"], "expiring");
 }
 
 #[test]

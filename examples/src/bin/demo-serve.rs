@@ -27,11 +27,33 @@ fn main() {
     }
 }
 
+/// `demo-serve --help`.
+const HELP: &str = "demo-serve: a static file server on 127.0.0.1 for the README demo (examples/demo.sh); not for production use
+
+Usage: demo-serve DIR [--port-file FILE]
+
+Serves the files of DIR as they are on disk at each request (GET and HEAD, no listings,
+nothing outside DIR) on a free port of 127.0.0.1, until killed; logs each request on stderr.
+
+Options:
+  --port-file FILE  write the port to FILE (else print it on stdout)
+  -h, --help        print this help";
+
 fn run() -> Result<(), String> {
     let mut args = std::env::args_os().skip(1);
     let mut root: Option<PathBuf> = None;
     let mut port_file: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
+        if arg == "--help" || arg == "-h" {
+            tuf_fs::outln!("{HELP}").map_err(|e| format!("writing the help: {e}"))?;
+            return Ok(());
+        }
+        if arg.to_string_lossy().starts_with('-') && arg != "--port-file" {
+            return Err(format!(
+                "unknown option {}; usage: demo-serve DIR [--port-file FILE]",
+                arg.to_string_lossy()
+            ));
+        }
         if arg == "--port-file" {
             port_file = Some(args.next().ok_or("--port-file needs a value")?.into());
         } else if root.is_none() {

@@ -79,13 +79,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         Some(existing) if !args.force => {
             // The same pin again keeps its id: the same URL, cargo's caches stay warm.
             pinned.pin = existing.pin.clone();
-            if *existing != pinned
-                || fs::read(dir.root_file()).ok().as_deref() != Some(&root_bytes[..])
-            {
+            let trusted_bytes = fs::read(dir.root_file()).ok();
+            if *existing != pinned || trusted_bytes.as_deref() != Some(&root_bytes[..]) {
                 bail!(
-                    "registry `{}` is already pinned in {}; pass --force to replace the pin",
+                    "registry `{}` is already pinned in {}{}; pass --force to replace the pin \
+                     (a new chain of trust from the root you gave, and a new proxy URL)",
                     pinned.name,
-                    dir.path().display()
+                    dir.path().display(),
+                    moved_on(trusted_bytes.as_deref(), root.version.get(), &limits)
                 );
             }
         }
@@ -137,6 +138,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     tuf_fs::outln!("  proxy:    {}", pinned.proxy_url(&origin))?;
     tuf_fs::outln!("Now build through it: cargo tuf run -- build")?;
     Ok(())
+}
+
+/// Why a re-pin with the same settings differs: the trusted root has moved on (updates
+/// verified root rotations since the pin, TUF §5.3) past the root given now.
+fn moved_on(trusted: Option<&[u8]>, given_version: u64, limits: &Limits) -> String {
+    let trusted_version = trusted
+        .and_then(|bytes| SignedMetadata::parse(bytes, RoleType::Root, limits).ok())
+        .and_then(|meta| meta.signed().get("version").and_then(|v| v.as_u64()));
+    match trusted_version {
+        Some(v) if v != given_version => format!(
+            "; its trust has moved on to root v{v} (verified since the pin), and the root \
+             you gave is v{given_version}"
+        ),
+        _ => String::new(),
+    }
 }
 
 /// The lowest port [`default_port`] gives.

@@ -18,7 +18,7 @@ use crate::proxy::{ProxySettings, DEFAULT_MAX_CRATE_BYTES};
 use crate::state::{cargo_home, choose_registry, PinnedRegistry, RegistryDir};
 use crate::updater_verifier::{Mode, UpdaterVerifier};
 
-/// Options shared by the subcommands that verify.
+/// Options shared by the subcommands that verify (`run`, `proxy`, `verify`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
     /// The pinned registry to use (default: the only one pinned).
@@ -31,8 +31,14 @@ pub struct VerifyArgs {
     /// Offline staleness bound: how old the last online check of the timestamp may be.
     #[arg(long, default_value_t = 24, value_name = "HOURS")]
     pub max_staleness_hours: u32,
+}
+
+/// Options of the proxy (`run`, `proxy`); `verify` runs no proxy for cargo, so its help
+/// does not list them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProxyArgs {
     /// Re-check the timestamp at most once per this many seconds.
-    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    #[arg(long, default_value_t = DEFAULT_REFRESH_INTERVAL_SECS, value_name = "SECONDS")]
     pub refresh_interval: u64,
     /// Largest `.crate` accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_CRATE_BYTES, value_name = "BYTES")]
@@ -41,6 +47,22 @@ pub struct VerifyArgs {
     #[arg(long, short)]
     pub verbose: bool,
 }
+
+impl Default for ProxyArgs {
+    /// The command line's defaults (for `verify`, which reads index files through the
+    /// same verifying code once).
+    fn default() -> Self {
+        Self {
+            refresh_interval: DEFAULT_REFRESH_INTERVAL_SECS,
+            max_crate_bytes: DEFAULT_MAX_CRATE_BYTES,
+            verbose: false,
+        }
+    }
+}
+
+/// `--refresh-interval`'s default: one timestamp fetch per 5 minutes of one proxy, so a
+/// build of 300 crates costs one.
+const DEFAULT_REFRESH_INTERVAL_SECS: u64 = 300;
 
 /// A pinned registry opened for verification.
 #[derive(Debug)]
@@ -59,7 +81,7 @@ pub struct Opened {
 
 impl VerifyArgs {
     /// Open the registry these options name. Call outside any async runtime.
-    pub fn open(&self) -> anyhow::Result<Opened> {
+    pub fn open(&self, proxy: &ProxyArgs) -> anyhow::Result<Opened> {
         let cargo_home = cargo_home()?;
         let dir = choose_registry(&cargo_home, self.registry.as_deref())?;
         let pinned = dir.load()?;
@@ -70,7 +92,7 @@ impl VerifyArgs {
             }
         } else {
             Mode::Online {
-                refresh_interval: Duration::from_secs(self.refresh_interval),
+                refresh_interval: Duration::from_secs(proxy.refresh_interval),
             }
         };
         let verifier =
@@ -86,16 +108,16 @@ impl VerifyArgs {
     }
 
     /// Proxy settings for `opened`.
-    pub fn proxy_settings(&self, opened: &Opened) -> ProxySettings {
+    pub fn proxy_settings(&self, opened: &Opened, proxy: &ProxyArgs) -> ProxySettings {
         ProxySettings {
             mount: opened.pinned.mount(),
             upstream_index: opened.pinned.upstream_index_url().to_owned(),
-            max_crate_bytes: self.max_crate_bytes,
+            max_crate_bytes: proxy.max_crate_bytes,
             index_limits: IndexLimits::default(),
             index_cache: Some(opened.dir.index_dir()),
             offline: self.offline,
             echo_refusals: true,
-            verbose: self.verbose,
+            verbose: proxy.verbose,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::{source_replacement_args, VerifyArgs};
+use super::{source_replacement_args, ProxyArgs, VerifyArgs};
 use crate::proxy::Proxy;
 
 /// Serve the verifying sparse registry until interrupted.
@@ -14,17 +14,33 @@ pub struct Args {
     /// Registry and verification options.
     #[command(flatten)]
     pub verify: VerifyArgs,
+    /// Proxy options.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// Address to listen on (loopback only is sensible: the proxy has no authentication).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub listen: SocketAddr,
+    /// Default: 127.0.0.1 and the port `init` pinned, so cargo reuses the caches of
+    /// `cargo tuf run` (they are keyed by the proxy's URL).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
 }
 
 /// Run `cargo tuf proxy`.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let opened = args.verify.open()?;
-    let settings = args.verify.proxy_settings(&opened);
-    let listener = std::net::TcpListener::bind(args.listen)
-        .with_context(|| format!("while binding {}", args.listen))?;
+    let opened = args.verify.open(&args.proxy)?;
+    let settings = args.verify.proxy_settings(&opened, &args.proxy);
+    let listen = args
+        .listen
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], opened.pinned.port)));
+    let listener = std::net::TcpListener::bind(listen).with_context(|| {
+        format!(
+            "while binding {listen}{}",
+            if args.listen.is_none() {
+                " (the port pinned by `cargo tuf init`; give another with --listen)"
+            } else {
+                ""
+            }
+        )
+    })?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     let proxy = Arc::new(Proxy::new(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{source_replacement_args, VerifyArgs};
+use super::{source_replacement_args, ProxyArgs, VerifyArgs};
 use crate::proxy::Proxy;
 use crate::verifier::Verifier;
 
@@ -18,17 +18,50 @@ pub struct Args {
     /// Registry and verification options.
     #[command(flatten)]
     pub verify: VerifyArgs,
+    /// Proxy options.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
     /// Loopback port for the proxy (default: the one pinned by `init`; 0 = any free).
     #[arg(long)]
     pub port: Option<u16>,
+    /// Cargo arguments given without `--` (`cargo tuf run build`): refused by
+    /// [`Args::usage_problem`] with the command line to use instead.
+    #[arg(hide = true)]
+    pub before_separator: Vec<OsString>,
     /// The cargo command line, after `--` (e.g. `-- build --release`).
-    #[arg(last = true, required = true)]
+    #[arg(last = true)]
     pub cargo_args: Vec<OsString>,
+}
+
+impl Args {
+    /// What is wrong with the command line, if anything, with the line to type instead:
+    /// cargo's arguments go after `--`, so `cargo tuf run build` is a mistake clap alone
+    /// would report as "unexpected argument 'build'".
+    pub fn usage_problem(&self) -> Option<String> {
+        if !self.before_separator.is_empty() {
+            let words: Vec<String> = self
+                .before_separator
+                .iter()
+                .chain(&self.cargo_args)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            return Some(format!(
+                "cargo's arguments go after `--`: `cargo tuf run -- {}`",
+                words.join(" ")
+            ));
+        }
+        if self.cargo_args.is_empty() {
+            return Some(
+                "give the cargo command after `--`, e.g. `cargo tuf run -- build`".to_owned(),
+            );
+        }
+        None
+    }
 }
 
 /// Run `cargo tuf run`; returns cargo's exit code.
 pub fn run(args: &Args) -> anyhow::Result<i32> {
-    let opened = args.verify.open()?;
+    let opened = args.verify.open(&args.proxy)?;
     if args.verify.offline {
         // Say up front, not through cargo, when cached metadata may not be used offline.
         opened
@@ -36,7 +69,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             .refresh_if_stale()
             .map_err(|e| anyhow::anyhow!("{e}\nWhat to do: {}", e.advice()))?;
     }
-    let mut settings = args.verify.proxy_settings(&opened);
+    let mut settings = args.verify.proxy_settings(&opened, &args.proxy);
     // Cargo prints a refusal's body itself (see `proxy`).
     settings.echo_refusals = false;
     let port = args.port.unwrap_or(opened.pinned.port);
@@ -85,7 +118,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     }
     command.args(source_replacement_args(&opened.pinned, &proxy_url));
     command.args(user_args);
-    if args.verify.verbose {
+    if args.proxy.verbose {
         eprintln!("cargo-tuf: proxy on {proxy_url}; running {command:?}");
     }
     let status = command

@@ -59,8 +59,9 @@ pub fn run(args: &Args) -> anyhow::Result<usize> {
         .with_context(|| format!("while reading {}", args.lockfile.display()))?;
     let lockfile = Lockfile::parse(&text)
         .with_context(|| format!("while parsing {}", args.lockfile.display()))?;
-    let opened = args.verify.open()?;
-    let settings = args.verify.proxy_settings(&opened);
+    let proxy_args = super::ProxyArgs::default();
+    let opened = args.verify.open(&proxy_args)?;
+    let settings = args.verify.proxy_settings(&opened, &proxy_args);
     let sources: Vec<String> = if opened.pinned.name.is_crates_io() {
         vec![CRATES_IO_SOURCE.to_owned(), opened.pinned.index_url.clone()]
     } else {

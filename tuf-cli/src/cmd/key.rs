@@ -25,8 +25,16 @@ pub struct GenerateArgs {
     /// Public key file to write [default: PRIVATE with `.pem` replaced by `.pub.json`].
     #[arg(long, value_name = "PUB.json")]
     pub public: Option<PathBuf>,
-    /// Key algorithm.
-    #[arg(long = "type", value_enum, default_value = "ed25519")]
+    /// Key algorithm: `ed25519`, or `ecdsa-p256` (ECDSA over P-256 with SHA-256, what
+    /// every hardware token offers).
+    // The values are in the line above: listing them with their own help would switch
+    // `--help` to clap's long layout, unlike every other command's.
+    #[arg(
+        long = "type",
+        value_enum,
+        default_value = "ed25519",
+        hide_possible_values = true
+    )]
     pub key_type: KeyType,
     /// Write the private key without a passphrase (for an online key that a cron job
     /// reads; protect it by file mode and host). Offline keys should be encrypted.

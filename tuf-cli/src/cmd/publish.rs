@@ -216,7 +216,12 @@ fn refuse_unsigned_staged(repo: &Repo, now: chrono::DateTime<Utc>) -> anyhow::Re
     if !repo.staged(RoleType::Root).exists() && !repo.staged(RoleType::Targets).exists() {
         return Ok(());
     }
-    let report = status::build(repo, now, TimeDelta::zero())?;
+    // Only thresholds matter here, so no expiry window.
+    let no_window = status::Windows::Uniform {
+        window: TimeDelta::zero(),
+        written: "0s".to_owned(),
+    };
+    let report = status::build(repo, now, &no_window)?;
     let mut gaps = Vec::new();
     for role in report.roles.iter().filter(|r| r.state == "staged") {
         if role.threshold_met {

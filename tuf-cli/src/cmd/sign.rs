@@ -51,8 +51,11 @@ pub struct Args {
     /// Repository whose staged role to sign (with --role).
     #[arg(long, value_name = "REPO", requires = "role")]
     pub repo: Option<PathBuf>,
-    /// The staged role in REPO.
-    #[arg(long, value_enum, requires = "repo")]
+    /// The staged role in REPO: `root` (staged/root.json) or `targets`
+    /// (staged/targets.json).
+    // The values are in the line above: listing them with their own help would switch
+    // `--help` to clap's long layout, unlike every other command's.
+    #[arg(long, value_enum, requires = "repo", hide_possible_values = true)]
     pub role: Option<OfflineRole>,
     /// A metadata file to sign instead of a repository's staged role (e.g. a copy of
     /// `staged/root.json` on an air-gapped machine).
@@ -135,17 +138,31 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     }
 
     if !args.merge.is_empty() {
+        let mut changed = false;
         for sig_path in &args.merge {
             let signature = read_detached(sig_path, &staged, version, &sha256)?;
             check_detached(sig_path, &signature, &staged, &authorities)?;
+            // The same signature merged twice (a file handed back twice) changes
+            // nothing; say so rather than `merged` again.
+            if staged.signatures().contains(&signature) {
+                ui.info(format!(
+                    "the signature of key {} from {} is already present; nothing to merge",
+                    signature.keyid,
+                    sig_path.display()
+                ));
+                continue;
+            }
             ui.info(format!(
                 "merged the signature of key {} from {}",
                 signature.keyid,
                 sig_path.display()
             ));
             staged.add_detached_signature(signature);
+            changed = true;
         }
-        meta::write(&target.path, &staged, Existing::Replace)?;
+        if changed {
+            meta::write(&target.path, &staged, Existing::Replace)?;
+        }
     } else if let Some(key_path) = &args.key {
         let source = keys::key_source(key_path, &args.passphrase, &args.pin)?;
         let signer = source.signer()?;
@@ -228,12 +245,13 @@ impl Target {
             }
             None => None,
         };
+        let names = names_beside(&path);
         Ok(Self {
             path,
             role: None,
             repo: None,
             previous_root,
-            names: Keyholders::new(),
+            names,
         })
     }
 
@@ -287,6 +305,35 @@ impl Target {
         }
         Ok(out)
     }
+}
+
+/// Holder names for `--file FILE`, so a key holder sees `39c1…e0 (online2)` as in a
+/// repository: from a `keyholders.json` beside FILE (the operator's, copied with it), and
+/// from the `NAME.pub.json` files beside it (named as `tuf init` names them). Names are
+/// only shown, never trusted: the key ids are what a holder checks. Unreadable files are
+/// skipped; this is a convenience.
+fn names_beside(file: &Path) -> Keyholders {
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut names = std::fs::read(dir.join(crate::layout::KEYHOLDERS_FILE))
+        .ok()
+        .and_then(|bytes| tuf_cli::policy::parse_keyholders(&bytes).ok())
+        .unwrap_or_default();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return names;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.to_string_lossy().ends_with(".pub.json") {
+            continue;
+        }
+        if let Ok((id, _)) = keys::read_public_key(&path) {
+            names.entry(id).or_insert_with(|| keys::holder_name(&path));
+        }
+    }
+    names
 }
 
 fn version_of(meta: &SignedMetadata) -> u64 {

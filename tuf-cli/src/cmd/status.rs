@@ -2,9 +2,14 @@
 //! signatures present vs. needed under every authority it answers to (a staged root
 //! rotation: the trusted root and itself), with the keys still missing.
 //!
-//! Exit code: 0 all good, 3 a threshold is not met, 4 something expires within
-//! `--warn-within` (or has expired), 1 a published file could not be read. The report is
+//! Exit code: 0 all good, 3 a threshold is not met, 4 something expires within its
+//! warning window (or has expired), 1 a published file could not be read. The report is
 //! printed in every case.
+//!
+//! The warning window is per role unless `--warn-within` sets one for all (see
+//! [`Windows::per_role`]): a status check must be silent on a healthy repository, whose
+//! timestamp never has more than its one day left, so one window for every role either
+//! cries wolf on every run or warns about a ceremony too late.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,7 +19,7 @@ use serde::Serialize;
 use tuf_core::metadata::{Expires, Role, RoleType, Root, Snapshot, Targets, Timestamp};
 use tuf_core::Limits;
 
-use crate::duration::parse_duration;
+use crate::duration::{format_duration, parse_duration};
 use crate::exit::{usage, Code};
 use crate::layout::{Keyholders, Repo};
 use crate::meta::{self, Signers, ThresholdCount};
@@ -29,9 +34,102 @@ pub struct Args {
     /// Print the report as JSON (for monitoring).
     #[arg(long)]
     pub json: bool,
-    /// Warn about roles that expire within this duration.
-    #[arg(long, value_name = "DURATION", default_value = "7d")]
-    pub warn_within: String,
+    /// Warn about roles that expire within this duration, one window for every role.
+    /// Default: per role: root and targets (re-signed in a ceremony) 30d, or a quarter
+    /// of their policy expiry if that is shorter; timestamp, snapshot and bins (re-signed
+    /// by `tuf refresh`, 6h before they expire) 3h, or a quarter of their policy expiry
+    /// if that is shorter.
+    #[arg(long, value_name = "DURATION")]
+    pub warn_within: Option<String>,
+}
+
+/// How close to its expiry a role is flagged.
+#[derive(Debug, Clone)]
+pub enum Windows {
+    /// `--warn-within`: one window for every role, as the user wrote it.
+    Uniform {
+        /// The window.
+        window: TimeDelta,
+        /// As written on the command line (`2d`).
+        written: String,
+    },
+    /// The default: a window per role (see [`Windows::per_role`]).
+    PerRole {
+        /// root, targets (staged or published).
+        ceremony: TimeDelta,
+        /// targets' bins.
+        bins: TimeDelta,
+        /// snapshot.
+        snapshot: TimeDelta,
+        /// timestamp.
+        timestamp: TimeDelta,
+        /// root, if its policy period is shorter than the others'.
+        root: TimeDelta,
+    },
+}
+
+/// How far ahead a ceremony role (root, targets) is flagged by default: time to schedule
+/// the key holders.
+const CEREMONY_WINDOW: TimeDelta = TimeDelta::days(30);
+/// How far ahead an online role (timestamp, snapshot, bins) is flagged by default.
+/// `tuf refresh` re-signs these 6h before they expire (its default `--within`); with the
+/// hourly cron the operator guide shows, a healthy repository never has less than about
+/// 5h left, so 3h left means the refresh has missed several runs: a human must look, and
+/// there are still hours before clients refuse the repository.
+const ONLINE_WINDOW: TimeDelta = TimeDelta::hours(3);
+
+impl Windows {
+    /// The default windows for a repository with `policy`: for each role, the smaller
+    /// of its kind's window and a quarter of the role's expiry period in the policy (a
+    /// repository signed for short periods is not flagged all the time). An expiry the
+    /// policy does not parse keeps the kind's window.
+    pub fn per_role(policy: &tuf_cli::policy::ExpiryPolicy) -> Self {
+        let window = |period: &str, cap: TimeDelta| {
+            parse_duration(period)
+                .ok()
+                .and_then(|p| p.checked_div(4))
+                .map_or(cap, |quarter| quarter.min(cap))
+        };
+        Self::PerRole {
+            ceremony: window(&policy.targets, CEREMONY_WINDOW),
+            root: window(&policy.root, CEREMONY_WINDOW),
+            bins: window(&policy.bins, ONLINE_WINDOW),
+            snapshot: window(&policy.snapshot, ONLINE_WINDOW),
+            timestamp: window(&policy.timestamp, ONLINE_WINDOW),
+        }
+    }
+
+    /// The window for `role` (`root`, `targets`, `snapshot`, `timestamp`, `bins`).
+    pub fn of(&self, role: &str) -> TimeDelta {
+        match self {
+            Self::Uniform { window, .. } => *window,
+            Self::PerRole {
+                ceremony,
+                bins,
+                snapshot,
+                timestamp,
+                root,
+            } => match role {
+                "root" => *root,
+                "snapshot" => *snapshot,
+                "timestamp" => *timestamp,
+                "bins" => *bins,
+                _ => *ceremony,
+            },
+        }
+    }
+
+    /// For the report's header: `2d`, or `root 30d, targets 30d, ...`.
+    fn describe(&self) -> String {
+        match self {
+            Self::Uniform { written, .. } => written.clone(),
+            Self::PerRole { .. } => ["root", "targets", "snapshot", "timestamp", "bins"]
+                .iter()
+                .map(|role| format!("{role} {}", format_duration(self.of(role))))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
 }
 
 /// The whole report (the `--json` output).
@@ -41,8 +139,15 @@ pub struct Report {
     pub repository: String,
     /// When the check ran.
     pub checked_at: String,
-    /// The warning window, in seconds.
-    pub warn_within_seconds: i64,
+    /// The warning window as given by `--warn-within` (`2d`), or `per role` (each role's
+    /// is in `roles[].warn_within`).
+    pub warn_within: String,
+    /// The warning window of `--warn-within`, in seconds; absent for the per-role default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn_within_seconds: Option<i64>,
+    /// The windows in words, for the human report.
+    #[serde(skip)]
+    pub windows_described: String,
     /// One entry per role file looked at.
     pub roles: Vec<RoleReport>,
     /// Every threshold of every role met.
@@ -73,6 +178,8 @@ pub struct RoleReport {
     /// `ok`, `expiring` or `expired`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry: Option<&'static str>,
+    /// The warning window applied to this role (`3h`, `30d`).
+    pub warn_within: String,
     /// SHA-256 of the signed bytes (what a key holder compares before signing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_sha256: Option<String>,
@@ -91,9 +198,15 @@ pub struct RoleReport {
 /// Run `tuf status`.
 pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     let repo = Repo::open(&args.repo)?;
-    let window = parse_duration(&args.warn_within).map_err(|e| usage(format!("{e:#}")))?;
+    let windows = match &args.warn_within {
+        Some(written) => Windows::Uniform {
+            window: parse_duration(written).map_err(|e| usage(format!("{e:#}")))?,
+            written: written.clone(),
+        },
+        None => Windows::per_role(&repo.policy()?.expiry),
+    };
     let now = Utc::now();
-    let report = build(&repo, now, window)?;
+    let report = build(&repo, now, &windows)?;
     if args.json {
         tuf_fs::outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
@@ -119,12 +232,12 @@ fn code_of(report: &Report) -> Code {
 }
 
 /// Build the report.
-pub fn build(repo: &Repo, now: DateTime<Utc>, window: TimeDelta) -> anyhow::Result<Report> {
+pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Result<Report> {
     let names = repo.keyholders()?;
     let trusted = repo.trusted_root()?;
     let ctx = Ctx {
         now,
-        window,
+        windows,
         names: &names,
     };
     let mut roles = Vec::new();
@@ -241,7 +354,15 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, window: TimeDelta) -> anyhow::Resu
     let mut report = Report {
         repository: repo.dir().display().to_string(),
         checked_at: Expires::from_time(now).to_string(),
-        warn_within_seconds: window.num_seconds(),
+        warn_within: match windows {
+            Windows::Uniform { written, .. } => written.clone(),
+            Windows::PerRole { .. } => "per role".to_owned(),
+        },
+        warn_within_seconds: match windows {
+            Windows::Uniform { window, .. } => Some(window.num_seconds()),
+            Windows::PerRole { .. } => None,
+        },
+        windows_described: windows.describe(),
         roles,
         thresholds_met,
         expiring,
@@ -254,15 +375,15 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, window: TimeDelta) -> anyhow::Resu
 
 struct Ctx<'a> {
     now: DateTime<Utc>,
-    window: TimeDelta,
+    windows: &'a Windows,
     names: &'a Keyholders,
 }
 
 impl Ctx<'_> {
-    fn expiry(&self, expires: &Expires) -> &'static str {
+    fn expiry(&self, role: &str, expires: &Expires) -> &'static str {
         if expires.is_expired_at(self.now) {
             "expired"
-        } else if expires.time() - self.now <= self.window {
+        } else if expires.time() - self.now <= self.windows.of(role) {
             "expiring"
         } else {
             "ok"
@@ -292,7 +413,8 @@ impl Ctx<'_> {
             file: path.display().to_string(),
             version: Some(typed.version().get()),
             expires: Some(typed.expires().to_string()),
-            expiry: Some(self.expiry(typed.expires())),
+            expiry: Some(self.expiry(role, typed.expires())),
+            warn_within: format_duration(self.windows.of(role)),
             signed_sha256: None,
             threshold_met: !thresholds.is_empty() && thresholds.iter().all(|t| t.met),
             thresholds,
@@ -309,6 +431,7 @@ impl Ctx<'_> {
             version: None,
             expires: None,
             expiry: None,
+            warn_within: format_duration(self.windows.of(role)),
             signed_sha256: None,
             thresholds: Vec::new(),
             threshold_met: false,
@@ -476,7 +599,8 @@ fn bins_report(
         state: "published",
         file: dir.display().to_string(),
         version: Some(highest),
-        expiry: earliest.as_ref().map(|e| ctx.expiry(e)),
+        expiry: earliest.as_ref().map(|e| ctx.expiry("bins", e)),
+        warn_within: format_duration(ctx.windows.of("bins")),
         expires: earliest.map(|e| e.to_string()),
         signed_sha256: None,
         thresholds: Vec::new(),
@@ -502,8 +626,8 @@ pub fn human(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "repository {} (checked {}, warning window {}s)",
-        report.repository, report.checked_at, report.warn_within_seconds
+        "repository {} (checked {}, warning window {})",
+        report.repository, report.checked_at, report.windows_described
     );
     for role in &report.roles {
         let _ = write!(out, "\n{} {}", role.state, role.role);
