@@ -16,6 +16,7 @@
 //! does not decode downloads, does not notice either).
 
 use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Time allowed to connect to a server.
@@ -71,13 +72,22 @@ impl Fetcher {
     /// GET index file or `config.json` `url`, reading at most `limit` decoded bytes of
     /// body.
     pub fn get(&self, url: &str, limit: u64) -> Result<Fetched, FetchError> {
-        get_capped(&self.index, url, limit)
+        get_capped(&self.index, url, &AtomicU64::new(limit))
+    }
+
+    /// [`Fetcher::get`] with a cap that another thread may lower while the body is read:
+    /// an index file fetched before its signed length is known starts under the index
+    /// file cap, and the cap drops to the signed length once the lookup found it (or to
+    /// zero when the bytes are no longer wanted). It is read again before every read from
+    /// the body, so at most the cap at that moment plus one byte is ever held.
+    pub fn get_with_cap(&self, url: &str, cap: &AtomicU64) -> Result<Fetched, FetchError> {
+        get_capped(&self.index, url, cap)
     }
 
     /// GET `.crate` file `url` as stored (never decoded), reading at most `limit` bytes
     /// of body.
     pub fn get_crate(&self, url: &str, limit: u64) -> Result<Fetched, FetchError> {
-        get_capped(&self.crates, url, limit)
+        get_capped(&self.crates, url, &AtomicU64::new(limit))
     }
 }
 
@@ -92,13 +102,14 @@ fn client(gzip: bool) -> Result<reqwest::blocking::Client, FetchError> {
         .map_err(|e| FetchError::Http(format!("cannot build HTTP client: {e}")))
 }
 
-/// GET `url` with `client`, reading at most `limit` bytes of (decoded) body.
+/// GET `url` with `client`, reading at most `cap` bytes of (decoded) body, where `cap`
+/// is read again before every read (it may be lowered meanwhile).
 fn get_capped(
     client: &reqwest::blocking::Client,
     url: &str,
-    limit: u64,
+    cap: &AtomicU64,
 ) -> Result<Fetched, FetchError> {
-    let response = client
+    let mut response = client
         .get(url)
         .send()
         .map_err(|e| FetchError::Http(error_chain(&e)))?;
@@ -111,21 +122,47 @@ fn get_capped(
     }
     // reqwest gives no length for a body it decodes: a gzipped body is capped while it
     // is read, below.
+    let limit = cap.load(Ordering::Acquire);
     if response.content_length().is_some_and(|n| n > limit) {
         return Err(FetchError::TooLarge { limit });
     }
     // `response` reads the decoded stream, so the cap is on decompressed bytes: a bomb
     // stops one byte past it.
     let mut body = Vec::new();
-    response
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut body)
-        .map_err(|e| FetchError::Http(format!("reading the body: {}", error_chain(&e))))?;
+    let mut chunk = vec![0; READ_CHUNK];
+    loop {
+        let limit = cap.load(Ordering::Acquire);
+        let held = u64::try_from(body.len()).unwrap_or(u64::MAX);
+        if held > limit {
+            return Err(FetchError::TooLarge { limit });
+        }
+        // One byte past the cap is enough to know the body is too long.
+        let room = limit.saturating_add(1).saturating_sub(held);
+        let want = usize::try_from(room).map_or(READ_CHUNK, |room| room.min(READ_CHUNK));
+        let buffer = chunk.get_mut(..want).unwrap_or_default();
+        let read = match response.read(buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(FetchError::Http(format!(
+                    "reading the body: {}",
+                    error_chain(&e)
+                )))
+            }
+        };
+        body.extend_from_slice(buffer.get(..read).unwrap_or_default());
+    }
+    // The cap may have been lowered after the last check.
+    let limit = cap.load(Ordering::Acquire);
     if u64::try_from(body.len()).unwrap_or(u64::MAX) > limit {
         return Err(FetchError::TooLarge { limit });
     }
     Ok(Fetched::Found(body))
 }
+
+/// Bytes read from a body at a time (decoded): the cap is checked between reads.
+const READ_CHUNK: usize = 16 * 1024;
 
 /// An error and its causes on one line (reqwest hides the useful part in `source()`).
 fn error_chain(error: &dyn std::error::Error) -> String {

@@ -17,6 +17,20 @@
 //!   `If-None-Match` with the signed SHA-256 as entity tag is answered `304` without
 //!   touching the network.
 //!
+//! # The cold path: one round trip per file, not two
+//!
+//! An index file (or `config.json`) the proxy has neither in memory nor in its cache
+//! needs two answers from upstream: the hashed bin that lists it (TUF §5.6.7, fetched by
+//! the lookup unless already trusted) and the file itself. The file's URL is known from
+//! the request, so its fetch ([`EarlyFetch`]) starts at the same time as the lookup
+//! instead of after it; its body is read under the index file cap until the lookup
+//! gives the signed length, then under that. The bytes are only *used* after the lookup
+//! returned the signed entry, and they go through the same check as any other fetch
+//! (length and every listed hash) before they are served or cached; when the lookup
+//! fails or finds no such crate, they are dropped unread (and reading stops). A file
+//! the cache already holds, or a request with `If-None-Match` (cargo has a copy), is
+//! not fetched early: a warm start costs the timestamp fetch alone.
+//!
 //! # How a refusal reaches the user
 //!
 //! Cargo's sparse client (`src/cargo/sources/registry/http_remote.rs`) treats 200, 304,
@@ -33,7 +47,8 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -194,7 +209,7 @@ impl Proxy {
             return Ok(None);
         };
         let index = self
-            .verified_index(name, &entry)
+            .verified_index(name, &entry, None)
             .map_err(|refusal| refusal.text())?;
         Ok(Some(index.lines.clone()))
     }
@@ -323,7 +338,12 @@ impl Proxy {
     }
 
     fn serve_config(&self) -> Result<Reply, Refusal> {
-        let config = self.upstream_config()?;
+        let early = if lock(&self.config).is_none() {
+            self.start_early_fetch("config.json", None)
+        } else {
+            None
+        };
+        let config = self.upstream_config(early)?;
         Ok(Reply {
             status: StatusCode::OK,
             etag: None,
@@ -346,6 +366,13 @@ impl Proxy {
             );
             return Ok(not_found());
         };
+        let sparse_path = name.sparse_path();
+        let early = if lock(&self.index_memo).contains_key(&sparse_path) {
+            None
+        } else {
+            self.start_early_fetch(&sparse_path, if_none_match)
+        };
+        // On every return before `verified_index`, `early` is dropped: its bytes unused.
         let entry = self
             .verifier
             .index_entry(&name)
@@ -366,7 +393,7 @@ impl Proxy {
                 body: Bytes::new(),
             });
         }
-        let index = self.verified_index(&name, &entry)?;
+        let index = self.verified_index(&name, &entry, early)?;
         Ok(Reply {
             status: StatusCode::OK,
             etag: Some(etag),
@@ -403,7 +430,7 @@ impl Proxy {
                     format!("crate `{name}` is not in the registry's signed metadata"),
                 )
             })?;
-        let index = self.verified_index(&name, &entry)?;
+        let index = self.verified_index(&name, &entry, None)?;
         let line = index
             .lines
             .iter()
@@ -421,7 +448,7 @@ impl Proxy {
                     .advice("run online once so cargo caches this crate"),
             );
         }
-        let config = self.upstream_config()?;
+        let config = self.upstream_config(None)?;
         let url = expand_dl(&config.dl, line);
         let bytes = match self.fetcher.get_crate(&url, self.settings.max_crate_bytes) {
             Ok(Fetched::Found(bytes)) => bytes,
@@ -464,8 +491,9 @@ impl Proxy {
         })
     }
 
-    /// The verified upstream `config.json` (fetched again when its signed entry changes).
-    fn upstream_config(&self) -> Result<Arc<UpstreamConfig>, Refusal> {
+    /// The verified upstream `config.json` (fetched again when its signed entry changes),
+    /// using the bytes of `early` if it is this file's fetch already under way.
+    fn upstream_config(&self, early: Option<EarlyFetch>) -> Result<Arc<UpstreamConfig>, Refusal> {
         let subject = "config.json";
         let entry = self
             .verifier
@@ -476,7 +504,7 @@ impl Proxy {
                 return Ok(Arc::clone(config));
             }
         }
-        let bytes = self.target_bytes(subject, "config.json", &entry)?;
+        let bytes = self.target_bytes(subject, "config.json", &entry, early)?;
         let (dl, rewritten) = rewrite_config(&bytes, &self.public_base)
             .map_err(|e| Refusal::new(subject, "JSON", e))?;
         let config = Arc::new(UpstreamConfig {
@@ -489,11 +517,13 @@ impl Proxy {
     }
 
     /// The index file of `name`, matched against `entry` and parsed: from memory, from the
-    /// verified-file cache, or from upstream.
+    /// verified-file cache, or from upstream (the bytes of `early`, its fetch already
+    /// under way, if given).
     fn verified_index(
         &self,
         name: &CrateName,
         entry: &ExpectedFile,
+        early: Option<EarlyFetch>,
     ) -> Result<Arc<VerifiedIndex>, Refusal> {
         let sparse_path = name.sparse_path();
         if let Some(index) = lock(&self.index_memo).get(&sparse_path) {
@@ -502,7 +532,7 @@ impl Proxy {
             }
         }
         let subject = format!("the index file of crate `{name}` ({sparse_path})");
-        let bytes = self.target_bytes(&subject, &sparse_path, entry)?;
+        let bytes = self.target_bytes(&subject, &sparse_path, entry, early)?;
         // The rules `tuf publish` checks before signing an index file
         // (`tuf_core::index::check_index_target`), so a file it signed is served.
         let lines = parse_index_file(name, &bytes, &self.settings.index_limits).map_err(|e| {
@@ -523,13 +553,14 @@ impl Proxy {
 
     /// The bytes of index target `path` (an index file or `config.json`) matching
     /// `entry`: the verified copy in the cache if it still matches, else fetched from
-    /// upstream, checked, and cached. A cached file is only served again after it matches
-    /// the current signed entry.
+    /// upstream (by `early` when given), checked, and cached. A cached file is only served
+    /// again after it matches the current signed entry.
     fn target_bytes(
         &self,
         subject: &str,
         path: &str,
         entry: &ExpectedFile,
+        early: Option<EarlyFetch>,
     ) -> Result<Vec<u8>, Refusal> {
         let cache_file = self.settings.index_cache.as_ref().map(|dir| dir.join(path));
         let cached = cache_file
@@ -547,7 +578,11 @@ impl Proxy {
             )
             .advice("run once online (without --offline)"));
         }
-        let bytes = self.fetch_target(subject, path, entry)?;
+        let bytes = match early {
+            Some(early) => self.finish_early_fetch(subject, path, entry, early)?,
+            None => self.fetch_target(subject, path, entry)?,
+        };
+        // Only bytes that passed `check_fetched` get here: nothing unverified is cached.
         if let Some(file) = &cache_file {
             if let Err(e) = write_cache(file, &bytes) {
                 eprintln!(
@@ -566,34 +601,149 @@ impl Proxy {
         path: &str,
         entry: &ExpectedFile,
     ) -> Result<Vec<u8>, Refusal> {
-        let url = format!("{}{path}", self.settings.upstream_index);
-        let bytes = match self.fetcher.get(&url, entry.length()) {
-            Ok(Fetched::Found(bytes)) => bytes,
-            Ok(Fetched::NotFound) => {
-                return Err(Refusal::new(
-                    subject,
-                    "upstream",
-                    format!("{url} answered 404, but the signed metadata lists this file"),
-                )
-                .advice("the registry is mid-update or a mirror is incomplete; retry later"))
-            }
-            Err(FetchError::TooLarge { limit }) => {
-                return Err(Refusal::new(
-                    subject,
-                    "length",
-                    format!("{url} sent more than the {limit} bytes the signed metadata lists"),
-                ))
-            }
-            Err(e) => {
-                return Err(Refusal::new(subject, "upstream", format!("{url}: {e}"))
-                    .advice("check the network and retry"))
-            }
-        };
-        entry
-            .check(&bytes)
-            .map_err(|e| Refusal::new(subject, "signed length and hashes", e.to_string()))?;
-        Ok(bytes)
+        let url = self.upstream_url(path);
+        let fetched = self.fetcher.get(&url, entry.length());
+        check_fetched(subject, &url, fetched, entry)
     }
+
+    /// Start fetching index target `path` from upstream before its signed entry is known
+    /// (see the module docs), unless the file is cached here (it is checked against the
+    /// entry first, and is usually current), cargo holds a copy (`If-None-Match`), or the
+    /// proxy is offline. `None` also when no thread can be started: the caller then
+    /// fetches after the lookup, as without it.
+    fn start_early_fetch(&self, path: &str, if_none_match: Option<&str>) -> Option<EarlyFetch> {
+        if self.settings.offline || if_none_match.is_some() {
+            return None;
+        }
+        let cached = self.settings.index_cache.as_ref().map(|dir| dir.join(path));
+        if cached.is_some_and(|file| file.exists()) {
+            return None;
+        }
+        // No index file the proxy serves is longer than this: `parse_index_file` refuses
+        // one that is. It is lowered to the signed length as soon as the lookup has it.
+        let initial_cap = self.settings.index_limits.max_file_bytes;
+        let cap = Arc::new(AtomicU64::new(initial_cap));
+        let url = self.upstream_url(path);
+        let (sender, result) = mpsc::sync_channel(1);
+        let fetcher = self.fetcher.clone();
+        let thread_cap = Arc::clone(&cap);
+        let thread_url = url.clone();
+        std::thread::Builder::new()
+            .name("cargo-tuf-fetch".to_owned())
+            .spawn(move || {
+                let fetched = fetcher.get_with_cap(&thread_url, &thread_cap);
+                // The receiver is gone when the bytes are not wanted: drop them.
+                let _ = sender.send(fetched);
+            })
+            .ok()?;
+        Some(EarlyFetch {
+            url,
+            cap,
+            initial_cap,
+            result,
+        })
+    }
+
+    /// The bytes of `early`, checked against `entry` like those of [`Proxy::fetch_target`].
+    fn finish_early_fetch(
+        &self,
+        subject: &str,
+        path: &str,
+        entry: &ExpectedFile,
+        early: EarlyFetch,
+    ) -> Result<Vec<u8>, Refusal> {
+        let signed_length = entry.length();
+        if signed_length >= early.initial_cap {
+            // The early fetch stops past `initial_cap`, which may be short of the signed
+            // length: fetch under the signed length, as without it. (Such a file is
+            // refused as an index file anyway; `config.json` is never this long.)
+            drop(early);
+            return self.fetch_target(subject, path, entry);
+        }
+        // TUF §5.7.3: from now on at most the signed length (plus one byte) is read.
+        early.cap.fetch_min(signed_length, Ordering::AcqRel);
+        let too_large = || {
+            Err(FetchError::TooLarge {
+                limit: signed_length,
+            })
+        };
+        let fetched = match early.result.recv() {
+            // A body longer than a cap at or above the signed length, or one read whole
+            // before the cap came down, is longer than the signed length: the same
+            // refusal as a fetch capped at it, whichever won the race.
+            Ok(Err(FetchError::TooLarge { .. })) => too_large(),
+            Ok(Ok(Fetched::Found(bytes)))
+                if u64::try_from(bytes.len()).map_or(true, |found| found > signed_length) =>
+            {
+                too_large()
+            }
+            Ok(fetched) => fetched,
+            // The fetching thread ended without an answer (it panicked): fetch again.
+            Err(mpsc::RecvError) => return self.fetch_target(subject, path, entry),
+        };
+        check_fetched(subject, &early.url, fetched, entry)
+    }
+
+    /// The upstream URL of index target `path`.
+    fn upstream_url(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.upstream_index)
+    }
+}
+
+/// An upstream fetch of an index target started before its signed entry was known: its
+/// outcome arrives on `result`. Dropping it lowers the cap to zero, so a body still
+/// being read stops at the next read and its bytes are thrown away.
+#[derive(Debug)]
+struct EarlyFetch {
+    url: String,
+    /// The fetch's cap on body bytes, read before every read from the body.
+    cap: Arc<AtomicU64>,
+    /// The cap it started with.
+    initial_cap: u64,
+    result: mpsc::Receiver<Result<Fetched, FetchError>>,
+}
+
+impl Drop for EarlyFetch {
+    fn drop(&mut self) {
+        self.cap.store(0, Ordering::Release);
+    }
+}
+
+/// The outcome of fetching `url` for index target `subject`, checked against its signed
+/// `entry`: the length and every listed hash (TUF §5.7.3). Only bytes that pass are
+/// returned, so only those are ever served or cached.
+fn check_fetched(
+    subject: &str,
+    url: &str,
+    fetched: Result<Fetched, FetchError>,
+    entry: &ExpectedFile,
+) -> Result<Vec<u8>, Refusal> {
+    let bytes = match fetched {
+        Ok(Fetched::Found(bytes)) => bytes,
+        Ok(Fetched::NotFound) => {
+            return Err(Refusal::new(
+                subject,
+                "upstream",
+                format!("{url} answered 404, but the signed metadata lists this file"),
+            )
+            .advice("the registry is mid-update or a mirror is incomplete; retry later"))
+        }
+        Err(FetchError::TooLarge { limit }) => {
+            return Err(Refusal::new(
+                subject,
+                "length",
+                format!("{url} sent more than the {limit} bytes the signed metadata lists"),
+            ))
+        }
+        Err(e) => {
+            return Err(Refusal::new(subject, "upstream", format!("{url}: {e}"))
+                .advice("check the network and retry"))
+        }
+    };
+    entry
+        .check(&bytes)
+        .map_err(|e| Refusal::new(subject, "signed length and hashes", e.to_string()))?;
+    Ok(bytes)
 }
 
 /// Keep a verified index file (or `config.json`) in the index cache: atomically, but
