@@ -83,15 +83,53 @@ pub struct ProxySettings {
     /// Serve index files from `index_cache` only, and no `.crate` downloads.
     pub offline: bool,
     /// Also print refusals on stderr. Off under `cargo tuf run`, where cargo prints the
-    /// refusal body itself and a second copy is noise; 404s (authenticated absence), whose
-    /// body cargo never shows, are always printed.
+    /// refusal body itself and a second copy is noise. 404s (authenticated absence), whose
+    /// body cargo never shows, are reported as [`ProxySettings::absences`] says.
     pub echo_refusals: bool,
+    /// Where the line explaining a 404 for a crate absent from the signed metadata goes.
+    pub absences: Absences,
     /// Log every request on stderr, not only refusals.
     pub verbose: bool,
 }
 
 /// The default `.crate` cap: 50 MiB, cargo's own limit on a `.crate` body.
 pub const DEFAULT_MAX_CRATE_BYTES: u64 = 50 * 1024 * 1024;
+
+/// What the proxy does with the line it writes when it answers 404 for a crate the
+/// signed metadata does not list (an authenticated absence). Cargo probes names that do
+/// not exist while resolving (a dependency dropped from the manifest but still locked,
+/// `-`/`_` spellings), so most such 404s are normal and the line is noise unless cargo
+/// then fails.
+#[derive(Debug, Clone)]
+pub enum Absences {
+    /// Print it on stderr at once (`cargo tuf proxy`, whose log is the only place it can
+    /// appear; and `-v`).
+    Print,
+    /// Keep it in the log; `cargo tuf run` prints the log only when cargo fails.
+    Collect(AbsenceLog),
+}
+
+/// The absence lines of one run, each kept once, in the order first seen.
+#[derive(Debug, Clone, Default)]
+pub struct AbsenceLog(Arc<Mutex<Vec<String>>>);
+
+impl AbsenceLog {
+    /// Most lines kept: one per absent crate cargo asked for, which a project bounds; the
+    /// cap keeps a pathological resolve (or a loop) from growing the log without end.
+    pub const MAX_LINES: usize = 1000;
+
+    fn push(&self, line: String) {
+        let mut lines = lock(&self.0);
+        if lines.len() < Self::MAX_LINES && !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+
+    /// The lines kept so far.
+    pub fn lines(&self) -> Vec<String> {
+        lock(&self.0).clone()
+    }
+}
 
 /// The proxy's shared state.
 #[derive(Debug)]
@@ -159,6 +197,12 @@ impl Refusal {
         self
     }
 
+    /// Name the registry after the subject (`gamma-0.2.0.crate in registry `second``).
+    fn in_registry(mut self, registry: &str) -> Self {
+        self.subject = format!("{} in registry `{registry}`", self.subject);
+        self
+    }
+
     fn from_verify(subject: impl Into<String>, error: &VerifyError) -> Self {
         Self::new(subject, "signed metadata", error.to_string()).advice(error.advice())
     }
@@ -214,78 +258,30 @@ impl Proxy {
         Ok(Some(index.lines.clone()))
     }
 
-    /// Serve connections from `listener` until `shutdown` resolves.
+    /// The pin this proxy serves.
+    pub fn mount(&self) -> &Mount {
+        &self.settings.mount
+    }
+
+    /// Serve connections from `listener` until `shutdown` resolves (this pin alone).
     pub async fn serve(
         self: Arc<Self>,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let proxy = Arc::clone(&self);
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |request| {
-                            let proxy = Arc::clone(&proxy);
-                            async move { Ok::<_, Infallible>(proxy.handle(request).await) }
-                        });
-                        // A connection error (cargo hung up) concerns that connection only.
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-                () = &mut shutdown => break,
-            }
-        }
-    }
-
-    async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let if_none_match = request
-            .headers()
-            .get(IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let proxy = Arc::clone(&self);
-        let reply = if method == Method::GET || method == Method::HEAD {
-            tokio::task::spawn_blocking(move || proxy.respond(&path, if_none_match.as_deref()))
-                .await
-                .unwrap_or_else(|e| {
-                    text_reply(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("cargo-tuf: internal error: {e}\n"),
-                    )
-                })
-        } else {
-            text_reply(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "cargo-tuf: only GET\n".into(),
-            )
-        };
-        let mut response = Response::new(Full::new(if method == Method::HEAD {
-            Bytes::new()
-        } else {
-            reply.body
-        }));
-        *response.status_mut() = reply.status;
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
-        if let Some(etag) = reply.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
-            response.headers_mut().insert(ETAG, etag);
-        }
-        response
+        Arc::new(Routes::new(vec![self]))
+            .serve(vec![listener], shutdown)
+            .await;
     }
 
     /// Answer one request (blocking: verification and upstream fetches happen here).
     fn respond(&self, path: &str, if_none_match: Option<&str>) -> Reply {
         let result = match Mount::split(path) {
             Some((registry, pin, rest)) if self.settings.mount.is(registry, pin) => {
-                self.route(rest, if_none_match)
+                // With several registries behind one proxy, say whose file it was.
+                self.route(rest, if_none_match).map_err(|refusal| {
+                    refusal.in_registry(&self.settings.mount.registry.to_string())
+                })
             }
             _ => Err(self.outside_mount(path)),
         };
@@ -360,10 +356,11 @@ impl Proxy {
         let Ok(name) = CrateName::from_sparse_path(sparse_path) else {
             // Not a path any crate name this verifier accepts maps to; cargo only asks for
             // such paths when probing, and "not found" is the right answer.
-            eprintln!(
+            self.report_absence(format!(
                 "cargo-tuf: `{sparse_path}` is not the sparse index path of a crate name \
-                 cargo-tuf accepts: answering 404 (not found)"
-            );
+                 cargo-tuf accepts (registry `{}`): answering 404 (not found)",
+                self.settings.mount.registry
+            ));
             return Ok(not_found());
         };
         let sparse_path = name.sparse_path();
@@ -378,10 +375,12 @@ impl Proxy {
             .index_entry(&name)
             .map_err(|e| Refusal::from_verify(format!("the index file of crate `{name}`"), &e))?;
         let Some(entry) = entry else {
-            eprintln!(
+            self.report_absence(format!(
                 "cargo-tuf: crate `{name}` is not in the registry's signed metadata \
-                 (an authenticated absence): answering 404, whatever the upstream server has"
-            );
+                 (registry `{}`, an authenticated absence): answering 404, whatever the \
+                 upstream server has",
+                self.settings.mount.registry
+            ));
             return Ok(not_found());
         };
         let etag = entry.etag();
@@ -400,6 +399,14 @@ impl Proxy {
             content_type: "text/plain",
             body: index.bytes.clone(),
         })
+    }
+
+    /// Print or keep `line`, the explanation of a 404, as [`ProxySettings::absences`] says.
+    fn report_absence(&self, line: String) {
+        match &self.settings.absences {
+            Absences::Collect(log) if !self.settings.verbose => log.push(line),
+            Absences::Collect(_) | Absences::Print => eprintln!("{line}"),
+        }
     }
 
     fn serve_crate(&self, rest: &str) -> Result<Reply, Refusal> {
@@ -687,6 +694,143 @@ impl Proxy {
     /// The upstream URL of index target `path`.
     fn upstream_url(&self, path: &str) -> String {
         format!("{}{path}", self.settings.upstream_index)
+    }
+}
+
+/// Several pinned registries served by one process: a request goes to the [`Proxy`]
+/// whose [`Mount`] its path starts with, so each registry keeps its own verifier, fetcher
+/// and settings. Every listener serves every mount (a request names its mount in its
+/// path); `cargo tuf run` gives each pin a listener on its own pinned port, so each
+/// registry keeps the URL, and cargo's caches, it has when used alone.
+#[derive(Debug)]
+pub struct Routes {
+    proxies: Vec<Arc<Proxy>>,
+}
+
+impl Routes {
+    /// Route to `proxies`, one per mount (a second proxy for one mount is never reached).
+    pub fn new(proxies: Vec<Arc<Proxy>>) -> Self {
+        Self { proxies }
+    }
+
+    /// Serve connections from every one of `listeners` until `shutdown` resolves.
+    pub async fn serve(
+        self: Arc<Self>,
+        listeners: Vec<tokio::net::TcpListener>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut accepting = Vec::new();
+        for listener in listeners {
+            let routes = Arc::clone(&self);
+            let mut stopped = stopped.clone();
+            accepting.push(tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        accepted = listener.accept() => {
+                            let Ok((stream, _)) = accepted else { continue };
+                            tokio::spawn(Arc::clone(&routes).connection(stream));
+                        }
+                        _ = stopped.changed() => break,
+                    }
+                }
+            }));
+        }
+        shutdown.await;
+        let _ = stop.send(true);
+        for task in accepting {
+            let _ = task.await;
+        }
+    }
+
+    async fn connection(self: Arc<Self>, stream: tokio::net::TcpStream) {
+        let service = hyper::service::service_fn(move |request| {
+            let routes = Arc::clone(&self);
+            async move { Ok::<_, Infallible>(routes.handle(request).await) }
+        });
+        // A connection error (cargo hung up) concerns that connection only.
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    }
+
+    async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let if_none_match = request
+            .headers()
+            .get(IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let routes = Arc::clone(&self);
+        let reply = if method == Method::GET || method == Method::HEAD {
+            tokio::task::spawn_blocking(move || routes.respond(&path, if_none_match.as_deref()))
+                .await
+                .unwrap_or_else(|e| {
+                    text_reply(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("cargo-tuf: internal error: {e}\n"),
+                    )
+                })
+        } else {
+            text_reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "cargo-tuf: only GET\n".into(),
+            )
+        };
+        let mut response = Response::new(Full::new(if method == Method::HEAD {
+            Bytes::new()
+        } else {
+            reply.body
+        }));
+        *response.status_mut() = reply.status;
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+        if let Some(etag) = reply.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+            response.headers_mut().insert(ETAG, etag);
+        }
+        response
+    }
+
+    /// Answer one request by the mount its path names (blocking, like [`Proxy::respond`]).
+    fn respond(&self, path: &str, if_none_match: Option<&str>) -> Reply {
+        let mounted = Mount::split(path).and_then(|(registry, pin, _)| {
+            self.proxies
+                .iter()
+                .find(|proxy| proxy.settings.mount.is(registry, pin))
+        });
+        match (mounted, self.proxies.as_slice()) {
+            (Some(proxy), _) => proxy.respond(path, if_none_match),
+            // One pin: its own refusal, naming it.
+            (None, [only]) => only.respond(path, if_none_match),
+            (None, proxies) => {
+                let served: Vec<String> = proxies
+                    .iter()
+                    .map(|proxy| {
+                        let mount = &proxy.settings.mount;
+                        format!("`{}` under {}", mount.registry, mount.path())
+                    })
+                    .collect();
+                let refusal = Refusal::new(
+                    format!("`{path}`"),
+                    "registry prefix",
+                    format!("this proxy serves {} only", served.join(", ")),
+                )
+                .advice(
+                    "give cargo the URLs `cargo tuf run` passes or `cargo tuf proxy` prints; \
+                     a pin replaced with `cargo tuf init --force` has a new URL",
+                );
+                let text = refusal.text();
+                if proxies
+                    .iter()
+                    .any(|p| p.settings.echo_refusals || p.settings.verbose)
+                {
+                    eprint!("{text}");
+                }
+                text_reply(refusal.status, text)
+            }
+        }
     }
 }
 

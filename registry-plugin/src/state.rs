@@ -146,8 +146,8 @@ impl From<PinId> for String {
 /// The replacement URL cargo is given is `http://127.0.0.1:PORT/{registry}/{pin}/`, so it
 /// differs between registries (even on one port) and between pins of one registry, and
 /// cargo's caches with it. The proxy routes a request on the first two segments of its
-/// path ([`Mount::split`]); one proxy serving several pinned registries would route on
-/// the same key.
+/// path ([`Mount::split`]); one proxy serving several pinned registries
+/// ([`crate::proxy::Routes`]) routes on the same key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Mount {
     /// The registry.

@@ -14,16 +14,19 @@ use tuf_core::index::IndexLimits;
 use tuf_core::Limits;
 
 use crate::fetch::Fetcher;
-use crate::proxy::{ProxySettings, DEFAULT_MAX_CRATE_BYTES};
-use crate::state::{cargo_home, choose_registry, PinnedRegistry, RegistryDir};
+use crate::proxy::{Absences, ProxySettings, DEFAULT_MAX_CRATE_BYTES};
+use crate::state::{
+    cargo_home, choose_registry, pinned_registries, PinnedRegistry, RegistryDir, RegistryName,
+};
 use crate::updater_verifier::{Mode, UpdaterVerifier};
 
 /// Options shared by the subcommands that verify (`run`, `proxy`, `verify`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
-    /// The pinned registry to use (default: the only one pinned).
-    #[arg(long)]
-    pub registry: Option<String>,
+    /// The pinned registry to use; `run` and `proxy` take it more than once. Default:
+    /// every pinned registry for `run` and `proxy`, the only one pinned for `verify`.
+    #[arg(long, value_name = "NAME")]
+    pub registry: Vec<String>,
     /// Use cached verified metadata only; never fetch metadata or index files. Allowed
     /// while the last online check is within --max-staleness-hours and nothing expired.
     #[arg(long)]
@@ -80,10 +83,59 @@ pub struct Opened {
 }
 
 impl VerifyArgs {
-    /// Open the registry these options name. Call outside any async runtime.
+    /// Open the one registry these options name, or the only one pinned (`verify`).
+    /// Call outside any async runtime.
     pub fn open(&self, proxy: &ProxyArgs) -> anyhow::Result<Opened> {
+        let named = match self.registry.as_slice() {
+            [] => None,
+            [one] => Some(one.as_str()),
+            [..] => anyhow::bail!("this command checks one registry: give --registry once"),
+        };
         let cargo_home = cargo_home()?;
-        let dir = choose_registry(&cargo_home, self.registry.as_deref())?;
+        let dir = choose_registry(&cargo_home, named)?;
+        self.open_dir(proxy, cargo_home, dir)
+    }
+
+    /// Open every registry these options name (each once, in the order given), or every
+    /// pinned registry when none is named (`run`, `proxy`): cargo asks only for those
+    /// the project uses. Call outside any async runtime.
+    pub fn open_all(&self, proxy: &ProxyArgs) -> anyhow::Result<Vec<Opened>> {
+        let cargo_home = cargo_home()?;
+        let names = if self.registry.is_empty() {
+            let pinned = pinned_registries(&cargo_home)?;
+            if pinned.is_empty() {
+                anyhow::bail!(
+                    "no registry is pinned under {}; run `cargo tuf init` first",
+                    cargo_home.join("tuf").display()
+                );
+            }
+            pinned
+        } else {
+            let mut names: Vec<RegistryName> = Vec::new();
+            for name in &self.registry {
+                let name = RegistryName::parse(name)?;
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            names
+        };
+        names
+            .iter()
+            .map(|name| {
+                let dir = RegistryDir::new(&cargo_home, name);
+                self.open_dir(proxy, cargo_home.clone(), dir)
+                    .with_context(|| format!("while opening the pinned registry `{name}`"))
+            })
+            .collect()
+    }
+
+    fn open_dir(
+        &self,
+        proxy: &ProxyArgs,
+        cargo_home: PathBuf,
+        dir: RegistryDir,
+    ) -> anyhow::Result<Opened> {
         let pinned = dir.load()?;
         let fetcher = Fetcher::new()?;
         let mode = if self.offline {
@@ -117,15 +169,100 @@ impl VerifyArgs {
             index_cache: Some(opened.dir.index_dir()),
             offline: self.offline,
             echo_refusals: true,
+            absences: Absences::Print,
             verbose: proxy.verbose,
         }
     }
 }
 
-/// The `--config` arguments that make cargo use the proxy at `proxy_url` in place of
-/// `pinned`'s registry (source replacement; nothing in the user's files changes).
-/// `proxy_url` is the pin's own URL ([`PinnedRegistry::proxy_url`],
+/// The loopback listeners of one proxy serving several pins, and each pin's origin.
+#[derive(Debug)]
+pub struct Bound {
+    /// One listener per distinct address.
+    pub listeners: Vec<std::net::TcpListener>,
+    /// `http://127.0.0.1:PORT` for each pin, in the order given to [`bind_pins`].
+    pub origins: Vec<String>,
+}
+
+/// Bind the proxy's listeners for `opened`: on `one` for all of them when given, else a
+/// listener per pin on its pinned port (pins sharing a port share its listener; port 0
+/// gets a free port). Cargo keys its caches by the replacement URL, port included, so
+/// a listener per pin keeps every registry's URL, and its caches, what they are when
+/// that registry is used alone. When `fall_back`, a taken port is replaced by a free
+/// one with a warning (`run`); else it is an error (`proxy`, which keeps serving).
+/// Call outside any async runtime; the listeners are non-blocking.
+pub fn bind_pins(
+    opened: &[Opened],
+    one: Option<std::net::SocketAddr>,
+    fall_back: bool,
+) -> anyhow::Result<Bound> {
+    let mut listeners: Vec<std::net::TcpListener> = Vec::new();
+    // The port asked for (0 never shared) and the listener it got.
+    let mut by_port: Vec<(u16, usize)> = Vec::new();
+    let mut origins = Vec::new();
+    for each in opened {
+        let name = &each.pinned.name;
+        let address =
+            one.unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], each.pinned.port)));
+        let asked = address.port();
+        let shared = by_port
+            .iter()
+            .find(|(port, _)| *port == asked && (asked != 0 || one.is_some()))
+            .map(|(_, index)| *index);
+        let index = match shared {
+            Some(index) => index,
+            None => {
+                let listener = match std::net::TcpListener::bind(address) {
+                    Ok(listener) => listener,
+                    Err(e) if fall_back && asked != 0 => {
+                        eprintln!(
+                            "cargo-tuf: warning: port {asked} (for `{name}`) is taken ({e}); \
+                             using a free port, so cargo will not reuse its caches of `{name}` \
+                             from earlier runs"
+                        );
+                        std::net::TcpListener::bind((address.ip(), 0))
+                            .with_context(|| format!("while binding the proxy for `{name}`"))?
+                    }
+                    Err(e) => {
+                        return Err(e).with_context(|| {
+                            format!(
+                                "while binding {address} for `{name}`{}",
+                                if one.is_none() {
+                                    " (the port pinned by `cargo tuf init`; give another with \
+                                     --listen)"
+                                } else {
+                                    ""
+                                }
+                            )
+                        })
+                    }
+                };
+                listener.set_nonblocking(true)?;
+                listeners.push(listener);
+                let index = listeners.len() - 1;
+                by_port.push((asked, index));
+                index
+            }
+        };
+        let address = listeners
+            .get(index)
+            .context("proxy listener missing")?
+            .local_addr()?;
+        origins.push(format!("http://{address}"));
+    }
+    Ok(Bound { listeners, origins })
+}
+
+/// The `--config` arguments that make cargo use the proxy in place of each registry of
+/// `served` (source replacement; nothing in the user's files changes), given with the
+/// proxy URL of its pin ([`PinnedRegistry::proxy_url`],
 /// `http://127.0.0.1:PORT/{registry}/{pin}/`): cargo keys its caches by it.
+///
+/// crates.io is replaced through its built-in source name `crates-io`. A `[registries]`
+/// entry has no `[source]` name of its own; cargo matches sources by URL, so a source
+/// `cargo-tuf-upstream-{name}` with the registry's exact index URL names it, and is
+/// replaced. The replacement sources are `cargo-tuf-{name}`: one per registry, so several
+/// registries can be replaced in one cargo run.
 ///
 /// They also set `http.multiplexing = false`, without which cargo sends the proxy one
 /// request at a time. With multiplexing on (cargo's default), cargo asks curl for HTTP/2
@@ -145,20 +282,32 @@ impl VerifyArgs {
 /// gives up is HTTP/2 to other hosts (git dependencies, registries not behind the proxy).
 /// Serving h2c upgrades in the proxy would lift the two-connection cap as well; hyper
 /// has no server-side h2c upgrade, so that is left for later.
-pub fn source_replacement_args(pinned: &PinnedRegistry, proxy_url: &str) -> Vec<String> {
+pub fn source_replacement_args<'a>(
+    served: impl IntoIterator<Item = (&'a PinnedRegistry, &'a str)>,
+) -> Vec<String> {
     let quote = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
     let mut args = Vec::new();
     let mut config = |key: &str, value: &str| {
         args.push("--config".to_owned());
         args.push(format!("{key}={}", quote(value)));
     };
-    if pinned.name.is_crates_io() {
-        config("source.crates-io.replace-with", "cargo-tuf");
-    } else {
-        config("source.cargo-tuf-upstream.registry", &pinned.index_url);
-        config("source.cargo-tuf-upstream.replace-with", "cargo-tuf");
+    for (pinned, proxy_url) in served {
+        // Registry names are letters, digits, `-` and `_` (`RegistryName`): valid in a
+        // dotted config key as they stand.
+        let name = &pinned.name;
+        let replacement = format!("cargo-tuf-{name}");
+        if name.is_crates_io() {
+            config("source.crates-io.replace-with", &replacement);
+        } else {
+            let upstream = format!("source.cargo-tuf-upstream-{name}");
+            config(&format!("{upstream}.registry"), &pinned.index_url);
+            config(&format!("{upstream}.replace-with"), &replacement);
+        }
+        config(
+            &format!("source.{replacement}.registry"),
+            &format!("sparse+{proxy_url}"),
+        );
     }
-    config("source.cargo-tuf.registry", &format!("sparse+{proxy_url}"));
     // A boolean, so not quoted (see above for why).
     args.push("--config".to_owned());
     args.push("http.multiplexing=false".to_owned());
@@ -172,7 +321,7 @@ mod tests {
 
     #[test]
     fn replacement_for_crates_io_and_named_registries() {
-        let mut pinned = PinnedRegistry {
+        let pinned = PinnedRegistry {
             name: RegistryName::parse("crates-io").unwrap(),
             index_url: "sparse+https://index.crates.io/".into(),
             metadata_url: "https://m/".into(),
@@ -182,23 +331,37 @@ mod tests {
         let url = pinned.proxy_url("http://127.0.0.1:9");
         assert_eq!(url, "http://127.0.0.1:9/crates-io/0123456789abcdef/");
         assert_eq!(
-            source_replacement_args(&pinned, &url),
+            source_replacement_args([(&pinned, url.as_str())]),
             [
                 "--config",
-                "source.crates-io.replace-with=\"cargo-tuf\"",
+                "source.crates-io.replace-with=\"cargo-tuf-crates-io\"",
                 "--config",
-                "source.cargo-tuf.registry=\"sparse+http://127.0.0.1:9/crates-io/0123456789abcdef/\"",
+                "source.cargo-tuf-crates-io.registry=\"sparse+http://127.0.0.1:9/crates-io/0123456789abcdef/\"",
                 "--config",
                 "http.multiplexing=false"
             ]
         );
-        pinned.name = RegistryName::parse("private").unwrap();
-        pinned.index_url = "sparse+https://reg.example/index/".into();
-        let args = source_replacement_args(&pinned, &url);
+        let mut private = pinned.clone();
+        private.name = RegistryName::parse("private").unwrap();
+        private.index_url = "sparse+https://reg.example/index/".into();
+        let private_url = private.proxy_url("http://127.0.0.1:10");
+        let args = source_replacement_args([(&private, private_url.as_str())]);
         assert_eq!(
             args[1],
-            "source.cargo-tuf-upstream.registry=\"sparse+https://reg.example/index/\""
+            "source.cargo-tuf-upstream-private.registry=\"sparse+https://reg.example/index/\""
+        );
+        assert_eq!(
+            args[3],
+            "source.cargo-tuf-upstream-private.replace-with=\"cargo-tuf-private\""
         );
         assert_eq!(args.len(), 8);
+        // Both in one run: a replacement source each, multiplexing off once.
+        let both =
+            source_replacement_args([(&pinned, url.as_str()), (&private, private_url.as_str())]);
+        assert_eq!(both.len(), 12);
+        assert!(both.contains(
+            &"source.cargo-tuf-private.registry=\"sparse+http://127.0.0.1:10/private/0123456789abcdef/\"".to_owned()
+        ));
+        assert_eq!(both.iter().filter(|a| a.starts_with("http.")).count(), 1);
     }
 }

@@ -1,15 +1,15 @@
 //! `cargo tuf run -- <cargo args>`: cargo, with the registry behind the verifying proxy.
 
 use std::ffi::OsString;
-use std::net::TcpListener;
+use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{source_replacement_args, ProxyArgs, VerifyArgs};
-use crate::proxy::Proxy;
+use super::{bind_pins, source_replacement_args, ProxyArgs, VerifyArgs};
+use crate::proxy::{AbsenceLog, Absences, Proxy, Routes};
 use crate::verifier::Verifier;
 
 /// Run cargo with the registry replaced by the verifying proxy.
@@ -21,7 +21,8 @@ pub struct Args {
     /// Proxy options.
     #[command(flatten)]
     pub proxy: ProxyArgs,
-    /// Loopback port for the proxy (default: the one pinned by `init`; 0 = any free).
+    /// Loopback port for the proxy, serving every registry (default: each registry on
+    /// the port `init` pinned for it; 0 = any free).
     #[arg(long)]
     pub port: Option<u16>,
     /// Cargo arguments given without `--` (`cargo tuf run build`): refused by
@@ -60,39 +61,46 @@ impl Args {
 }
 
 /// Run `cargo tuf run`; returns cargo's exit code.
+///
+/// Every pinned registry (or those `--registry` names) is served by one proxy, a route
+/// (`/<registry>/<pin>/`) and a verifier each, and replaced for cargo; cargo asks only for
+/// the registries the project uses.
 pub fn run(args: &Args) -> anyhow::Result<i32> {
-    let opened = args.verify.open(&args.proxy)?;
+    let opened = args.verify.open_all(&args.proxy)?;
     if args.verify.offline {
         // Say up front, not through cargo, when cached metadata may not be used offline.
-        opened
-            .verifier
-            .refresh_if_stale()
-            .map_err(|e| anyhow::anyhow!("{e}\nWhat to do: {}", e.advice()))?;
-    }
-    let mut settings = args.verify.proxy_settings(&opened, &args.proxy);
-    // Cargo prints a refusal's body itself (see `proxy`).
-    settings.echo_refusals = false;
-    let port = args.port.unwrap_or(opened.pinned.port);
-    let listener = match TcpListener::bind(("127.0.0.1", port)) {
-        Ok(listener) => listener,
-        Err(e) if port != 0 => {
-            eprintln!(
-                "cargo-tuf: warning: port {port} is taken ({e}); using a free port, so cargo \
-                 will not reuse its registry caches from earlier runs"
-            );
-            TcpListener::bind(("127.0.0.1", 0)).context("while binding the proxy")?
+        for each in &opened {
+            each.verifier.refresh_if_stale().map_err(|e| {
+                anyhow::anyhow!(
+                    "registry `{}`: {e}\nWhat to do: {}",
+                    each.pinned.name,
+                    e.advice()
+                )
+            })?;
         }
-        Err(e) => return Err(e).context("while binding the proxy"),
-    };
-    listener.set_nonblocking(true)?;
-    let address = listener.local_addr()?;
-    let proxy = Arc::new(Proxy::new(
-        opened.verifier.clone(),
-        opened.fetcher.clone(),
-        settings,
-        &format!("http://{address}"),
-    ));
-    let proxy_url = proxy.public_url().to_owned();
+    }
+    let one = args
+        .port
+        .map(|port| SocketAddr::from(([127, 0, 0, 1], port)));
+    let bound = bind_pins(&opened, one, true)?;
+    // The absence lines explain a failure of cargo, and are noise when it succeeds
+    // (cargo probes absent names while resolving): kept, and printed only if it fails.
+    let absences = AbsenceLog::default();
+    let mut proxies = Vec::new();
+    for (each, origin) in opened.iter().zip(&bound.origins) {
+        let mut settings = args.verify.proxy_settings(each, &args.proxy);
+        // Cargo prints a refusal's body itself (see `proxy`).
+        settings.echo_refusals = false;
+        settings.absences = Absences::Collect(absences.clone());
+        proxies.push(Arc::new(Proxy::new(
+            each.verifier.clone(),
+            each.fetcher.clone(),
+            settings,
+            origin,
+        )));
+    }
+    let proxy_urls: Vec<String> = proxies.iter().map(|p| p.public_url().to_owned()).collect();
+    let routes = Arc::new(Routes::new(proxies));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -101,10 +109,13 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         .context("while starting the proxy runtime")?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = {
-        let proxy = Arc::clone(&proxy);
         let _guard = runtime.enter();
-        let listener = tokio::net::TcpListener::from_std(listener)?;
-        runtime.spawn(proxy.serve(listener, async {
+        let listeners = bound
+            .listeners
+            .into_iter()
+            .map(tokio::net::TcpListener::from_std)
+            .collect::<Result<Vec<_>, _>>()?;
+        runtime.spawn(routes.serve(listeners, async {
             let _ = stopped.await;
         }))
     };
@@ -116,10 +127,18 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     if let Some(toolchain) = user_args.next_if(|a| a.to_string_lossy().starts_with('+')) {
         command.arg(toolchain);
     }
-    command.args(source_replacement_args(&opened.pinned, &proxy_url));
+    command.args(source_replacement_args(
+        opened
+            .iter()
+            .map(|each| &each.pinned)
+            .zip(proxy_urls.iter().map(String::as_str)),
+    ));
     command.args(user_args);
     if args.proxy.verbose {
-        eprintln!("cargo-tuf: proxy on {proxy_url}; running {command:?}");
+        for (each, url) in opened.iter().zip(&proxy_urls) {
+            eprintln!("cargo-tuf: proxy for `{}` on {url}", each.pinned.name);
+        }
+        eprintln!("cargo-tuf: running {command:?}");
     }
     let status = command
         .status()
@@ -130,7 +149,14 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     });
     runtime.shutdown_timeout(Duration::from_secs(5));
-    Ok(exit_code(status?))
+    let status = status?;
+    if !status.success() {
+        // After cargo's own error ("no matching package named ..."), what explains it.
+        for line in absences.lines() {
+            eprintln!("{line}");
+        }
+    }
+    Ok(exit_code(status))
 }
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {
