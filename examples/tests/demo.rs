@@ -52,7 +52,7 @@ fn readme_demo_runs_end_to_end() {
     );
     for expected in [
         "HELLO, VERIFIED CRATES!",
-        "cargo-tuf refused demo-shout-0.1.0.crate: cksum check failed",
+        "cargo-tuf refused demo-shout-0.1.0.crate in registry `crates-io`: cksum check failed",
         "Demo complete",
     ] {
         assert!(
