@@ -295,7 +295,7 @@ impl RegistryDir {
         self.dir.join("metadata")
     }
 
-    /// `index/`: verified index files by sparse path.
+    /// `index/`: verified index files, one file per sparse path (percent-encoded, flat).
     pub fn index_dir(&self) -> PathBuf {
         self.dir.join("index")
     }

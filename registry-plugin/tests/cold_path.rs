@@ -112,13 +112,14 @@ fn crate_in_a_cold_bin() -> &'static str {
         .unwrap()
 }
 
-/// The proxy's cache of verified index files, by sparse path.
+/// The proxy's cache of verified index files: one file per sparse path, its name the
+/// path percent-encoded (no sub-directories).
 fn proxy_cached(user: &User, path: &str) -> PathBuf {
     user.home()
         .join("tuf")
         .join(REGISTRY)
         .join("index")
-        .join(path)
+        .join(path.replace('/', "%2F"))
 }
 
 #[test]
@@ -155,6 +156,13 @@ fn a_cold_index_file_is_fetched_at_the_same_time_as_its_bin() {
         std::fs::read(proxy_cached(&user, &path)).unwrap(),
         registry.targets[&path]
     );
+    // One flat file per index file: caching a cold file creates no directory (issue #14:
+    // creating the sparse path's two directories was the largest CPU cost of a cold file).
+    let cache_dir = user.home().join("tuf").join(REGISTRY).join("index");
+    for entry in std::fs::read_dir(&cache_dir).unwrap() {
+        let entry = entry.unwrap();
+        assert!(entry.file_type().unwrap().is_file(), "{:?}", entry.path());
+    }
 
     // A new proxy on the same cache asks upstream for no index file: what is cached is
     // checked against the signed entry, not fetched early.
@@ -173,6 +181,26 @@ fn a_cold_index_file_is_fetched_at_the_same_time_as_its_bin() {
         .filter(|r| r != "/metadata/2.root.json")
         .collect();
     assert_eq!(requests, vec!["/metadata/timestamp.json".to_owned()]);
+
+    // A cached copy changed on disk no longer matches the signed entry: never served,
+    // fetched again (and the verified bytes cached in its place).
+    drop(proxy);
+    let mut tampered = registry.targets[&path].clone();
+    tampered[0] ^= 0x01;
+    std::fs::write(proxy_cached(&user, &path), &tampered).unwrap();
+    let proxy = ProxyProcess::start(&user);
+    registry.server.reset_counts();
+    let (status, body) = proxy.get(&path);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body, registry.targets[&path]);
+    assert!(registry
+        .server
+        .take_requests()
+        .contains(&format!("/index/{path}")));
+    assert_eq!(
+        std::fs::read(proxy_cached(&user, &path)).unwrap(),
+        registry.targets[&path]
+    );
 }
 
 #[test]

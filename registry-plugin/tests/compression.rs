@@ -24,13 +24,14 @@ fn setup(work: &std::path::Path) -> (Registry, User) {
     (registry, user)
 }
 
-/// The proxy's cache of verified index files, by sparse path.
+/// The proxy's cache of verified index files: one file per sparse path, its name the
+/// path percent-encoded (no sub-directories).
 fn proxy_cached(user: &User, path: &str) -> PathBuf {
     user.home()
         .join("tuf")
         .join(REGISTRY)
         .join("index")
-        .join(path)
+        .join(path.replace('/', "%2F"))
 }
 
 /// Cargo failed, quickly, and its output contains every one of `needles`.
