@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `registry.json` | [`PinnedRegistry`]: name, index URL, metadata URL, proxy port, pin id |
 //! | `metadata/` | `tuf-client`'s metadata store: `root.json` (the trusted root: the file given to `init`, replaced on each verified rotation), the last verified `timestamp.json`, `snapshot.json`, `targets.json` and bins (`delegated.crates-bin-*.json`); and `checked.json` (when the timestamp was last checked online) |
-//! | `index/` | index files that passed verification, by sparse path (for offline use and `cargo tuf verify`) |
+//! | `index/` | index files that passed verification, one flat file per sparse path, percent-encoded (`se%2Frd%2Fserde`): re-checked against the signed entry before each use |
 //!
 //! Every write is atomic: a temporary file in the same directory, fsync, rename.
 
