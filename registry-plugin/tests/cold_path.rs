@@ -9,9 +9,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -31,57 +29,6 @@ const CRATES: [(&str, &str); 6] = [
     ("epsilon", "0.5.0"),
     ("zeta", "1.0.0"),
 ];
-
-/// A running `cargo tuf proxy`; killed when dropped.
-struct ProxyProcess {
-    child: Child,
-    _stdout: BufReader<ChildStdout>,
-    /// `http://127.0.0.1:PORT/{registry}/{pin}/`.
-    base: String,
-}
-
-impl ProxyProcess {
-    fn start(user: &User) -> Self {
-        let mut child = clean_command(
-            env!("CARGO_BIN_EXE_cargo-tuf"),
-            &user.home(),
-            &user.dir.path().join("target"),
-        )
-        .args(["tuf", "proxy", "--registry", REGISTRY])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-        // The reading end stays open while the proxy runs (it prints more lines).
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first_line = String::new();
-        stdout.read_line(&mut first_line).unwrap();
-        let base = first_line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap()
-            .to_owned();
-        Self {
-            child,
-            _stdout: stdout,
-            base,
-        }
-    }
-
-    /// GET `path` under the proxy's mount: status and body.
-    fn get(&self, path: &str) -> (u16, Vec<u8>) {
-        let response = reqwest::blocking::get(format!("{}{path}", self.base)).unwrap();
-        let status = response.status().as_u16();
-        (status, response.bytes().unwrap().to_vec())
-    }
-}
-
-impl Drop for ProxyProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The bin of target `path` in the test registry's layout.
 fn bin_of(path: &str) -> String {

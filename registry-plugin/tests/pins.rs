@@ -11,9 +11,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use support::*;
 
@@ -231,24 +230,8 @@ fn the_proxy_answers_only_under_its_pins_prefix() {
     let (registry, _) = published_registry(work.path(), &[("alpha", "0.1.0")]);
     let user = User::new(&registry, &[]);
     user.init(&registry);
-    let mut child = clean_command(
-        env!("CARGO_BIN_EXE_cargo-tuf"),
-        &user.home(),
-        &user.dir.path().join("target"),
-    )
-    .args(["tuf", "proxy", "--registry", REGISTRY])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::inherit())
-    .spawn()
-    .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first_line = String::new();
-    stdout.read_line(&mut first_line).unwrap();
-    let base = first_line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap()
-        .to_owned();
+    let proxy = ProxyProcess::start(&user);
+    let base = proxy.base.clone();
     let origin = base.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
     let get = |url: &str| {
         let response = reqwest::blocking::get(url).unwrap();
@@ -259,9 +242,7 @@ fn the_proxy_answers_only_under_its_pins_prefix() {
     let other_prefix = get(&format!("{origin}/{OTHER}/0/{}", sparse_path("alpha")));
     let no_prefix = get(&format!("{origin}/{}", sparse_path("alpha")));
     let config_without_prefix = get(&format!("{origin}/config.json"));
-    let _ = child.kill();
-    let _ = child.wait();
-    drop(stdout);
+    drop(proxy);
 
     assert_eq!(ok.0, 200, "{}", ok.1);
     assert!(

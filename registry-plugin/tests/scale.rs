@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::Duration;
 
 use support::*;
@@ -92,25 +90,8 @@ fn proxy_serves_concurrent_requests_with_one_timestamp_fetch() {
     server.reset_counts();
     server.set_delay(Duration::from_millis(50));
 
-    let mut child = clean_command(
-        env!("CARGO_BIN_EXE_cargo-tuf"),
-        &user.home(),
-        &user.dir.path().join("target"),
-    )
-    .args(["tuf", "proxy", "--registry", REGISTRY])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::inherit())
-    .spawn()
-    .unwrap();
-    // Keep reading end open while the proxy runs (it prints its flags after this line).
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first_line = String::new();
-    stdout.read_line(&mut first_line).unwrap();
-    let base = first_line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap()
-        .to_owned();
+    let proxy = ProxyProcess::start(&user);
+    let base = proxy.base.clone();
 
     let names = names();
     let results: Vec<(String, u16, Vec<u8>)> = std::thread::scope(|scope| {
@@ -128,9 +109,7 @@ fn proxy_serves_concurrent_requests_with_one_timestamp_fetch() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let _ = child.kill();
-    let _ = child.wait();
-    drop(stdout);
+    drop(proxy);
 
     for (name, status, body) in &results {
         assert_eq!(*status, 200, "{name}: {}", String::from_utf8_lossy(body));

@@ -14,7 +14,7 @@ use tuf_core::index::IndexLimits;
 use tuf_core::Limits;
 
 use crate::fetch::Fetcher;
-use crate::proxy::{Absences, ProxySettings, DEFAULT_MAX_CRATE_BYTES};
+use crate::proxy::{Absences, Proxy, ProxySettings, DEFAULT_MAX_CRATE_BYTES};
 use crate::state::{
     cargo_home, choose_registry, pinned_registries, PinnedRegistry, RegistryDir, RegistryName,
 };
@@ -172,6 +172,32 @@ impl VerifyArgs {
             absences: Absences::Print,
             verbose: proxy.verbose,
         }
+    }
+
+    /// One proxy per pin in `opened`, serving at the matching origin of `origins`
+    /// ([`Bound::origins`]), each with [`VerifyArgs::proxy_settings`] as `adjust` leaves
+    /// them (`run` collects absences and lets cargo print refusals; `proxy` does not).
+    pub fn proxies(
+        &self,
+        opened: &[Opened],
+        origins: &[String],
+        proxy: &ProxyArgs,
+        adjust: impl Fn(&mut ProxySettings),
+    ) -> Vec<Arc<Proxy>> {
+        opened
+            .iter()
+            .zip(origins)
+            .map(|(each, origin)| {
+                let mut settings = self.proxy_settings(each, proxy);
+                adjust(&mut settings);
+                Arc::new(Proxy::new(
+                    each.verifier.clone(),
+                    each.fetcher.clone(),
+                    settings,
+                    origin,
+                ))
+            })
+            .collect()
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::{bind_pins, source_replacement_args, ProxyArgs, VerifyArgs};
-use crate::proxy::{Proxy, Routes};
+use crate::proxy::Routes;
 
 /// Serve the verifying sparse registry until interrupted.
 #[derive(Debug, clap::Args)]
@@ -32,16 +32,9 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let opened = args.verify.open_all(&args.proxy)?;
     let bound = bind_pins(&opened, args.listen, false)?;
-    let mut proxies = Vec::new();
-    for (each, origin) in opened.iter().zip(&bound.origins) {
-        let settings = args.verify.proxy_settings(each, &args.proxy);
-        proxies.push(Arc::new(Proxy::new(
-            each.verifier.clone(),
-            each.fetcher.clone(),
-            settings,
-            origin,
-        )));
-    }
+    let proxies = args
+        .verify
+        .proxies(&opened, &bound.origins, &args.proxy, |_| {});
     let proxy_urls: Vec<String> = proxies.iter().map(|p| p.public_url().to_owned()).collect();
     for (each, url) in opened.iter().zip(&proxy_urls) {
         tuf_fs::outln!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{bind_pins, source_replacement_args, ProxyArgs, VerifyArgs};
-use crate::proxy::{AbsenceLog, Absences, Proxy, Routes};
+use crate::proxy::{AbsenceLog, Absences, Routes};
 use crate::verifier::Verifier;
 
 /// Run cargo with the registry replaced by the verifying proxy.
@@ -86,19 +86,13 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     // The absence lines explain a failure of cargo, and are noise when it succeeds
     // (cargo probes absent names while resolving): kept, and printed only if it fails.
     let absences = AbsenceLog::default();
-    let mut proxies = Vec::new();
-    for (each, origin) in opened.iter().zip(&bound.origins) {
-        let mut settings = args.verify.proxy_settings(each, &args.proxy);
-        // Cargo prints a refusal's body itself (see `proxy`).
-        settings.echo_refusals = false;
-        settings.absences = Absences::Collect(absences.clone());
-        proxies.push(Arc::new(Proxy::new(
-            each.verifier.clone(),
-            each.fetcher.clone(),
-            settings,
-            origin,
-        )));
-    }
+    let proxies = args
+        .verify
+        .proxies(&opened, &bound.origins, &args.proxy, |settings| {
+            // Cargo prints a refusal's body itself (see `proxy`).
+            settings.echo_refusals = false;
+            settings.absences = Absences::Collect(absences.clone());
+        });
     let proxy_urls: Vec<String> = proxies.iter().map(|p| p.public_url().to_owned()).collect();
     let routes = Arc::new(Routes::new(proxies));
 

@@ -10,9 +10,10 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use chrono::Utc;
 use tuf_core::crypto::{Ed25519Signer, Signer};
@@ -552,5 +553,60 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&Path)) {
         } else {
             visit(&path);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A proxy process
+
+/// A running `cargo tuf proxy`; killed when dropped.
+pub struct ProxyProcess {
+    child: Child,
+    _stdout: BufReader<ChildStdout>,
+    /// `http://127.0.0.1:PORT/{registry}/{pin}/`.
+    pub base: String,
+}
+
+impl ProxyProcess {
+    /// Start `cargo tuf proxy` for [`REGISTRY`] as `user`, and read the URL it prints.
+    pub fn start(user: &User) -> Self {
+        let mut child = clean_command(
+            env!("CARGO_BIN_EXE_cargo-tuf"),
+            &user.home(),
+            &user.dir.path().join("target"),
+        )
+        .args(["tuf", "proxy", "--registry", REGISTRY])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+        // The reading end stays open while the proxy runs (it prints more lines).
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first_line = String::new();
+        stdout.read_line(&mut first_line).unwrap();
+        let base = first_line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap()
+            .to_owned();
+        Self {
+            child,
+            _stdout: stdout,
+            base,
+        }
+    }
+
+    /// GET `path` under the proxy's mount: status and body.
+    pub fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        let response = reqwest::blocking::get(format!("{}{path}", self.base)).unwrap();
+        let status = response.status().as_u16();
+        (status, response.bytes().unwrap().to_vec())
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
