@@ -1067,13 +1067,17 @@ pub fn public_key_from_token(
     ec_params: Option<&[u8]>,
     ec_point: Option<&[u8]>,
 ) -> Result<(Algorithm, PublicKey), String> {
-    let point = || {
+    // A value of exactly the bare key's size (and, for P-256, form) is the bare key: such
+    // bytes can also parse as a DER OCTET STRING (`04 3f …` is one of 63 bytes, 65 in all,
+    // for one P-256 key in 256), and a wrapped key is never that size (67 and 34 bytes).
+    let point = |is_bare: fn(&[u8]) -> bool| {
         let raw = ec_point.ok_or("the token gives no CKA_EC_POINT for it")?;
-        Ok::<_, String>(
-            der::asn1::OctetStringRef::from_der(raw)
-                .map(|o| o.as_bytes().to_vec())
-                .unwrap_or_else(|_| raw.to_vec()),
-        )
+        if is_bare(raw) {
+            return Ok::<_, String>(raw.to_vec());
+        }
+        Ok(der::asn1::OctetStringRef::from_der(raw)
+            .map(|o| o.as_bytes().to_vec())
+            .unwrap_or_else(|_| raw.to_vec()))
     };
     match kind {
         TokenKeyType::Ec => {
@@ -1092,7 +1096,7 @@ pub fn public_key_from_token(
                      P-256 (prime256v1, secp256r1)"
                 ));
             }
-            let point = point()?;
+            let point = point(|raw| raw.len() == 65 && raw.first() == Some(&0x04))?;
             if point.len() != 65 || point.first() != Some(&0x04) {
                 return Err(format!(
                     "its CKA_EC_POINT is not an uncompressed P-256 point ({} bytes)",
@@ -1115,7 +1119,7 @@ pub fn public_key_from_token(
                         .to_owned(),
                 );
             }
-            let point = point()?;
+            let point = point(|raw| raw.len() == 32)?;
             let bytes: [u8; 32] = point.as_slice().try_into().map_err(|_| {
                 format!(
                     "its CKA_EC_POINT is {} bytes, not a 32-byte Ed25519 key",
@@ -1227,6 +1231,63 @@ mod tests {
         let mut expected = vec![0x30, 38, 0x02, 0x01, 0x01, 0x02, 33, 0x00, 0xff];
         expected.extend_from_slice(&[0; 31]);
         assert_eq!(ecdsa_raw_to_der(&raw).unwrap(), expected);
+    }
+
+    /// A bare point whose second byte happens to be a DER length that fits (`04 3f ...`:
+    /// an OCTET STRING of 63 bytes, 65 in all; an Ed25519 key `04 1e ...`) is the bare
+    /// point, not a wrapped one: one random P-256 key in 256 starts its X so.
+    #[test]
+    fn a_bare_point_that_also_parses_as_der_is_taken_bare() {
+        let rng = ring::rand::SystemRandom::new();
+        let point = loop {
+            let doc = ring_sig::EcdsaKeyPair::generate_pkcs8(
+                &ring_sig::ECDSA_P256_SHA256_ASN1_SIGNING,
+                &rng,
+            )
+            .unwrap();
+            let pair = ring_sig::EcdsaKeyPair::from_pkcs8(
+                &ring_sig::ECDSA_P256_SHA256_ASN1_SIGNING,
+                doc.as_ref(),
+                &rng,
+            )
+            .unwrap();
+            let point = pair.public_key().as_ref().to_vec();
+            if point[1] == 0x3f {
+                break point;
+            }
+        };
+        let (_, bare) =
+            public_key_from_token(&TokenKeyType::Ec, Some(EC_PARAMS_P256), Some(&point)).unwrap();
+        let mut wrapped = vec![0x04, 0x41];
+        wrapped.extend_from_slice(&point);
+        let (_, from_wrapped) =
+            public_key_from_token(&TokenKeyType::Ec, Some(EC_PARAMS_P256), Some(&wrapped)).unwrap();
+        assert_eq!(bare.key_id().unwrap(), from_wrapped.key_id().unwrap());
+
+        // Ed25519: 32 bytes `04 1e ...` are also an OCTET STRING of 30 bytes. Of these
+        // candidates, those that are curve points must be taken whole.
+        let accepted: Vec<([u8; 32], PublicKey)> = (0u8..=255)
+            .filter_map(|i| {
+                let mut raw = [0u8; 32];
+                raw[0] = 0x04;
+                raw[1] = 0x1e;
+                raw[2] = i;
+                public_key_from_token(
+                    &TokenKeyType::EcEdwards,
+                    Some(EC_PARAMS_ED25519),
+                    Some(&raw),
+                )
+                .ok()
+                .map(|(_, key)| (raw, key))
+            })
+            .collect();
+        assert!(
+            !accepted.is_empty(),
+            "no candidate was taken as an Ed25519 key"
+        );
+        for (raw, key) in accepted {
+            assert_eq!(key.keyval.public, hex::encode(raw));
+        }
     }
 
     #[test]
