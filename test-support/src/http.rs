@@ -241,8 +241,20 @@ impl Server {
 
     /// What was accepted and sent for each request answered since the last call (or
     /// [`Server::reset_counts`]), in the order the answers finished.
+    ///
+    /// An answer is recorded after its last byte is written, so a client can have read
+    /// a whole answer before it is recorded: this waits (up to 5 s) until no request is
+    /// being answered, so a test that calls it after its client returned sees them all.
     pub fn take_sent(&self) -> Vec<Sent> {
-        std::mem::take(&mut self.shared.lock().unwrap().sent)
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut shared = self.shared.lock().unwrap();
+            if shared.in_flight == 0 || std::time::Instant::now() >= deadline {
+                return std::mem::take(&mut shared.sent);
+            }
+            drop(shared);
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// The most requests being answered at once since the last [`Server::reset_counts`].

@@ -8,53 +8,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{files_in, key, now, Reply, Repo, Server};
-use tuf_client::{ClientError, HttpFetcher, MetadataStore, Updater, UpdaterConfig};
+use common::{code, files_in, key, now, Client, Reply, Repo, Server};
+use tuf_client::ClientError;
 use tuf_core::Limits;
 use tuf_test_support::http::{gzip, Sent};
-
-struct Client {
-    _dir: tempfile::TempDir,
-    md: PathBuf,
-    td: PathBuf,
-}
-
-impl Client {
-    fn new(root: &[u8]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let md = dir.path().join("metadata");
-        let td = dir.path().join("targets");
-        std::fs::create_dir_all(&td).unwrap();
-        MetadataStore::open(&md)
-            .unwrap()
-            .store("root", root)
-            .unwrap();
-        Self { _dir: dir, md, td }
-    }
-
-    fn updater_with(&self, server: &Server, limits: Limits) -> Updater<HttpFetcher> {
-        let mut config = UpdaterConfig::new(&server.metadata_url(), &self.md);
-        config.targets_base_url = Some(server.targets_url());
-        config.target_dir = Some(self.td.clone());
-        config.limits = limits;
-        Updater::new(config, HttpFetcher::new().unwrap()).unwrap()
-    }
-
-    fn updater(&self, server: &Server) -> Updater<HttpFetcher> {
-        self.updater_with(server, Limits::default())
-    }
-
-    fn files(&self) -> Vec<String> {
-        files_in(&self.md)
-    }
-}
-
-fn code(result: Result<impl std::fmt::Debug, ClientError>) -> &'static str {
-    result.unwrap_err().code()
-}
 
 /// Index-file-like content for crate `name`: JSON lines that compress as real ones do.
 fn index_file(name: &str) -> Vec<u8> {

@@ -6,54 +6,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{days, files_in, key, now, Reply, Repo, Server};
-use tuf_client::{ClientError, HttpFetcher, MetadataStore, Updater, UpdaterConfig};
-
-struct Client {
-    _dir: tempfile::TempDir,
-    md: PathBuf,
-    td: PathBuf,
-}
-
-impl Client {
-    /// A client whose trusted root is `root`.
-    fn new(root: &[u8]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let md = dir.path().join("metadata");
-        let td = dir.path().join("targets");
-        std::fs::create_dir_all(&td).unwrap();
-        MetadataStore::open(&md)
-            .unwrap()
-            .store("root", root)
-            .unwrap();
-        Self { _dir: dir, md, td }
-    }
-
-    fn updater(&self, server: &Server) -> Updater<HttpFetcher> {
-        let mut config = UpdaterConfig::new(&server.metadata_url(), &self.md);
-        config.targets_base_url = Some(server.targets_url());
-        config.target_dir = Some(self.td.clone());
-        Updater::new(config, HttpFetcher::new().unwrap()).unwrap()
-    }
-
-    fn refresh(&self, server: &Server) -> Result<(), ClientError> {
-        self.updater(server).refresh(now())
-    }
-
-    fn stored(&self, role: &str) -> Vec<u8> {
-        std::fs::read(MetadataStore::open(&self.md).unwrap().path_of(role)).unwrap()
-    }
-
-    fn files(&self) -> Vec<String> {
-        files_in(&self.md)
-    }
-}
-
-fn code(result: Result<impl std::fmt::Debug, ClientError>) -> &'static str {
-    result.unwrap_err().code()
-}
+use common::{code, days, files_in, key, now, Client, Reply, Repo, Server};
+use tuf_client::{ClientError, HttpFetcher, MetadataStore, Updater};
 
 const TOP: [&str; 4] = [
     "root.json",

@@ -9,17 +9,73 @@
 )]
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use tuf_client::store::encode_component;
+use tuf_client::{ClientError, HttpFetcher, MetadataStore, Updater, UpdaterConfig};
 use tuf_core::crypto::{Ed25519Signer, Signer};
 use tuf_core::metadata::{
     sign_role, DelegatedRole, Delegations, Expires, HexDigest, Length, MetaFile, PathPattern,
     RoleKeys, RoleName, Root, Snapshot, SuccinctRoles, TargetFile, TargetPath, Targets, Threshold,
     Timestamp, Version,
 };
+use tuf_core::Limits;
 pub use tuf_test_support::http::{Reply, Server};
+
+/// A client over a temporary metadata store and target directory: the trusted root
+/// stored, the updater pointed at a test server.
+pub struct Client {
+    _dir: tempfile::TempDir,
+    pub md: PathBuf,
+    pub td: PathBuf,
+}
+
+impl Client {
+    /// A client whose trusted root is `root`.
+    pub fn new(root: &[u8]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let md = dir.path().join("metadata");
+        let td = dir.path().join("targets");
+        std::fs::create_dir_all(&td).unwrap();
+        MetadataStore::open(&md)
+            .unwrap()
+            .store("root", root)
+            .unwrap();
+        Self { _dir: dir, md, td }
+    }
+
+    /// An updater of `server`'s repository with `limits`.
+    pub fn updater_with(&self, server: &Server, limits: Limits) -> Updater<HttpFetcher> {
+        let mut config = UpdaterConfig::new(&server.metadata_url(), &self.md);
+        config.targets_base_url = Some(server.targets_url());
+        config.target_dir = Some(self.td.clone());
+        config.limits = limits;
+        Updater::new(config, HttpFetcher::new().unwrap()).unwrap()
+    }
+
+    /// An updater of `server`'s repository with the default limits.
+    pub fn updater(&self, server: &Server) -> Updater<HttpFetcher> {
+        self.updater_with(server, Limits::default())
+    }
+
+    pub fn refresh(&self, server: &Server) -> Result<(), ClientError> {
+        self.updater(server).refresh(now())
+    }
+
+    pub fn stored(&self, role: &str) -> Vec<u8> {
+        std::fs::read(MetadataStore::open(&self.md).unwrap().path_of(role)).unwrap()
+    }
+
+    pub fn files(&self) -> Vec<String> {
+        files_in(&self.md)
+    }
+}
+
+/// The code of the error `result` must be.
+pub fn code(result: Result<impl std::fmt::Debug, ClientError>) -> &'static str {
+    result.unwrap_err().code()
+}
 
 /// The fixed "now" of the scenario tests.
 pub fn now() -> DateTime<Utc> {
