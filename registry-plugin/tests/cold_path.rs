@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use support::*;
 use tuf_core::metadata::{SuccinctRoles, Threshold};
-use tuf_test_support::http::{Reply, Sent};
+use tuf_test_support::http::Reply;
 
 /// What the server waits before every answer: long enough that two requests made one
 /// after the other could not be in flight together.
@@ -233,21 +233,7 @@ fn an_absent_crates_early_fetch_is_dropped() {
     registry.server.take_sent();
     let (status, _) = proxy.get(&ghost);
     assert_eq!(status, 404);
-    let sent = sent_for(&registry.server, &format!("/index/{ghost}"));
+    let sent = registry.server.sent_for(&format!("/index/{ghost}"));
     assert!(sent.body_bytes < 8 * 1024 * 1024, "{sent:?}");
     assert!(!proxy_cached(&user, &ghost).exists());
-}
-
-/// What the server sent for `path`, once it noticed the client stopped reading.
-fn sent_for(server: &Server, path: &str) -> Sent {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        seen.extend(server.take_sent());
-        if let Some(sent) = seen.iter().find(|s| s.path == path) {
-            return sent.clone();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("no answer for {path} finished: {seen:?}");
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use support::*;
-use tuf_test_support::http::{gzip, Reply, Sent};
+use tuf_test_support::http::{gzip, Reply};
 
 /// A registry with `alpha 0.1.0` and `beta 1.2.0`, published once, and a user of both.
 fn setup(work: &std::path::Path) -> (Registry, User) {
@@ -49,20 +49,6 @@ fn assert_refused_quickly(user: &User, args: &[&str], needles: &[&str]) {
     // Decoding a bomb to its end (64 GiB of zeros) would take minutes, or run into the
     // proxy's 120 s request timeout.
     assert!(took < Duration::from_secs(60), "took {took:?}");
-}
-
-/// What the server sent for `path`, once it noticed the client stopped reading.
-fn sent_for(server: &Server, path: &str) -> Sent {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        seen.extend(server.take_sent());
-        if let Some(sent) = seen.iter().find(|s| s.path == path) {
-            return sent.clone();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("no answer for {path} finished: {seen:?}");
 }
 
 /// Less than this much of a [`Reply::GzipBomb`] was sent: the proxy hung up long before
@@ -180,7 +166,7 @@ fn gzip_bombs_for_config_json_and_an_index_file_stop_at_the_signed_length() {
         assert!(user.cached("config.json").is_empty());
         assert!(!proxy_cached(&user, "config.json").exists());
         if endless {
-            let sent = sent_for(&registry.server, "/index/config.json");
+            let sent = registry.server.sent_for("/index/config.json");
             assert!(sent.body_bytes < BOMB_SENT_BOUND, "{sent:?}");
         }
     }
@@ -209,7 +195,7 @@ fn gzip_bombs_for_config_json_and_an_index_file_stop_at_the_signed_length() {
         assert!(user.cached("alpha").is_empty());
         assert!(!proxy_cached(&user, &alpha).exists());
         if endless {
-            let sent = sent_for(&registry.server, &format!("/{index_path}"));
+            let sent = registry.server.sent_for(&format!("/{index_path}"));
             assert!(sent.body_bytes < BOMB_SENT_BOUND, "{sent:?}");
         }
     }

@@ -257,6 +257,22 @@ impl Server {
         }
     }
 
+    /// What was sent for `path`, waiting (up to 20 s) for its answer to finish, e.g.
+    /// until the server noticed the client stopped reading. Answers to other paths taken
+    /// meanwhile are dropped, as [`Server::take_sent`] takes them.
+    pub fn sent_for(&self, path: &str) -> Sent {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        while std::time::Instant::now() < deadline {
+            seen.extend(self.take_sent());
+            if let Some(sent) = seen.iter().find(|s| s.path == path) {
+                return sent.clone();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no answer for {path} finished: {seen:?}");
+    }
+
     /// The most requests being answered at once since the last [`Server::reset_counts`].
     pub fn max_in_flight(&self) -> usize {
         self.shared.lock().unwrap().max_in_flight

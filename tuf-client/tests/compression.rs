@@ -194,20 +194,6 @@ fn refused_quickly(
     err
 }
 
-/// What the server sent for `path`, once it noticed the client stopped reading.
-fn sent_for(server: &Server, path: &str) -> Sent {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        seen.extend(server.take_sent());
-        if let Some(sent) = seen.iter().find(|s| s.path == path) {
-            return sent.clone();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("no answer for {path} finished: {seen:?}");
-}
-
 /// Less than this much of a [`Reply::GzipBomb`] was sent: the client hung up long
 /// before the server's own end (64 MiB); what was sent is what the socket buffers took.
 const BOMB_SENT_BOUND: u64 = 32 * 1024 * 1024;
@@ -238,7 +224,7 @@ fn gzip_bombs_stop_at_the_signed_length() {
     refused_quickly("length-mismatch", "snapshot", || {
         client.updater(&server).refresh(now())
     });
-    assert!(sent_for(&server, "/metadata/1.snapshot.json").body_bytes < BOMB_SENT_BOUND);
+    assert!(server.sent_for("/metadata/1.snapshot.json").body_bytes < BOMB_SENT_BOUND);
     assert_eq!(client.files(), ["root.json", "timestamp.json"]);
 
     // A target (an index file of a few KiB).
@@ -263,7 +249,7 @@ fn gzip_bombs_stop_at_the_signed_length() {
     refused_quickly("length-mismatch", PATHS[1], || {
         updater.fetch_target(&info).map(|_| ())
     });
-    assert!(sent_for(&server, &target_url(PATHS[1])).body_bytes < BOMB_SENT_BOUND);
+    assert!(server.sent_for(&target_url(PATHS[1])).body_bytes < BOMB_SENT_BOUND);
     assert_nothing_in(&client.td);
 }
 
@@ -278,7 +264,7 @@ fn gzip_bombs_stop_at_the_limits_cap() {
     refused_quickly("too-large", "more than 16384 bytes", || {
         client.updater(&server).refresh(now())
     });
-    assert!(sent_for(&server, "/metadata/timestamp.json").body_bytes < BOMB_SENT_BOUND);
+    assert!(server.sent_for("/metadata/timestamp.json").body_bytes < BOMB_SENT_BOUND);
     assert_eq!(client.files(), ["root.json"]);
 
     // A bin (the snapshot lists no length for it): capped by `max_targets_bytes`, here
@@ -304,6 +290,6 @@ fn gzip_bombs_stop_at_the_limits_cap() {
     refused_quickly("too-large", "more than 1048576 bytes", || {
         updater.target_info(PATHS[2], now()).map(|_| ())
     });
-    assert!(sent_for(&server, &bin_path).body_bytes < BOMB_SENT_BOUND);
+    assert!(server.sent_for(&bin_path).body_bytes < BOMB_SENT_BOUND);
     assert_eq!(client.files(), before);
 }
