@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tuf_cli::manifest::{journal_bytes, JournalRecord, Manifest};
+use tuf_repo::manifest::{journal_bytes, JournalRecord, Manifest};
 
 fuzz_target!(|data: &[u8]| {
     // The input as a manifest file, as a journal, and split in two as both.

@@ -45,9 +45,9 @@ use std::time::{Duration, Instant};
 use chrono::{TimeDelta, Utc};
 use rayon::prelude::*;
 use tuf_cli::keys::KeyDir;
-use tuf_cli::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
 use tuf_core::crypto::Signer;
 use tuf_core::repo::{offline::RepoKeys, Policy};
+use tuf_repo::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
 
 struct Args {
     index: PathBuf,
@@ -90,7 +90,7 @@ fn args() -> Args {
 
 fn main() {
     let args = args();
-    let (paths, _) = tuf_cli::hashing::walk_index(&args.index).unwrap();
+    let (paths, _) = tuf_repo::hashing::walk_index(&args.index).unwrap();
     println!(
         "index {}: {} files; rayon threads {}",
         args.index.display(),
@@ -208,7 +208,7 @@ fn fresh_repo(args: &Args, run: usize) -> (Repository, OnlineKeys) {
 
 fn floor(index: &Path, run: usize) {
     let start = Instant::now();
-    let (paths, _) = tuf_cli::hashing::walk_index(index).unwrap();
+    let (paths, _) = tuf_repo::hashing::walk_index(index).unwrap();
     let walked = start.elapsed();
     let bytes = read_and_hash(index, &paths, None);
     let hashed = start.elapsed();
@@ -345,11 +345,11 @@ fn read_and_hash(
 /// show where a full sign's time goes, the serial gaps between stages included.
 #[derive(Debug, Default)]
 struct StageClock {
-    stages: std::sync::Mutex<Vec<(tuf_cli::progress::Stage, Instant, Option<Instant>)>>,
+    stages: std::sync::Mutex<Vec<(tuf_repo::progress::Stage, Instant, Option<Instant>)>>,
 }
 
-impl tuf_cli::progress::Progress for StageClock {
-    fn start(&self, stage: tuf_cli::progress::Stage, _total: Option<u64>) {
+impl tuf_repo::progress::Progress for StageClock {
+    fn start(&self, stage: tuf_repo::progress::Stage, _total: Option<u64>) {
         self.stages
             .lock()
             .unwrap()
@@ -417,7 +417,7 @@ fn incremental(
         let mut options = options.clone();
         options.now = Utc::now();
         if cold {
-            publish::clear_state_cache();
+            repo.forget_state();
         }
         let start = Instant::now();
         let report = publish::publish(

@@ -20,7 +20,7 @@ use tuf_core::metadata::{RoleType, Root, SignedMetadata};
 
 use crate::fsutil::{self, Access, Existing};
 use crate::meta;
-use tuf_cli::publish::Repository;
+use tuf_repo::publish::Repository;
 
 pub use tuf_cli::policy::{Keyholders, Policy};
 

@@ -1,4 +1,4 @@
-//! `tuf x-repo ...`: hidden, unstable commands over [`crate::publish`] for tests,
+//! `tuf x-repo ...`: hidden, unstable commands over [`tuf_repo::publish`] for tests,
 //! benchmarks and demos, until the operator verbs (`tuf init`, `tuf publish`, ...) land.
 
 use std::path::PathBuf;
@@ -10,8 +10,8 @@ use tuf_core::repo::{offline::RepoKeys, BinStyle, Policy};
 use tuf_core::Limits;
 
 use crate::keys::KeyDir;
-use crate::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
-use crate::verify::{self, TargetCheck};
+use tuf_repo::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
+use tuf_repo::verify::{self, TargetCheck};
 
 /// `tuf x-repo`.
 #[derive(Debug, clap::Subcommand)]

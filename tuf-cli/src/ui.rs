@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tuf_cli::progress::{Progress, Silent, Stage};
+use tuf_repo::progress::{Progress, Silent, Stage};
 
 /// Verbosity for this run.
 #[derive(Debug, Clone, Copy)]

@@ -1,4 +1,4 @@
-//! A repository published by `tuf_cli::publish` verifies with this project's client
+//! A repository published by `tuf_repo::publish` verifies with this project's client
 //! (`tuf_client::Updater`) over HTTP, reaching index files through their bins: a first
 //! publish of a synthetic crates.io-shaped index, then a yank and a deletion published
 //! incrementally, each seen by the client after a refresh.
@@ -15,9 +15,9 @@ use std::path::Path;
 
 use chrono::Utc;
 use common::*;
-use tuf_cli::publish::{Changes, PublishKind};
 use tuf_client::{HttpFetcher, TargetInfo, Updater, UpdaterConfig};
 use tuf_examples::synth::{self, SynthConfig};
+use tuf_repo::publish::{Changes, PublishKind};
 use tuf_test_support::http::Server;
 
 /// A client trusting the repository's `1.root.json`, fetching from `server`.

@@ -9,9 +9,9 @@ use std::fs;
 
 use chrono::TimeDelta;
 use common::*;
-use tuf_cli::publish::{self, Changes, PublishKind};
-use tuf_cli::verify::TargetCheck;
 use tuf_core::repo::target_copy_name;
+use tuf_repo::publish::{self, Changes, PublishKind};
+use tuf_repo::verify::TargetCheck;
 
 #[test]
 fn first_publish_signs_every_bin_and_verifies() {
@@ -259,7 +259,7 @@ fn pruning_keeps_files_for_the_grace_period_and_copies_named_again() {
 fn one_publisher_at_a_time() {
     let f = Fixture::new(3, 4);
     f.publish(&Changes::Scan);
-    let _held = tuf_cli::fsio::RepoLock::acquire(&f.repo.state_dir().join("lock")).unwrap();
+    let _held = tuf_repo::fsio::RepoLock::acquire(&f.repo.state_dir().join("lock")).unwrap();
     let mut options = f.options();
     options.lock_wait = std::time::Duration::from_millis(50);
     let err = publish::publish(&f.repo, &f.online, &Changes::Scan, &options).unwrap_err();

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use common::*;
-use tuf_cli::publish::{self, Changes};
-use tuf_cli::verify::{verify_repository, RepoView, TargetCheck};
 use tuf_core::metadata::TargetPath;
 use tuf_core::Limits;
+use tuf_repo::publish::{self, Changes};
+use tuf_repo::verify::{verify_repository, RepoView, TargetCheck};
 
 /// xorshift64*: deterministic choices without a dependency.
 struct Rng(u64);
@@ -78,7 +78,7 @@ fn a_reader_sees_zero_failures_while_publishing_continues() {
             let mut rng = Rng(if full { 7 } else { 11 });
             let (mut reads, mut failures, mut last_version) = (0u64, Vec::new(), 0u64);
             while !done.load(Ordering::Relaxed) {
-                let result = (|| -> Result<u64, tuf_cli::Error> {
+                let result = (|| -> Result<u64, tuf_repo::Error> {
                     if full {
                         let r = verify_repository(
                             &f.repo,

@@ -13,11 +13,11 @@ use std::sync::Arc;
 use common::*;
 use serde_json::Value;
 use tuf_cli::keys::KeyDir;
-use tuf_cli::publish::{self, Changes, NewRoot, OnlineKeys, PublishKind, PublishOptions};
-use tuf_cli::verify::TargetCheck;
 use tuf_core::crypto::Signer;
 use tuf_core::metadata::{sign_role, Expires, RoleType, Root, SignedMetadata, Version};
 use tuf_core::Limits;
+use tuf_repo::publish::{self, Changes, NewRoot, OnlineKeys, PublishKind, PublishOptions};
+use tuf_repo::verify::TargetCheck;
 
 /// Root v1 of the fixture, typed.
 fn root_v1(f: &Fixture) -> Root {
@@ -144,7 +144,7 @@ fn an_online_key_rotation_writes_the_root_just_before_the_timestamp() {
         if timestamp_written {
             assert!(root_written, "step {step}: timestamp before root");
         }
-        let view = tuf_cli::verify::RepoView::load(
+        let view = tuf_repo::verify::RepoView::load(
             &f.repo,
             &f.trusted_root(),
             chrono::Utc::now(),

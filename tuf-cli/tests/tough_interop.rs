@@ -34,12 +34,12 @@ use std::pin::Pin;
 use tough::{
     Bytes, FilesystemTransport, IntoVec, RepositoryLoader, TargetName, Transport, TransportError,
 };
-use tuf_cli::publish::{Changes, PublishKind};
-use tuf_cli::verify::TargetCheck;
 use tuf_client::{FileFetcher, Updater, UpdaterConfig};
 use tuf_core::metadata::TargetPath;
 use tuf_core::repo::{target_copy_name, BinStyle};
 use tuf_examples::synth::{self, SynthConfig};
+use tuf_repo::publish::{Changes, PublishKind};
+use tuf_repo::verify::TargetCheck;
 use url::Url;
 
 /// tough's consistent-snapshot target names (`HASH.se/rd/serde`) mapped to the

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{TimeDelta, Utc};
 use common::{crate_name, sparse_path, Fixture};
-use tuf_cli::progress::{Progress, Stage};
-use tuf_cli::publish::{self, Changes};
-use tuf_cli::verify::{check_repository, verify_repository, TargetCheck};
 use tuf_core::Limits;
+use tuf_repo::progress::{Progress, Stage};
+use tuf_repo::publish::{self, Changes};
+use tuf_repo::verify::{check_repository, verify_repository, TargetCheck};
 
 /// Records every call, to check what the library reports.
 #[derive(Debug, Default)]
@@ -95,7 +95,7 @@ fn expired_online_roles_are_all_listed_and_checking_goes_on() {
         .map(|p| (p.subject.as_str(), p.code))
         .collect();
     let mut expected = vec![("timestamp", "expired"), ("snapshot", "expired")];
-    let view = tuf_cli::verify::RepoView::load(
+    let view = tuf_repo::verify::RepoView::load(
         &fx.repo,
         &fx.trusted_root(),
         options.now,
@@ -151,7 +151,7 @@ fn a_clean_repository_has_no_problem() {
         Utc::now(),
         TargetCheck::Copies,
         &Limits::default(),
-        &tuf_cli::progress::Silent,
+        &tuf_repo::progress::Silent,
     );
     assert!(report.is_ok(), "{:?}", report.problems);
     assert_eq!(report.targets, 13);

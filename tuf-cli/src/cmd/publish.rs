@@ -1,5 +1,5 @@
 //! `tuf publish` and `tuf refresh`: the operator verbs over the publish engine
-//! ([`tuf_cli::publish`]), on the layout of [`crate::layout`]. Only the online key is
+//! ([`tuf_repo::publish`]), on the layout of [`crate::layout`]. Only the online key is
 //! loaded; root and targets are published as their key holders signed them. (`tuf verify`
 //! is [`crate::cmd::verify`].)
 
@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{TimeDelta, Utc};
-use tuf_cli::publish::{self, Changes, NewRoot, OnlineKeys, PublishOptions, Repository};
 use tuf_core::metadata::RoleType;
 use tuf_core::repo::Expiries;
+use tuf_repo::publish::{self, Changes, NewRoot, OnlineKeys, PublishOptions, Repository};
 
 use crate::cmd::{root, status, summary, targets};
 use crate::duration::parse_duration;

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use tuf_cli::publish::{PublishKind, PublishReport};
+use tuf_repo::publish::{PublishKind, PublishReport};
 
 use crate::exit::Code;
 use crate::ui::Ui;

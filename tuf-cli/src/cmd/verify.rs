@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use serde::Serialize;
-use tuf_cli::publish::Repository;
-use tuf_cli::verify::{check_repository, CheckReport, TargetCheck};
 use tuf_core::Limits;
+use tuf_repo::publish::Repository;
+use tuf_repo::verify::{check_repository, CheckReport, TargetCheck};
 
 use crate::exit::{err, usage, Code};
 use crate::fsutil;

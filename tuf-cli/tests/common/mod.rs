@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
 use tuf_cli::keys::KeyDir;
-use tuf_cli::publish::{self, Changes, OnlineKeys, PublishOptions, PublishReport, Repository};
 use tuf_core::crypto::Signer;
 use tuf_core::index::CrateName;
 use tuf_core::repo::{offline::RepoKeys, BinStyle, Policy};
+use tuf_repo::publish::{self, Changes, OnlineKeys, PublishOptions, PublishReport, Repository};
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
@@ -144,8 +144,8 @@ impl Fixture {
         age_tree(self.index(), past);
     }
 
-    pub fn verify(&self, check: tuf_cli::verify::TargetCheck) -> tuf_cli::verify::VerifyReport {
-        tuf_cli::verify::verify_repository(
+    pub fn verify(&self, check: tuf_repo::verify::TargetCheck) -> tuf_repo::verify::VerifyReport {
+        tuf_repo::verify::verify_repository(
             &self.repo,
             &self.trusted_root(),
             Utc::now(),
@@ -155,8 +155,8 @@ impl Fixture {
         .unwrap()
     }
 
-    pub fn view(&self) -> tuf_cli::verify::RepoView {
-        tuf_cli::verify::RepoView::load(
+    pub fn view(&self) -> tuf_repo::verify::RepoView {
+        tuf_repo::verify::RepoView::load(
             &self.repo,
             &self.trusted_root(),
             Utc::now(),

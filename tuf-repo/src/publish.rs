@@ -54,11 +54,15 @@ use crate::hashing::{self, CopyKind, CopyTo, Hashed, HashedFile, ReadRules, Refu
 use crate::manifest::{self, JournalRecord, Manifest};
 use crate::progress::{units, Progress, Silent, Stage, StageGuard};
 
-/// A repository: the index it signs and the directory it publishes to.
+/// A repository: the index it signs and the directory it publishes to, and the published
+/// state it last verified or signed (see [`StateCache`]: a registry's publish service keeps
+/// one `Repository` and publishes through it, so an incremental publish need not parse and
+/// verify the snapshot again). Clones share that state.
 #[derive(Debug, Clone)]
 pub struct Repository {
     index: PathBuf,
     repo: PathBuf,
+    cache: StateCache,
 }
 
 impl Repository {
@@ -67,7 +71,14 @@ impl Repository {
         Self {
             index: index.into(),
             repo: repo.into(),
+            cache: StateCache::default(),
         }
+    }
+
+    /// Forget the published state this value keeps between publishes (see [`StateCache`]);
+    /// the next publish loads and verifies it in full.
+    pub fn forget_state(&self) {
+        *self.cache.lock() = None;
     }
 
     /// The index directory.
@@ -266,9 +277,9 @@ impl Repository {
         Ok(Some((state, key)))
     }
 
-    /// [`Repository::load_state_keyed`], served from this process's [`STATE_CACHE`] when
+    /// [`Repository::load_state_keyed`], served from this value's [`StateCache`] when
     /// the root, `timestamp.json` and the targets file on disk are byte for byte the ones
-    /// the cached state was verified from or signed as (see [`STATE_CACHE`]).
+    /// the cached state was verified from or signed as (see [`StateCache`]).
     fn load_state_cached(
         &self,
         root: &[u8],
@@ -276,7 +287,7 @@ impl Repository {
         limits: &Limits,
     ) -> Result<Option<(PublishedState, StateKey)>, Error> {
         let dir = self.metadata_dir();
-        let cached = state_cache().clone();
+        let cached = self.cache.lock().clone();
         if let Some((state, key)) = cached {
             if key.metadata_dir == dir && &key.limits == limits && key.root == sha256(root) {
                 let timestamp = fsio::read_optional(&dir.join(repo::TIMESTAMP_FILE))?;
@@ -289,7 +300,7 @@ impl Repository {
             }
         }
         let loaded = self.load_state_keyed(root, root_version, limits)?;
-        *state_cache() = loaded.clone();
+        *self.cache.lock() = loaded.clone();
         Ok(loaded)
     }
 
@@ -319,8 +330,8 @@ struct StateKey {
     targets: [u8; 32],
 }
 
-/// The published state of the last repository this process loaded or published, so a
-/// long-running publisher (a registry's publish service calling [`publish`] for every
+/// The published state a [`Repository`] value last loaded or published, kept in that value
+/// (no process-global state), so a long-running publisher (a registry's publish service calling [`publish`] for every
 /// crate version) does not parse and verify the ~185 KB snapshot again on every publish.
 ///
 /// Why this is sound, i.e. never trusts metadata a fresh load would refuse:
@@ -346,23 +357,19 @@ struct StateKey {
 ///   before the publish, keyed by the old `timestamp.json`: if the new one was written
 ///   anyway, the key misses.
 ///
-/// One entry: a process publishes one repository. [`clear_state_cache`] empties it (the
-/// benchmark uses it to measure a publish from a fresh process).
-static STATE_CACHE: std::sync::Mutex<Option<(PublishedState, StateKey)>> =
-    std::sync::Mutex::new(None);
+/// One entry per [`Repository`] value; its clones share it. [`Repository::forget_state`]
+/// empties it (the benchmark uses it to measure a publish from a fresh process).
+#[derive(Debug, Clone, Default)]
+struct StateCache(Arc<std::sync::Mutex<Option<(PublishedState, StateKey)>>>);
 
-fn state_cache() -> std::sync::MutexGuard<'static, Option<(PublishedState, StateKey)>> {
-    // A panic while holding the lock cannot leave a half-written entry (it is replaced
-    // whole), so a poisoned lock is still usable.
-    STATE_CACHE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Forget the published state this process keeps between publishes (see the
-/// notes on `STATE_CACHE` in this module); the next publish loads and verifies it in full.
-pub fn clear_state_cache() {
-    *state_cache() = None;
+impl StateCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(PublishedState, StateKey)>> {
+        // A panic while holding the lock cannot leave a half-written entry (it is replaced
+        // whole), so a poisoned lock is still usable.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -856,7 +863,7 @@ pub fn publish(
         progress,
     )?;
     // An incremental publish keeps root and targets; remember the state it wrote, keyed
-    // by its timestamp (see `STATE_CACHE`). A full publish leaves the next publish to
+    // by its timestamp (see `StateCache`). A full publish leaves the next publish to
     // load and verify what it wrote.
     if let (Some(key), None) = (state_key, full) {
         if let Some(timestamp) = publication
@@ -868,7 +875,7 @@ pub fn publish(
                 timestamp: sha256(&timestamp.bytes),
                 ..key
             };
-            *state_cache() = Some((publication.state.clone(), key));
+            *repository.cache.lock() = Some((publication.state.clone(), key));
         }
     }
 

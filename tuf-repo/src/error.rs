@@ -1,4 +1,4 @@
-//! The error type of the `tuf-cli` library.
+//! The error type of the `tuf-repo` library.
 
 use std::path::PathBuf;
 
@@ -75,15 +75,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// A key file could not be read or used.
-    #[error("key file {path}: {reason}")]
-    Key {
-        /// The key file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-
     /// Metadata is past its expiry (TUF §5.3.10, §5.4.5, §5.5.6, §5.6.6).
     #[error("{role} expired at {expires}")]
     Expired {
@@ -122,7 +113,6 @@ impl Error {
             Self::TargetTooLarge { .. } => "target-too-large",
             Self::CopyLink { .. } => "copy-link",
             Self::NotIndexPath { .. } => "not-index-path",
-            Self::Key { .. } => "bad-key-file",
             Self::Expired { .. } => "expired",
             Self::Target { .. } => "target",
             Self::Injected { .. } => "injected",
