@@ -509,3 +509,82 @@ fn the_store_refuses_to_block_inside_an_async_runtime() {
     let code = runtime.block_on(async { store.get("a").err().map(|e| e.code()) });
     assert_eq!(code, Some("store-unsupported"));
 }
+
+#[test]
+fn s3_error_codes_map_to_what_the_operator_must_do() {
+    // What object_store reports for S3's answers (the variants are its public API;
+    // the bodies are S3's error codes): a 403 is a credential problem or a missing
+    // permission depending on the code, and a 404 naming the bucket is a missing bucket.
+    let boxed = |text: &str| -> Box<dyn std::error::Error + Send + Sync> { text.to_owned().into() };
+    let cases = [
+        (
+            object_store::Error::PermissionDenied {
+                path: "k".to_owned(),
+                source: boxed("<Code>SignatureDoesNotMatch</Code>"),
+            },
+            StoreErrorKind::Unauthenticated,
+        ),
+        (
+            object_store::Error::PermissionDenied {
+                path: "k".to_owned(),
+                source: boxed("<Code>InvalidAccessKeyId</Code>"),
+            },
+            StoreErrorKind::Unauthenticated,
+        ),
+        (
+            object_store::Error::PermissionDenied {
+                path: "k".to_owned(),
+                source: boxed("<Code>AccessDenied</Code>"),
+            },
+            StoreErrorKind::PermissionDenied,
+        ),
+        (
+            object_store::Error::Unauthenticated {
+                path: "k".to_owned(),
+                source: boxed("401"),
+            },
+            StoreErrorKind::Unauthenticated,
+        ),
+        (
+            object_store::Error::NotFound {
+                path: "k".to_owned(),
+                source: boxed("<Code>NoSuchBucket</Code>"),
+            },
+            StoreErrorKind::BucketNotFound,
+        ),
+        (
+            object_store::Error::NotSupported {
+                source: boxed("S3 does not support copy-if-not-exists"),
+            },
+            StoreErrorKind::Unsupported,
+        ),
+    ];
+    for (error, kind) in cases {
+        let shown = error.to_string();
+        assert_eq!(classify(&error, Missing::Object), kind, "{shown}");
+    }
+    // A 404 of a copy's source that does not name the bucket is the object.
+    let source_missing = object_store::Error::NotFound {
+        path: "k".to_owned(),
+        source: boxed("<Code>NoSuchKey</Code>"),
+    };
+    assert_eq!(
+        classify(&source_missing, Missing::Object),
+        StoreErrorKind::ObjectNotFound
+    );
+
+    let message = Error::Store {
+        url: "s3://b/p".to_owned(),
+        key: Some("metadata/timestamp.json".to_owned()),
+        op: "get",
+        kind: StoreErrorKind::Unauthenticated,
+        source: None,
+    }
+    .to_string();
+    assert_eq!(
+        message,
+        "get s3://b/p key metadata/timestamp.json: no credentials, or the store refused them: \
+         set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary \
+         credentials), or use an instance role"
+    );
+}
