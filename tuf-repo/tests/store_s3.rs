@@ -2,6 +2,7 @@
 //! (`tuf_test_support::s3::S3Server`): every operation, the conditional writes the
 //! publish protocol rests on, CDN headers as an HTTP client sees them, server-side
 //! copies, exact request counts, and the errors an operator meets.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::TcpListener;
 use std::time::Duration;
