@@ -837,6 +837,7 @@ pub fn publish(
                     previous: previous.as_ref(),
                     expiry: &options.expiry,
                     now: options.now,
+                    floors: None,
                 };
                 repo::full_publish(&input, all_entries, signers, limits)
                     .map_err(Error::tuf("publish"))
