@@ -9,6 +9,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`publish`] | publish (first, incremental, full), refresh, prune; the repository layout |
+//! | [`published`] | the published state read through a [`published::MetadataReader`], and the signing of a publish: shared by every backend |
 //! | [`verify`] | verify a published repository offline from a trusted root, as a client would |
 //! | [`hashing`] | walk and hash index files on every core; hash-named target copies |
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
@@ -95,6 +96,7 @@ pub mod hashing;
 pub mod manifest;
 pub mod progress;
 pub mod publish;
+pub mod published;
 pub mod verify;
 
 pub use error::Error;
