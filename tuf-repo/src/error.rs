@@ -94,6 +94,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A publish to object storage lost the race to other publishers more times than
+    /// [`crate::publish::PublishOptions::max_attempts`] allows. Nothing half-published
+    /// is visible; publishing again later publishes the change.
+    #[error("{url}: lost the race to other publishers {attempts} times in a row; nothing was published by this run, try again")]
+    LostRace {
+        /// The store published to.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+
     /// A failure injected by a test ([`crate::publish::PublishOptions::fail_after_writes`]).
     #[error("injected failure after {writes} file system steps")]
     Injected {
@@ -116,6 +127,7 @@ impl Error {
             Self::Expired { .. } => "expired",
             Self::Target { .. } => "target",
             Self::Injected { .. } => "injected",
+            Self::LostRace { .. } => "lost-race",
         }
     }
 

@@ -207,6 +207,28 @@ pub fn hash_files(
         .collect()
 }
 
+/// [`hash_files`] without copies, keeping each accepted file's bytes (exactly the bytes
+/// hashed): for a publisher that uploads the copies itself (object storage).
+pub fn read_files(
+    index: &Path,
+    paths: &[TargetPath],
+    rules: ReadRules<'_>,
+    now_ns: i64,
+) -> Result<Vec<(TargetPath, Hashed, Option<Vec<u8>>)>, Error> {
+    let dir = IndexDir::open(index)?;
+    paths
+        .par_iter()
+        .map_init(
+            || Vec::with_capacity(64 * 1024),
+            |buf, path| {
+                let hashed = hash_one(&dir, path, None, rules, now_ns, buf)?;
+                let bytes = matches!(hashed, Hashed::File(_)).then(|| buf.clone());
+                Ok((path.clone(), hashed, bytes))
+            },
+        )
+        .collect()
+}
+
 /// One file of a scan: hashed now, or carried over from the manifest because its length
 /// and mtime are as recorded.
 #[derive(Debug, Clone)]

@@ -399,6 +399,16 @@ pub struct PublishOptions {
     pub new_root: Option<NewRoot>,
     /// Test hook: fail with [`Error::Injected`] after this many metadata write steps.
     pub fail_after_writes: Option<usize>,
+    /// On object storage ([`crate::remote`]): how many attempts a publish makes when it
+    /// loses a race to another publisher (default 20) before [`Error::LostRace`].
+    pub max_attempts: u32,
+    /// On object storage: the first wait between attempts, doubled each time (up to
+    /// 64×) and jittered (default 20 ms).
+    pub retry_backoff: std::time::Duration,
+    /// Test hook, on object storage: sleep this long after this many uploads of an
+    /// attempt (or, when it has no more, just before the timestamp swap), so a test can
+    /// kill the publisher mid-publish.
+    pub pause_after_uploads: Option<(usize, std::time::Duration)>,
     /// Told how the long stages (scan, signing, writing) advance; [`Silent`] by default.
     pub progress: Arc<dyn Progress>,
 }
@@ -416,6 +426,9 @@ impl PublishOptions {
             lock_wait: std::time::Duration::from_secs(10),
             new_root: None,
             fail_after_writes: None,
+            max_attempts: 20,
+            retry_backoff: std::time::Duration::from_millis(20),
+            pause_after_uploads: None,
             progress: Arc::new(Silent),
         }
     }
@@ -510,7 +523,7 @@ impl RoleExpiries {
 
 impl PublishReport {
     /// A report of `kind` with nothing counted yet.
-    fn empty(kind: PublishKind) -> Self {
+    pub(crate) fn empty(kind: PublishKind) -> Self {
         Self {
             kind,
             files_seen: 0,
@@ -803,31 +816,8 @@ pub fn refresh(
             reason: "nothing published yet".to_owned(),
         })?;
     recover_retiring(&state_dir, Some(&state))?;
-    if state.root().version.get() != root_version {
-        // Refresh re-signs only what expires, with the keys that signed it; after a key
-        // rotation everything must be signed again from the index (`publish`).
-        return Err(Error::Tuf {
-            what: "refresh".to_owned(),
-            source: tuf_core::Error::RepoState {
-                what: format!("root v{root_version}"),
-                reason: format!(
-                    "it replaced keys the published state (signed under root v{}) was \
-                     signed with; publish to re-sign everything with the new keys",
-                    state.root().version
-                ),
-            },
-        });
-    }
-    let refresh_before = options
-        .now
-        .checked_add_signed(window)
-        .ok_or_else(|| Error::Tuf {
-            what: "refresh".to_owned(),
-            source: tuf_core::Error::Invalid {
-                role: "refresh".to_owned(),
-                reason: "window out of range".to_owned(),
-            },
-        })?;
+    published::check_refreshable(&state, root_version)?;
+    let refresh_before = published::refresh_before(options.now, window)?;
     let mut edit = Edit::new(&state, limits);
     // Reading and verifying every bin costs ~0.1 s per 1000 bins; skip it when a lower
     // bound on the bins' expiry says none can be due.
@@ -1190,7 +1180,7 @@ fn note_copy(writer: &mut BatchWriter, report: &mut PublishReport, hashed: &Hash
     }
 }
 
-fn note_signed(report: &mut PublishReport, kind: repo::FileKind) {
+pub(crate) fn note_signed(report: &mut PublishReport, kind: repo::FileKind) {
     let role = match kind {
         repo::FileKind::Root => "root",
         repo::FileKind::Targets => "targets",

@@ -330,3 +330,37 @@ pub(crate) fn load_bins(
 
 /// Sequential loops tell progress once per this many items.
 pub(crate) const PROGRESS_EVERY: usize = 64;
+
+/// Refuse to refresh a state signed under an older root than `root_version`: refresh
+/// re-signs only what expires, with the keys that signed it; after a key rotation
+/// everything must be signed again from the index (a publish).
+pub(crate) fn check_refreshable(state: &PublishedState, root_version: u64) -> Result<(), Error> {
+    if state.root().version.get() == root_version {
+        return Ok(());
+    }
+    Err(Error::Tuf {
+        what: "refresh".to_owned(),
+        source: tuf_core::Error::RepoState {
+            what: format!("root v{root_version}"),
+            reason: format!(
+                "it replaced keys the published state (signed under root v{}) was \
+                 signed with; publish to re-sign everything with the new keys",
+                state.root().version
+            ),
+        },
+    })
+}
+
+/// `now + window`: what a refresh re-signs expires at or before it.
+pub(crate) fn refresh_before(
+    now: DateTime<Utc>,
+    window: chrono::TimeDelta,
+) -> Result<DateTime<Utc>, Error> {
+    now.checked_add_signed(window).ok_or_else(|| Error::Tuf {
+        what: "refresh".to_owned(),
+        source: tuf_core::Error::Invalid {
+            role: "refresh".to_owned(),
+            reason: "window out of range".to_owned(),
+        },
+    })
+}
