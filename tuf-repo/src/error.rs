@@ -94,6 +94,40 @@ pub enum Error {
         reason: String,
     },
 
+    /// A repository or index location could not be understood: an unknown scheme, no
+    /// bucket, a query, credentials in the URL. Nothing was contacted.
+    #[error("{given:?} is not a usable location: {reason}")]
+    BadLocation {
+        /// The location as given (`s3://bucket/prefix`, `gs://…`, `az://…`,
+        /// `file:///…`, or a path).
+        given: String,
+        /// What is wrong with it, and the accepted forms.
+        reason: String,
+    },
+
+    /// A request to object storage failed. The message names the store and key and says
+    /// what to do; it never holds a credential.
+    #[error(
+        "{op} {}: {}{}",
+        crate::store::describe_key(.url, .key.as_deref()),
+        .kind.advice(.url),
+        crate::store::describe_source(.source.as_deref())
+    )]
+    Store {
+        /// The store as the operator gave it (`s3://bucket/prefix`, with the endpoint
+        /// when one was set), without credentials.
+        url: String,
+        /// The key the request was for, relative to the store's prefix, when it was
+        /// for one.
+        key: Option<String>,
+        /// The operation (`get`, `put`, `list`, `copy`, ...).
+        op: &'static str,
+        /// What kind of failure, for callers that react to it (and for the advice).
+        kind: crate::store::StoreErrorKind,
+        /// The object-store error, if the failure came from a request.
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+
     /// A publish to object storage lost the race to other publishers more times than
     /// [`crate::publish::PublishOptions::max_attempts`] allows. Nothing half-published
     /// is visible; publishing again later publishes the change.
@@ -126,6 +160,8 @@ impl Error {
             Self::NotIndexPath { .. } => "not-index-path",
             Self::Expired { .. } => "expired",
             Self::Target { .. } => "target",
+            Self::BadLocation { .. } => "bad-location",
+            Self::Store { kind, .. } => kind.code(),
             Self::Injected { .. } => "injected",
             Self::LostRace { .. } => "lost-race",
         }

@@ -14,6 +14,7 @@
 //! | [`hashing`] | walk and hash index files on every core; hash-named target copies |
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
 //! | [`progress`] | the [`progress::Progress`] callback long work reports to (the caller draws it) |
+//! | [`store`] | object storage (S3, GCS, Azure, `file://`) as a synchronous [`store::Store`]: create-only, compare-and-swap, server-side copies, CDN headers |
 //! | [`fsio`] | atomic writes (temp + rename) made durable in ordered batches; the repository lock |
 //! | [`error`] | the library's [`Error`] |
 //!
@@ -97,6 +98,7 @@ pub mod manifest;
 pub mod progress;
 pub mod publish;
 pub mod published;
+pub mod store;
 pub mod verify;
 
 pub use error::Error;

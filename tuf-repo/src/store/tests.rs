@@ -1,0 +1,1 @@
+//! Unit tests of the store: locations, and every operation on `file://`.
