@@ -11,9 +11,15 @@
 //! server with compressed bodies ([`http::Reply::Encoded`], [`http::Reply::GzipBomb`]).
 //!
 //! [`pipe`]: run a binary with its stdout a pipe whose reader has gone away (`| head`).
+//!
+//! [`s3::S3Server`]: a real S3-compatible server (moto, handling one request at a time so
+//! conditional PUTs are atomic) on 127.0.0.1, a bucket per test, for the publisher on
+//! object storage; [`venv`] makes the python venvs such servers run from.
 
 // Test helpers panic on failure, as the tests that call them do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod http;
 pub mod pipe;
+pub mod s3;
+pub mod venv;

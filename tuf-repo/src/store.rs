@@ -1283,12 +1283,21 @@ fn classify(error: &object_store::Error, missing: Missing) -> StoreErrorKind {
     }
 }
 
-/// Whether a connection could not be made or timed out, per object_store's HTTP error.
+/// Whether a connection could not be made (refused, DNS) or timed out. object_store's
+/// `HttpError` sits behind a `#[error(transparent)]` in its retry error, so the chain
+/// usually skips it and shows the reqwest error under it: both are looked for.
 fn unreachable(error: &object_store::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
         if let Some(http) = current.downcast_ref::<HttpError>() {
-            return matches!(http.kind(), HttpErrorKind::Connect | HttpErrorKind::Timeout);
+            if matches!(http.kind(), HttpErrorKind::Connect | HttpErrorKind::Timeout) {
+                return true;
+            }
+        }
+        if let Some(reqwest) = current.downcast_ref::<reqwest::Error>() {
+            if reqwest.is_connect() || reqwest.is_timeout() {
+                return true;
+            }
         }
         source = current.source();
     }
@@ -1550,6 +1559,8 @@ fn request_kind(req: &HttpRequest) -> Kind {
             Kind::Copy
         }
         "PUT" => Kind::Put,
+        // Aborting a multipart upload (a create-only copy that found the key taken).
+        "DELETE" if query.contains("uploadId=") => Kind::Other,
         "DELETE" => Kind::Delete,
         // S3's DeleteObjects batch.
         "POST"
