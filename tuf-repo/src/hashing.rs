@@ -207,6 +207,10 @@ pub fn hash_files(
         .collect()
 }
 
+/// A file [`read_files`] read: its path, what hashing it gave, and (for an accepted
+/// file) exactly the bytes hashed.
+pub type ReadFile = (TargetPath, Hashed, Option<Vec<u8>>);
+
 /// [`hash_files`] without copies, keeping each accepted file's bytes (exactly the bytes
 /// hashed): for a publisher that uploads the copies itself (object storage).
 pub fn read_files(
@@ -214,7 +218,7 @@ pub fn read_files(
     paths: &[TargetPath],
     rules: ReadRules<'_>,
     now_ns: i64,
-) -> Result<Vec<(TargetPath, Hashed, Option<Vec<u8>>)>, Error> {
+) -> Result<Vec<ReadFile>, Error> {
     let dir = IndexDir::open(index)?;
     paths
         .par_iter()

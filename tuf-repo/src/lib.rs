@@ -98,6 +98,7 @@ pub mod manifest;
 pub mod progress;
 pub mod publish;
 pub mod published;
+pub mod remote;
 pub mod store;
 pub mod verify;
 

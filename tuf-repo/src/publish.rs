@@ -493,6 +493,9 @@ pub struct PublishReport {
     /// When each published role expires after this run; `None` before anything is
     /// published.
     pub expires: Option<RoleExpiries>,
+    /// Attempts made: 1, or more on object storage when races with other publishers
+    /// were lost and the publish redone ([`crate::remote`]).
+    pub attempts: u32,
 }
 
 /// When the published roles expire.
@@ -542,6 +545,7 @@ impl PublishReport {
             root_committed: None,
             roles_signed: Vec::new(),
             expires: None,
+            attempts: 1,
         }
     }
 }
