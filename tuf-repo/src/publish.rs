@@ -41,7 +41,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tuf_core::crypto::Signer;
 use tuf_core::metadata::{RoleType, SignedMetadata, TargetPath};
 use tuf_core::repo::{
-    self, offline, Change, Edit, Expiries, OnlineSigners, Policy, Publication, PublishedState,
+    self, offline, Change, Expiries, OnlineSigners, Policy, Publication, PublishedState,
     TargetEntry, VersionFloors,
 };
 use tuf_core::Limits;
@@ -602,12 +602,7 @@ pub fn publish(
     let mut retired_copies: Vec<TargetEntry> = Vec::new();
     match (changes, full.is_some()) {
         (Changes::Paths(paths), false) => {
-            let mut paths: Vec<TargetPath> = paths
-                .iter()
-                .map(|p| hashing::check_index_path(p))
-                .collect::<Result<_, _>>()?;
-            paths.sort_unstable();
-            paths.dedup();
+            let paths = hashing::check_index_paths(paths)?;
             report.files_seen = paths.len();
             for (path, hashed) in
                 hashing::hash_files(repository.index_dir(), &paths, copy, rules, now_ns)?
@@ -821,37 +816,16 @@ pub fn refresh(
         })?;
     recover_retiring(&state_dir, Some(&state))?;
     published::check_refreshable(&state, root_version)?;
-    let refresh_before = published::refresh_before(options.now, window)?;
-    let mut edit = Edit::new(&state, limits);
-    // Reading and verifying every bin costs ~0.1 s per 1000 bins; skip it when a lower
-    // bound on the bins' expiry says none can be due.
-    let hint = read_bins_expire(&state_dir)?;
-    let bins_due = hint.map_or(true, |earliest| earliest <= refresh_before);
-    let mut new_hint = None;
     let progress = options.progress.as_ref();
-    if bins_due {
-        let bins: Vec<u32> = edit.all_bins().collect();
-        let _reading = StageGuard::start(progress, Stage::ReadingBins, units(bins.len()));
-        let expiries =
-            published::load_bins(&repository.reader(), &state, &mut edit, bins, progress)?;
-        let resigned = options.now.checked_add_signed(options.expiry.bins);
-        new_hint = expiries
-            .into_iter()
-            .map(|e| {
-                if e <= refresh_before {
-                    resigned.unwrap_or(e)
-                } else {
-                    e
-                }
-            })
-            .min();
-    }
-    let signing = bins_due.then(|| StageGuard::start(progress, Stage::Signing, None));
-    let publication = keys.with_signers(|signers| {
-        edit.finish(&options.expiry, signers, options.now, Some(refresh_before))
-            .map_err(Error::tuf("refresh"))
-    })?;
-    drop(signing);
+    let (publication, new_hint) = published::sign_refresh(
+        &repository.reader(),
+        keys,
+        &state,
+        read_bins_expire(&state_dir)?,
+        window,
+        &VersionFloors::new(),
+        options,
+    )?;
     let mut writer = BatchWriter::new(options.fail_after_writes);
     let mut report = PublishReport::empty(PublishKind::Refresh);
     stage_retiring(&state_dir, &publication, &[])?;

@@ -364,3 +364,50 @@ pub(crate) fn refresh_before(
         },
     })
 }
+
+/// Sign a refresh of `state`: every bin (read through `reader`, skipped when `hint`, a
+/// lower bound on the bins' expiry, says none is due), the snapshot and the timestamp
+/// that expire within `window` of `options.now`, at versions of at least `floors`.
+/// Returns the publication and the new lower bound on the bins' expiry, when the bins
+/// were read.
+pub(crate) fn sign_refresh(
+    reader: &dyn MetadataReader,
+    keys: &OnlineKeys,
+    state: &PublishedState,
+    hint: Option<DateTime<Utc>>,
+    window: chrono::TimeDelta,
+    floors: &VersionFloors,
+    options: &PublishOptions,
+) -> Result<(Publication, Option<DateTime<Utc>>), Error> {
+    let refresh_before = refresh_before(options.now, window)?;
+    let mut edit = Edit::new(state, &options.limits);
+    edit.set_floors(floors);
+    // Reading and verifying every bin costs ~0.1 s per 1000 bins; skip it when a lower
+    // bound on the bins' expiry says none can be due.
+    let bins_due = hint.map_or(true, |earliest| earliest <= refresh_before);
+    let mut new_hint = None;
+    let progress = options.progress.as_ref();
+    if bins_due {
+        let bins: Vec<u32> = edit.all_bins().collect();
+        let _reading = StageGuard::start(progress, Stage::ReadingBins, units(bins.len()));
+        let expiries = load_bins(reader, state, &mut edit, bins, progress)?;
+        let resigned = options.now.checked_add_signed(options.expiry.bins);
+        new_hint = expiries
+            .into_iter()
+            .map(|e| {
+                if e <= refresh_before {
+                    resigned.unwrap_or(e)
+                } else {
+                    e
+                }
+            })
+            .min();
+    }
+    let signing = bins_due.then(|| StageGuard::start(progress, Stage::Signing, None));
+    let publication = keys.with_signers(|signers| {
+        edit.finish(&options.expiry, signers, options.now, Some(refresh_before))
+            .map_err(Error::tuf("refresh"))
+    })?;
+    drop(signing);
+    Ok((publication, new_hint))
+}

@@ -350,23 +350,7 @@ pub(super) fn edit_publish(
     files: &BTreeMap<String, Vec<u8>>,
     changes: Vec<Change>,
 ) -> Publication {
-    let online: [&dyn Signer; 1] = [&keys.online];
-    let signers = online_signers(&online);
-    let mut edit = Edit::new(state, &Limits::default());
-    for change in changes {
-        edit.apply(change);
-    }
-    for bin in edit.bins_to_load() {
-        let name = state.bin_file(bin).unwrap();
-        edit.load_bin(bin, &files[&name]).unwrap();
-    }
-    edit.finish(
-        &Expiries::default(),
-        &signers,
-        now() + TimeDelta::hours(1),
-        None,
-    )
-    .unwrap()
+    tests_floors::edit_with_floors(keys, state, files, changes, &VersionFloors::new())
 }
 
 pub(super) fn all_files(publications: &[&Publication]) -> BTreeMap<String, Vec<u8>> {

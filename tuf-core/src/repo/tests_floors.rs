@@ -14,8 +14,8 @@ fn version(n: u64) -> Version {
     Version::new(n).unwrap()
 }
 
-/// An edit of `state` putting `changes`, under `floors`.
-fn edit_with_floors(
+/// An edit of `state` putting `changes`, under `floors`, signed an hour after [`now`].
+pub(super) fn edit_with_floors(
     keys: &Keys,
     state: &PublishedState,
     files: &BTreeMap<String, Vec<u8>>,
@@ -57,7 +57,7 @@ fn client_update(
     let new_files = all_files(&[new]);
     let _ = client.update_timestamp(&new_files[TIMESTAMP_FILE], at)?;
     // The snapshot trusted before, the reference for the rollback checks of §5.5.5.
-    client.load_local_snapshot(&old_files[&old.state.snapshot_file()], at)?;
+    let _ = client.load_local_snapshot(&old_files[&old.state.snapshot_file()], at)?;
     client.update_snapshot(&files[&new.state.snapshot_file()], at)?;
     let _ = client.update_targets(&files[&new.state.targets_file()], at)?;
     let bin_version = client

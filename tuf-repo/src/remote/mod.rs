@@ -451,12 +451,7 @@ impl<'r> Run<'r> {
 
     /// The hook's paths: read each (only those), concurrently.
     fn find_paths(&mut self, paths: &[String]) -> Result<Found, Error> {
-        let mut paths: Vec<TargetPath> = paths
-            .iter()
-            .map(|p| hashing::check_index_path(p))
-            .collect::<Result<_, _>>()?;
-        paths.sort_unstable();
-        paths.dedup();
+        let paths = hashing::check_index_paths(paths)?;
         let mut found = Found {
             files_seen: paths.len(),
             ..Found::default()
@@ -1040,33 +1035,16 @@ fn refresh_attempt(
         reason: "nothing published yet".to_owned(),
     })?;
     published::check_refreshable(&state, root_version)?;
-    let refresh_before = published::refresh_before(options.now, window)?;
-    let mut edit = Edit::new(&state, &options.limits);
-    edit.set_floors(&run.floors);
     let hint = read_bins_expire(&run.repo.store)?;
-    let bins_due = hint.map_or(true, |earliest| earliest <= refresh_before);
-    let mut new_hint = None;
-    if bins_due {
-        let bins: Vec<u32> = edit.all_bins().collect();
-        let progress = options.progress.as_ref();
-        let _reading = StageGuard::start(progress, Stage::ReadingBins, units(bins.len()));
-        let expiries = published::load_bins(&run.reader, &state, &mut edit, bins, progress)?;
-        let resigned = options.now.checked_add_signed(options.expiry.bins);
-        new_hint = expiries
-            .into_iter()
-            .map(|e| {
-                if e <= refresh_before {
-                    resigned.unwrap_or(e)
-                } else {
-                    e
-                }
-            })
-            .min();
-    }
-    let publication = keys.with_signers(|signers| {
-        edit.finish(&options.expiry, signers, options.now, Some(refresh_before))
-            .map_err(Error::tuf("refresh"))
-    })?;
+    let (publication, new_hint) = published::sign_refresh(
+        &run.reader,
+        keys,
+        &state,
+        hint,
+        window,
+        &run.floors,
+        options,
+    )?;
     let mut report = PublishReport::empty(PublishKind::Refresh);
     if publication.is_empty() {
         report.snapshot_version = state.snapshot().version.get();
