@@ -59,6 +59,10 @@ pub enum Command {
     Refresh(cmd::publish::RefreshArgs),
     /// Verify a published repository from a trusted root, as a client would.
     Verify(cmd::verify::Args),
+    /// Where the repository is published: its directory, or object storage (S3, GCS,
+    /// Azure), remembered in `REPO/store.json`.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Unstable repository commands (publish, refresh, verify) for tests and benchmarks,
     /// until `tuf publish` / `tuf refresh` / `tuf verify` are built on the same library.
     #[command(subcommand, hide = true, name = "x-repo")]
@@ -76,6 +80,17 @@ pub enum KeyCommand {
     /// Write a hardware token key's public key as TUF key JSON (for `tuf init
     /// --root-key`, `tuf root rotate --add-key`).
     Export(cmd::key::ExportArgs),
+}
+
+/// `tuf store ...`
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Publish the repository to this object-store URL from now on (`s3://bucket/prefix`).
+    Set(cmd::store::SetArgs),
+    /// Print where the repository publishes.
+    Show(cmd::store::RepoArgs),
+    /// Publish the repository to its own directory again.
+    Unset(cmd::store::RepoArgs),
 }
 
 /// `tuf root ...`
@@ -113,6 +128,9 @@ pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
         Command::Publish(args) => cmd::publish::run_publish(&args, ui),
         Command::Refresh(args) => cmd::publish::run_refresh(&args, ui),
         Command::Verify(args) => cmd::verify::run(&args, ui),
+        Command::Store(StoreCommand::Set(args)) => cmd::store::run_set(&args, ui),
+        Command::Store(StoreCommand::Show(args)) => cmd::store::run_show(&args, ui),
+        Command::Store(StoreCommand::Unset(args)) => cmd::store::run_unset(&args, ui),
         Command::XRepo(cmd) => tuf_cli::repo_cmd::run(cmd).map(|()| Code::Ok),
     }
 }

@@ -128,6 +128,17 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
 
+    /// A publish to object storage lost the race to other publishers more times than
+    /// [`crate::publish::PublishOptions::max_attempts`] allows. Nothing half-published
+    /// is visible; publishing again later publishes the change.
+    #[error("{url}: lost the race to other publishers {attempts} times in a row; nothing was published by this run, try again")]
+    LostRace {
+        /// The store published to.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+
     /// A failure injected by a test ([`crate::publish::PublishOptions::fail_after_writes`]).
     #[error("injected failure after {writes} file system steps")]
     Injected {
@@ -152,6 +163,7 @@ impl Error {
             Self::BadLocation { .. } => "bad-location",
             Self::Store { kind, .. } => kind.code(),
             Self::Injected { .. } => "injected",
+            Self::LostRace { .. } => "lost-race",
         }
     }
 

@@ -143,6 +143,18 @@ pub fn check_index_path(path: &str) -> Result<TargetPath, Error> {
     TargetPath::parse(path).map_err(|e| not(e.to_string()))
 }
 
+/// The index paths a publish hook named: each checked ([`check_index_path`]), sorted,
+/// each once.
+pub fn check_index_paths(paths: &[String]) -> Result<Vec<TargetPath>, Error> {
+    let mut paths: Vec<TargetPath> = paths
+        .iter()
+        .map(|p| check_index_path(p))
+        .collect::<Result<_, _>>()?;
+    paths.sort_unstable();
+    paths.dedup();
+    Ok(paths)
+}
+
 /// Every index path under `index` with something at it (relative `/`-separated paths,
 /// sorted), and the files that are not at index paths (skipped, reported to the
 /// operator). Names starting with `.` are not looked at (`.git`, temporary files).
@@ -194,17 +206,44 @@ pub fn hash_files(
     rules: ReadRules<'_>,
     now_ns: i64,
 ) -> Result<Vec<(TargetPath, Hashed)>, Error> {
+    each_file(index, paths, |dir, path, buf| {
+        Ok((path.clone(), hash_one(dir, path, copy, rules, now_ns, buf)?))
+    })
+}
+
+/// `f` of every path, on every core, each thread with a reused read buffer.
+fn each_file<T: Send>(
+    index: &Path,
+    paths: &[TargetPath],
+    f: impl Fn(&IndexDir, &TargetPath, &mut Vec<u8>) -> Result<T, Error> + Sync + Send,
+) -> Result<Vec<T>, Error> {
     let dir = IndexDir::open(index)?;
     paths
         .par_iter()
         .map_init(
             || Vec::with_capacity(64 * 1024),
-            |buf, path| {
-                let hashed = hash_one(&dir, path, copy, rules, now_ns, buf)?;
-                Ok((path.clone(), hashed))
-            },
+            |buf, path| f(&dir, path, buf),
         )
         .collect()
+}
+
+/// A file [`read_files`] read: its path, what hashing it gave, and (for an accepted
+/// file) exactly the bytes hashed.
+pub type ReadFile = (TargetPath, Hashed, Option<Vec<u8>>);
+
+/// [`hash_files`] without copies, keeping each accepted file's bytes (exactly the bytes
+/// hashed): for a publisher that uploads the copies itself (object storage).
+pub fn read_files(
+    index: &Path,
+    paths: &[TargetPath],
+    rules: ReadRules<'_>,
+    now_ns: i64,
+) -> Result<Vec<ReadFile>, Error> {
+    each_file(index, paths, |dir, path, buf| {
+        let hashed = hash_one(dir, path, None, rules, now_ns, buf)?;
+        let bytes = matches!(hashed, Hashed::File(_)).then(|| buf.clone());
+        Ok((path.clone(), hashed, bytes))
+    })
 }
 
 /// One file of a scan: hashed now, or carried over from the manifest because its length

@@ -9,6 +9,8 @@
 //! | module | what |
 //! |---|---|
 //! | [`publish`] | publish (first, incremental, full), refresh, prune; the repository layout |
+//! | [`remote`] | publish, refresh and prune a repository on object storage, with several publishers at once |
+//! | [`published`] | the published state read through a [`published::MetadataReader`], and the signing of a publish: shared by every backend |
 //! | [`verify`] | verify a published repository offline from a trusted root, as a client would |
 //! | [`hashing`] | walk and hash index files on every core; hash-named target copies |
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
@@ -85,6 +87,52 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # On object storage
+//!
+//! The same publish with the published repository (and here the index) in a bucket:
+//! [`remote::publish`] is safe with any number of publishers at once (compare-and-swap
+//! on `timestamp.json`, create-only versioned files; `docs/repository.md`, "Publishing
+//! to object storage"). The offline roles stay in the local directory `repo`.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use chrono::Utc;
+//! use tuf_repo::publish::{Changes, OnlineKeys, PublishOptions};
+//! use tuf_repo::remote::{self, Index, RemoteRepository};
+//! use tuf_repo::store::{Location, Store, StoreConfig};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let online: Arc<dyn tuf_core::crypto::Signer> =
+//! #     Arc::new(tuf_core::crypto::Ed25519Signer::generate()?);
+//! // Credentials and region from the environment (AWS_ACCESS_KEY_ID, ...).
+//! let open = |given: &str| -> Result<Arc<Store>, tuf_repo::Error> {
+//!     match Location::parse(given)? {
+//!         Location::Url(url) => Ok(Arc::new(Store::open(&url, &StoreConfig::default())?)),
+//!         Location::Local(_) => Err(tuf_repo::Error::BadLocation {
+//!             given: given.to_owned(),
+//!             reason: "not an object-store URL".to_owned(),
+//!         }),
+//!     }
+//! };
+//! let repository = RemoteRepository::new(
+//!     "repo",
+//!     open("s3://registry/tuf")?,
+//!     Index::Store(open("s3://registry/index")?),
+//! );
+//! // The registry's publish hook: these keys of the index changed.
+//! let changed = Changes::Paths(vec!["se/rd/serde".to_owned()]);
+//! let report = remote::publish(
+//!     &repository,
+//!     &OnlineKeys::single(online),
+//!     &changed,
+//!     &PublishOptions::new(Utc::now()),
+//! )?;
+//! println!("timestamp v{} after {} attempt(s)", report.timestamp_version, report.attempts);
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 // A library does not print: results are returned, progress goes to a callback.
 #![deny(clippy::print_stdout)]
@@ -96,6 +144,8 @@ pub mod hashing;
 pub mod manifest;
 pub mod progress;
 pub mod publish;
+pub mod published;
+pub mod remote;
 pub mod store;
 pub mod verify;
 

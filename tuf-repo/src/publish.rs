@@ -38,14 +38,12 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rayon::prelude::*;
 use tuf_core::crypto::Signer;
 use tuf_core::metadata::{RoleType, SignedMetadata, TargetPath};
 use tuf_core::repo::{
-    self, offline, Change, Edit, Expiries, FullInput, OnlineSigners, Policy, Publication,
-    PublishedState, StateLoader, TargetEntry,
+    self, offline, Change, Expiries, OnlineSigners, Policy, Publication, PublishedState,
+    TargetEntry, VersionFloors,
 };
-use tuf_core::verify::{verify_root_rotation, verify_root_self_signed};
 use tuf_core::Limits;
 
 use crate::error::Error;
@@ -53,6 +51,7 @@ use crate::fsio::{self, BatchWriter, RepoLock};
 use crate::hashing::{self, CopyKind, CopyTo, Hashed, HashedFile, ReadRules, RefusedFile, Scanned};
 use crate::manifest::{self, JournalRecord, Manifest};
 use crate::progress::{units, Progress, Silent, Stage, StageGuard};
+use crate::published::{self, MetadataReader, StateDigests, PROGRESS_EVERY};
 
 /// A repository: the index it signs and the directory it publishes to, and the published
 /// state it last verified or signed (see [`StateCache`]: a registry's publish service keeps
@@ -130,72 +129,22 @@ impl Repository {
     /// commands find the root in force; it reads the roots, never lists `metadata/` (which
     /// holds thousands of bins).
     pub fn published_root(&self) -> Result<Option<(u64, Vec<u8>)>, Error> {
-        self.newest("root", 1)
+        published::newest(&self.reader(), "root", 1)
     }
 
     /// [`Repository::published_root`], which must exist.
     pub fn newest_root(&self) -> Result<(u64, Vec<u8>), Error> {
-        self.published_root()?.ok_or_else(|| Error::Missing {
-            path: self.metadata_dir().join("1.root.json"),
-            reason: "no root: initialise the repository first".to_owned(),
-        })
+        published::newest_root(&self.reader())
     }
 
-    /// The root a publish signs under: `new_root` once it is checked to follow the newest
-    /// root on disk, else that newest root. Returns its version and bytes.
-    ///
-    /// A new root must be the next version (TUF §5.3.5: a client walks root versions one
-    /// at a time) and be signed by a threshold of the newest root's root keys and of its
-    /// own (TUF §5.3.4); version 1 only of its own. These are the checks a client makes
-    /// before it trusts the root, so a publish never writes one a client would refuse.
-    /// A new root that is already the newest on disk, byte for byte, is taken as it is.
-    fn root_in_force(
-        &self,
-        new_root: Option<&NewRoot>,
-        limits: &Limits,
-    ) -> Result<(u64, Vec<u8>), Error> {
-        let Some(new_root) = new_root else {
-            return self.newest_root();
-        };
-        let newest = self.published_root()?;
-        let name = new_root.file_name();
-        if let Some((version, bytes)) = &newest {
-            // Already written, byte for byte, by a publish stopped before it finished: go
-            // on under it, as a rerun of that publish.
-            if *version == new_root.version && *bytes == new_root.bytes {
-                return Ok((new_root.version, new_root.bytes.clone()));
-            }
-        }
-        let expected = newest.as_ref().map_or(Some(1), |(v, _)| v.checked_add(1));
-        if expected != Some(new_root.version) {
-            return Err(Error::Tuf {
-                what: name,
-                source: tuf_core::Error::VersionMismatch {
-                    role: "root".to_owned(),
-                    expected: expected.unwrap_or(u64::MAX),
-                    found: new_root.version,
-                },
-            });
-        }
-        match &newest {
-            Some((version, bytes)) => {
-                let trusted_name = format!("{version}.root.json");
-                let trusted = SignedMetadata::parse(bytes, RoleType::Root, limits)
-                    .and_then(|meta| verify_root_self_signed(&meta, limits))
-                    .map_err(Error::tuf(trusted_name))?
-                    .into_inner();
-                verify_root_rotation(&new_root.meta, &trusted, limits).map_err(Error::tuf(name))?;
-            }
-            None => {
-                verify_root_self_signed(&new_root.meta, limits).map_err(Error::tuf(name))?;
-            }
-        }
-        Ok((new_root.version, new_root.bytes.clone()))
+    /// The metadata directory as a [`MetadataReader`].
+    pub fn reader(&self) -> LocalMetadata {
+        LocalMetadata(self.metadata_dir())
     }
 
     /// The published state, `None` before the first publish, verified under `root`
     /// (version `root_version`) or, failing that, under an older root on disk (see
-    /// [`Repository::load_state_keyed`]).
+    /// [`published`]).
     pub fn load_state(
         &self,
         root: &[u8],
@@ -207,74 +156,25 @@ impl Repository {
             .map(|(state, _)| state))
     }
 
-    /// [`Repository::load_state`], with the SHA-256 of the exact bytes it verified.
-    ///
-    /// The state is verified under `root`, the newest root (version `root_version`: the
-    /// newest on disk, or the new root a publish is about to write). If it does not verify
-    /// there, it is verified under each older root on disk in turn, newest first: after a
-    /// root rotation that replaced the online (timestamp, snapshot) or targets keys, the
-    /// published state is still the one signed under the root before, until a publish
-    /// re-signs it (TUF §5.3.11: clients drop their timestamp and snapshot when those keys
-    /// rotate, and take the new ones). Such a state has [`PublishedState::root`] older than
-    /// `root`, which [`publish`] takes as the cue for a full re-sign with the new keys.
+    /// [`Repository::load_state`], with what it was verified from.
     fn load_state_keyed(
         &self,
         root: &[u8],
         root_version: u64,
         limits: &Limits,
     ) -> Result<Option<(PublishedState, StateKey)>, Error> {
-        let under_newest = self.load_state_under(root, limits);
-        let Err(first_error @ Error::Tuf { .. }) = under_newest else {
-            return under_newest;
-        };
-        for version in (1..root_version).rev() {
-            let Some(older) =
-                fsio::read_optional(&self.metadata_dir().join(format!("{version}.root.json")))?
-            else {
-                continue;
+        let reader = self.reader();
+        let timestamp = reader.read(repo::TIMESTAMP_FILE)?;
+        let loaded =
+            published::load_state(&reader, timestamp.as_deref(), root, root_version, limits)?;
+        Ok(loaded.map(|(state, digests)| {
+            let key = StateKey {
+                metadata_dir: self.metadata_dir(),
+                limits: limits.clone(),
+                digests,
             };
-            if let Ok(Some((state, key))) = self.load_state_under(&older, limits) {
-                // Keyed by the newest root: the cache is looked up with it.
-                let key = StateKey {
-                    root: sha256(root),
-                    ..key
-                };
-                return Ok(Some((state, key)));
-            }
-        }
-        Err(first_error)
-    }
-
-    /// The published state verified under `root` alone.
-    fn load_state_under(
-        &self,
-        root: &[u8],
-        limits: &Limits,
-    ) -> Result<Option<(PublishedState, StateKey)>, Error> {
-        let dir = self.metadata_dir();
-        let Some(timestamp) = fsio::read_optional(&dir.join(repo::TIMESTAMP_FILE))? else {
-            return Ok(None);
-        };
-        let mut loader =
-            StateLoader::new(root, &timestamp, limits).map_err(Error::tuf("timestamp.json"))?;
-        let snapshot_file = loader
-            .snapshot_file()
-            .map_err(Error::tuf("timestamp.json"))?;
-        let snapshot = read_named(&dir, &snapshot_file)?;
-        loader
-            .add_snapshot(&snapshot)
-            .map_err(Error::tuf(snapshot_file))?;
-        let targets_file = loader.targets_file().map_err(Error::tuf("snapshot"))?;
-        let targets = read_named(&dir, &targets_file)?;
-        let state = loader.finish(&targets).map_err(Error::tuf(targets_file))?;
-        let key = StateKey {
-            metadata_dir: dir,
-            limits: limits.clone(),
-            root: sha256(root),
-            timestamp: sha256(&timestamp),
-            targets: sha256(&targets),
-        };
-        Ok(Some((state, key)))
+            (state, key)
+        }))
     }
 
     /// [`Repository::load_state_keyed`], served from this value's [`StateCache`] when
@@ -289,11 +189,12 @@ impl Repository {
         let dir = self.metadata_dir();
         let cached = self.cache.lock().clone();
         if let Some((state, key)) = cached {
-            if key.metadata_dir == dir && &key.limits == limits && key.root == sha256(root) {
+            if key.metadata_dir == dir && &key.limits == limits && key.digests.root == sha256(root)
+            {
                 let timestamp = fsio::read_optional(&dir.join(repo::TIMESTAMP_FILE))?;
                 let targets = fsio::read_optional(&dir.join(state.targets_file()))?;
-                if timestamp.is_some_and(|t| sha256(&t) == key.timestamp)
-                    && targets.is_some_and(|t| sha256(&t) == key.targets)
+                if timestamp.is_some_and(|t| sha256(&t) == key.digests.timestamp)
+                    && targets.is_some_and(|t| sha256(&t) == key.digests.targets)
                 {
                     return Ok(Some((state, key)));
                 }
@@ -303,16 +204,19 @@ impl Repository {
         *self.cache.lock() = loaded.clone();
         Ok(loaded)
     }
+}
 
-    fn newest(&self, role: &str, from: u64) -> Result<Option<(u64, Vec<u8>)>, Error> {
-        let dir = self.metadata_dir();
-        let mut found = None;
-        let mut version = from;
-        while let Some(bytes) = fsio::read_optional(&dir.join(format!("{version}.{role}.json")))? {
-            found = Some((version, bytes));
-            version = version.saturating_add(1);
-        }
-        Ok(found)
+/// A local metadata directory as a [`MetadataReader`].
+#[derive(Debug, Clone)]
+pub struct LocalMetadata(PathBuf);
+
+impl MetadataReader for LocalMetadata {
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        fsio::read_optional(&self.0.join(name))
+    }
+
+    fn locate(&self, name: &str) -> PathBuf {
+        self.0.join(name)
     }
 }
 
@@ -325,9 +229,7 @@ struct StateKey {
     /// The limits the state was verified under: a publish with other limits loads it
     /// again, so it is refused exactly when a fresh load would refuse it.
     limits: Limits,
-    root: [u8; 32],
-    timestamp: [u8; 32],
-    targets: [u8; 32],
+    digests: StateDigests,
 }
 
 /// The published state a [`Repository`] value last loaded or published, kept in that value
@@ -397,7 +299,7 @@ impl OnlineKeys {
         }
     }
 
-    fn with_signers<T>(&self, f: impl FnOnce(&OnlineSigners<'_>) -> T) -> T {
+    pub(crate) fn with_signers<T>(&self, f: impl FnOnce(&OnlineSigners<'_>) -> T) -> T {
         let bins: Vec<&dyn Signer> = self.bins.iter().map(|k| k.as_ref()).collect();
         let snapshot: Vec<&dyn Signer> = self.snapshot.iter().map(|k| k.as_ref()).collect();
         let timestamp: Vec<&dyn Signer> = self.timestamp.iter().map(|k| k.as_ref()).collect();
@@ -446,6 +348,16 @@ impl NewRoot {
         self.version
     }
 
+    /// Its bytes, as its key holders signed it.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Its parsed envelope (signatures not checked).
+    pub(crate) fn meta(&self) -> &SignedMetadata {
+        &self.meta
+    }
+
     /// Its file name in the metadata directory: `N.root.json` (TUF §5.3 with consistent
     /// snapshots: roots are always versioned).
     pub fn file_name(&self) -> String {
@@ -487,6 +399,16 @@ pub struct PublishOptions {
     pub new_root: Option<NewRoot>,
     /// Test hook: fail with [`Error::Injected`] after this many metadata write steps.
     pub fail_after_writes: Option<usize>,
+    /// On object storage ([`crate::remote`]): how many attempts a publish makes when it
+    /// loses a race to another publisher (default 20) before [`Error::LostRace`].
+    pub max_attempts: u32,
+    /// On object storage: the first wait between attempts, doubled each time (up to
+    /// 64×) and jittered (default 20 ms).
+    pub retry_backoff: std::time::Duration,
+    /// Test hook, on object storage: sleep this long after this many uploads of an
+    /// attempt (or, when it has no more, just before the timestamp swap), so a test can
+    /// kill the publisher mid-publish.
+    pub pause_after_uploads: Option<(usize, std::time::Duration)>,
     /// Told how the long stages (scan, signing, writing) advance; [`Silent`] by default.
     pub progress: Arc<dyn Progress>,
 }
@@ -504,6 +426,9 @@ impl PublishOptions {
             lock_wait: std::time::Duration::from_secs(10),
             new_root: None,
             fail_after_writes: None,
+            max_attempts: 20,
+            retry_backoff: std::time::Duration::from_millis(20),
+            pause_after_uploads: None,
             progress: Arc::new(Silent),
         }
     }
@@ -568,6 +493,9 @@ pub struct PublishReport {
     /// When each published role expires after this run; `None` before anything is
     /// published.
     pub expires: Option<RoleExpiries>,
+    /// Attempts made: 1, or more on object storage when races with other publishers
+    /// were lost and the publish redone ([`crate::remote`]).
+    pub attempts: u32,
 }
 
 /// When the published roles expire.
@@ -598,7 +526,7 @@ impl RoleExpiries {
 
 impl PublishReport {
     /// A report of `kind` with nothing counted yet.
-    fn empty(kind: PublishKind) -> Self {
+    pub(crate) fn empty(kind: PublishKind) -> Self {
         Self {
             kind,
             files_seen: 0,
@@ -617,6 +545,7 @@ impl PublishReport {
             root_committed: None,
             roles_signed: Vec::new(),
             expires: None,
+            attempts: 1,
         }
     }
 }
@@ -632,30 +561,15 @@ pub fn publish(
     let _lock = RepoLock::acquire_within(&state_dir.join("lock"), options.lock_wait)?;
     let limits = &options.limits;
     let progress = options.progress.as_ref();
-    let (root_version, root) = repository.root_in_force(options.new_root.as_ref(), limits)?;
+    let reader = repository.reader();
+    let (root_version, root) =
+        published::root_in_force(&reader, options.new_root.as_ref(), limits)?;
     let (state, state_key) = match repository.load_state_cached(&root, root_version, limits)? {
         Some((state, key)) => (Some(state), Some(key)),
         None => (None, None),
     };
     recover_retiring(&state_dir, state.as_ref())?;
-    // The published state verifies only under an older root: the newest root replaced
-    // keys that signed it (see `load_state_keyed`). Every bin, the snapshot and the
-    // timestamp are signed again with the keys the newest root and targets name, versions
-    // continuing from the old state (TUF §5.3.11 has clients drop their timestamp and
-    // snapshot, so they take the new ones; python-tuf's ngclient does the same).
-    let keys_rotated = state
-        .as_ref()
-        .is_some_and(|s| s.root().version.get() != root_version);
-    let from = state.as_ref().map_or(1, |s| s.targets().version.get());
-    let (targets_version, targets) =
-        repository
-            .newest("targets", from)?
-            .ok_or_else(|| Error::Missing {
-                path: repository
-                    .metadata_dir()
-                    .join(format!("{from}.targets.json")),
-                reason: "no targets: initialise the repository first".to_owned(),
-            })?;
+    let mut plan = published::plan(&reader, state.as_ref(), root_version)?;
     let targets_dir = repository.targets_dir();
     let copy = options.target_copies.then_some(CopyTo {
         dir: &targets_dir,
@@ -667,23 +581,15 @@ pub fn publish(
         index_limits: &limits.index,
     };
 
-    let targets_changed = state
-        .as_ref()
-        .is_some_and(|s| s.targets().version.get() != targets_version);
-    let resign_all = targets_changed || keys_rotated;
-    let old_manifest = match (&state, changes) {
-        (Some(_), Changes::Paths(_)) if !resign_all => Manifest::default(),
+    let old_manifest = match (&state, changes, plan.full) {
+        (Some(_), Changes::Paths(_), None) => Manifest::default(),
         _ => Manifest::load(&state_dir)?,
     };
-    let full = match &state {
-        None => Some(PublishKind::First),
-        Some(_) if resign_all => Some(PublishKind::Full),
-        // Without a manifest a scan cannot see deletions; sign every bin from the scan.
-        Some(_) if matches!(changes, Changes::Scan) && old_manifest.entries.is_empty() => {
-            Some(PublishKind::Full)
-        }
-        Some(_) => None,
-    };
+    // Without a manifest a scan cannot see deletions; sign every bin from the scan.
+    if plan.full.is_none() && matches!(changes, Changes::Scan) && old_manifest.entries.is_empty() {
+        plan.full = Some(PublishKind::Full);
+    }
+    let full = plan.full;
 
     let mut writer = BatchWriter::new(options.fail_after_writes);
     let mut report = PublishReport::empty(full.unwrap_or(PublishKind::Incremental));
@@ -696,12 +602,7 @@ pub fn publish(
     let mut retired_copies: Vec<TargetEntry> = Vec::new();
     match (changes, full.is_some()) {
         (Changes::Paths(paths), false) => {
-            let mut paths: Vec<TargetPath> = paths
-                .iter()
-                .map(|p| hashing::check_index_path(p))
-                .collect::<Result<_, _>>()?;
-            paths.sort_unstable();
-            paths.dedup();
+            let paths = hashing::check_index_paths(paths)?;
             report.files_seen = paths.len();
             for (path, hashed) in
                 hashing::hash_files(repository.index_dir(), &paths, copy, rules, now_ns)?
@@ -815,34 +716,17 @@ pub fn publish(
     report.refused.sort_unstable_by(|a, b| a.path.cmp(&b.path));
 
     // Sign.
-    let publication = keys.with_signers(|signers| -> Result<Publication, Error> {
-        match (&state, full) {
-            (Some(state), None) => {
-                let mut edit = Edit::new(state, limits);
-                for change in edit_changes {
-                    edit.apply(change);
-                }
-                let needed = edit.bins_to_load();
-                let _signing = StageGuard::start(progress, Stage::Signing, units(needed.len()));
-                load_bins(repository, state, &mut edit, needed, progress)?;
-                edit.finish(&options.expiry, signers, options.now, None)
-                    .map_err(Error::tuf("publish"))
-            }
-            (previous, _) => {
-                // Every bin, inside tuf-core: the count is not known here.
-                let _signing = StageGuard::start(progress, Stage::Signing, None);
-                let input = FullInput {
-                    root: &root,
-                    targets: &targets,
-                    previous: previous.as_ref(),
-                    expiry: &options.expiry,
-                    now: options.now,
-                };
-                repo::full_publish(&input, all_entries, signers, limits)
-                    .map_err(Error::tuf("publish"))
-            }
-        }
-    })?;
+    let publication = published::sign(
+        &reader,
+        keys,
+        state.as_ref(),
+        &plan,
+        &root,
+        edit_changes,
+        all_entries,
+        &VersionFloors::new(),
+        options,
+    )?;
     retired_copies.extend(publication.superseded_targets.iter().cloned());
     let copies: Vec<String> = if options.target_copies {
         retired_copies
@@ -872,7 +756,10 @@ pub fn publish(
             .find(|f| f.kind == repo::FileKind::Timestamp)
         {
             let key = StateKey {
-                timestamp: sha256(&timestamp.bytes),
+                digests: StateDigests {
+                    timestamp: sha256(&timestamp.bytes),
+                    ..key.digests
+                },
                 ..key
             };
             *repository.cache.lock() = Some((publication.state.clone(), key));
@@ -928,60 +815,17 @@ pub fn refresh(
             reason: "nothing published yet".to_owned(),
         })?;
     recover_retiring(&state_dir, Some(&state))?;
-    if state.root().version.get() != root_version {
-        // Refresh re-signs only what expires, with the keys that signed it; after a key
-        // rotation everything must be signed again from the index (`publish`).
-        return Err(Error::Tuf {
-            what: "refresh".to_owned(),
-            source: tuf_core::Error::RepoState {
-                what: format!("root v{root_version}"),
-                reason: format!(
-                    "it replaced keys the published state (signed under root v{}) was \
-                     signed with; publish to re-sign everything with the new keys",
-                    state.root().version
-                ),
-            },
-        });
-    }
-    let refresh_before = options
-        .now
-        .checked_add_signed(window)
-        .ok_or_else(|| Error::Tuf {
-            what: "refresh".to_owned(),
-            source: tuf_core::Error::Invalid {
-                role: "refresh".to_owned(),
-                reason: "window out of range".to_owned(),
-            },
-        })?;
-    let mut edit = Edit::new(&state, limits);
-    // Reading and verifying every bin costs ~0.1 s per 1000 bins; skip it when a lower
-    // bound on the bins' expiry says none can be due.
-    let hint = read_bins_expire(&state_dir)?;
-    let bins_due = hint.map_or(true, |earliest| earliest <= refresh_before);
-    let mut new_hint = None;
+    published::check_refreshable(&state, root_version)?;
     let progress = options.progress.as_ref();
-    if bins_due {
-        let bins: Vec<u32> = edit.all_bins().collect();
-        let _reading = StageGuard::start(progress, Stage::ReadingBins, units(bins.len()));
-        let expiries = load_bins(repository, &state, &mut edit, bins, progress)?;
-        let resigned = options.now.checked_add_signed(options.expiry.bins);
-        new_hint = expiries
-            .into_iter()
-            .map(|e| {
-                if e <= refresh_before {
-                    resigned.unwrap_or(e)
-                } else {
-                    e
-                }
-            })
-            .min();
-    }
-    let signing = bins_due.then(|| StageGuard::start(progress, Stage::Signing, None));
-    let publication = keys.with_signers(|signers| {
-        edit.finish(&options.expiry, signers, options.now, Some(refresh_before))
-            .map_err(Error::tuf("refresh"))
-    })?;
-    drop(signing);
+    let (publication, new_hint) = published::sign_refresh(
+        &repository.reader(),
+        keys,
+        &state,
+        read_bins_expire(&state_dir)?,
+        window,
+        &VersionFloors::new(),
+        options,
+    )?;
     let mut writer = BatchWriter::new(options.fail_after_writes);
     let mut report = PublishReport::empty(PublishKind::Refresh);
     stage_retiring(&state_dir, &publication, &[])?;
@@ -1187,36 +1031,6 @@ fn prune_retired(
     Ok(deleted)
 }
 
-fn load_bins(
-    repository: &Repository,
-    state: &PublishedState,
-    edit: &mut Edit<'_>,
-    bins: Vec<u32>,
-    progress: &dyn Progress,
-) -> Result<Vec<DateTime<Utc>>, Error> {
-    let dir = repository.metadata_dir();
-    let files: Vec<(u32, String, Vec<u8>)> = bins
-        .into_par_iter()
-        .map(|bin| {
-            let name = state.bin_file(bin).map_err(Error::tuf("snapshot"))?;
-            let bytes = read_named(&dir, &name)?;
-            Ok((bin, name, bytes))
-        })
-        .collect::<Result<_, Error>>()?;
-    let mut expiries = Vec::with_capacity(files.len());
-    for (bin, name, bytes) in files {
-        expiries.push(edit.load_bin(bin, &bytes).map_err(Error::tuf(name))?.time());
-        if expiries.len() % PROGRESS_EVERY == 0 {
-            progress.advance(units(PROGRESS_EVERY).unwrap_or(0));
-        }
-    }
-    let rest = expiries.len() % PROGRESS_EVERY;
-    if rest > 0 {
-        progress.advance(units(rest).unwrap_or(0));
-    }
-    Ok(expiries)
-}
-
 /// `state/bins-expire`: a lower bound on every bin's expiry (RFC 3339). A full publish
 /// sets it, a refresh that read every bin recomputes it; an incremental publish only
 /// makes bins expire later, so the bound stays true.
@@ -1233,9 +1047,6 @@ fn write_bins_expire(state_dir: &Path, earliest: DateTime<Utc>) -> Result<(), Er
         earliest.to_rfc3339().as_bytes(),
     )
 }
-
-/// Sequential loops tell progress once per this many items.
-const PROGRESS_EVERY: usize = 64;
 
 /// Fill in [`PublishReport::expires`] from the state just published and the bins' bound.
 fn record_expiries(
@@ -1347,7 +1158,7 @@ fn note_copy(writer: &mut BatchWriter, report: &mut PublishReport, hashed: &Hash
     }
 }
 
-fn note_signed(report: &mut PublishReport, kind: repo::FileKind) {
+pub(crate) fn note_signed(report: &mut PublishReport, kind: repo::FileKind) {
     let role = match kind {
         repo::FileKind::Root => "root",
         repo::FileKind::Targets => "targets",
@@ -1457,14 +1268,6 @@ fn append_retired(state_dir: &Path, metadata: &[String], copies: &[String]) -> R
         .map_err(Error::io("open", &path))?;
     file.write_all(out.as_bytes())
         .map_err(Error::io("append", &path))
-}
-
-fn read_named(dir: &Path, name: &str) -> Result<Vec<u8>, Error> {
-    let path = dir.join(name);
-    fsio::read_optional(&path)?.ok_or_else(|| Error::Missing {
-        path,
-        reason: "named by the published metadata but not on disk".to_owned(),
-    })
 }
 
 fn real_now_ns() -> i64 {

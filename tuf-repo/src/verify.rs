@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -23,6 +24,67 @@ use crate::error::Error;
 use crate::fsio;
 use crate::progress::{units, Progress, Stage, StageGuard};
 use crate::publish::Repository;
+use crate::published::MetadataReader;
+
+/// What verification reads of a published repository: its metadata (by name, through
+/// [`MetadataReader`]), its hash-named target copies and its index files. A local
+/// [`Repository`] and a repository on object storage (`crate::remote`) both are one, so
+/// [`RepoView`] walks either the same way.
+pub trait PublishedFiles: MetadataReader + Send + std::fmt::Debug {
+    /// The bytes of target copy `name` (`se/rd/<sha256>.serde`); `None` when absent.
+    fn target_copy(&self, name: &str) -> Result<Option<Vec<u8>>, Error>;
+
+    /// Where target copy `name` is (a path or a URL), for messages.
+    fn locate_copy(&self, name: &str) -> String;
+
+    /// The bytes of index file `path`; `None` when absent.
+    fn index_file(&self, path: &TargetPath) -> Result<Option<Vec<u8>>, Error>;
+
+    /// Where index file `path` is, for messages.
+    fn locate_index(&self, path: &TargetPath) -> String;
+
+    /// Every index file path, and the names under the index that are not index files.
+    fn index_paths(&self) -> Result<(Vec<TargetPath>, Vec<String>), Error>;
+
+    /// Where the index is, for messages.
+    fn index_location(&self) -> String;
+}
+
+impl MetadataReader for Repository {
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.reader().read(name)
+    }
+
+    fn locate(&self, name: &str) -> PathBuf {
+        self.reader().locate(name)
+    }
+}
+
+impl PublishedFiles for Repository {
+    fn target_copy(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        fsio::read_optional(&self.targets_dir().join(name))
+    }
+
+    fn locate_copy(&self, name: &str) -> String {
+        self.targets_dir().join(name).display().to_string()
+    }
+
+    fn index_file(&self, path: &TargetPath) -> Result<Option<Vec<u8>>, Error> {
+        fsio::read_optional(&self.index_dir().join(path.as_str()))
+    }
+
+    fn locate_index(&self, path: &TargetPath) -> String {
+        self.index_dir().join(path.as_str()).display().to_string()
+    }
+
+    fn index_paths(&self) -> Result<(Vec<TargetPath>, Vec<String>), Error> {
+        crate::hashing::walk_index(self.index_dir())
+    }
+
+    fn index_location(&self) -> String {
+        self.index_dir().display().to_string()
+    }
+}
 
 /// Where the bytes of targets are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +115,7 @@ pub struct VerifyReport {
 /// The verified top-level metadata of a repository.
 #[derive(Debug, Clone)]
 pub struct RepoView {
-    repository: Repository,
+    files: Arc<dyn PublishedFiles>,
     limits: Limits,
     now: DateTime<Utc>,
     root: Root,
@@ -72,20 +134,30 @@ impl RepoView {
         now: DateTime<Utc>,
         limits: &Limits,
     ) -> Result<Self, Error> {
-        Self::load_with(repository, trusted_root, now, limits, &mut Err)
+        Self::load_from(Arc::new(repository.clone()), trusted_root, now, limits)
+    }
+
+    /// [`RepoView::load`] of the repository `files` reads (local or on object storage).
+    pub fn load_from(
+        files: Arc<dyn PublishedFiles>,
+        trusted_root: &[u8],
+        now: DateTime<Utc>,
+        limits: &Limits,
+    ) -> Result<Self, Error> {
+        Self::load_with(files, trusted_root, now, limits, &mut Err)
     }
 
     /// [`RepoView::load`], handing every expiry to `expired`, which may record it and
     /// return `Ok` to go on: an expired role whose signatures verify still vouches for
     /// the files it names, so the checks below it stay meaningful.
     fn load_with(
-        repository: &Repository,
+        files: Arc<dyn PublishedFiles>,
         trusted_root: &[u8],
         now: DateTime<Utc>,
         limits: &Limits,
         expired: &mut dyn FnMut(Error) -> Result<(), Error>,
     ) -> Result<Self, Error> {
-        let dir = repository.metadata_dir();
+        let reader: &dyn MetadataReader = files.as_ref();
         let meta = SignedMetadata::parse(trusted_root, RoleType::Root, limits)
             .map_err(Error::tuf("trusted root"))?;
         let mut root = verify::verify_root_self_signed(&meta, limits)
@@ -94,7 +166,7 @@ impl RepoView {
         for _ in 0..limits.max_root_rotations {
             let next = root.version.get().saturating_add(1);
             let name = format!("{next}.root.json");
-            let Some(bytes) = fsio::read_optional(&dir.join(&name))? else {
+            let Some(bytes) = reader.read(&name)? else {
                 break;
             };
             let meta =
@@ -111,17 +183,17 @@ impl RepoView {
 
         let timestamp: Timestamp = top(
             &root,
-            &read(&dir, TIMESTAMP_FILE)?,
+            &read(reader, TIMESTAMP_FILE)?,
             RoleType::Timestamp,
             limits,
         )?;
         not_expired(&timestamp, "timestamp", now).or_else(&mut *expired)?;
         let entry = timestamp.snapshot_meta().ok_or_else(|| Error::Missing {
-            path: dir.join(TIMESTAMP_FILE),
+            path: reader.locate(TIMESTAMP_FILE),
             reason: "no snapshot.json entry".to_owned(),
         })?;
         let snapshot_name = versioned_name("snapshot", entry.version);
-        let snapshot_bytes = read(&dir, &snapshot_name)?;
+        let snapshot_bytes = read(reader, &snapshot_name)?;
         check_length_and_hashes(
             "snapshot",
             &snapshot_bytes,
@@ -143,13 +215,13 @@ impl RepoView {
             .role_meta("targets")
             .map(|m| m.version)
             .ok_or_else(|| Error::Missing {
-                path: dir.join(&snapshot_name),
+                path: reader.locate(&snapshot_name),
                 reason: "no targets.json entry".to_owned(),
             })?;
         let targets_name = versioned_name("targets", targets_version);
         let targets: Targets = top(
             &root,
-            &read(&dir, &targets_name)?,
+            &read(reader, &targets_name)?,
             RoleType::Targets,
             limits,
         )?;
@@ -168,11 +240,11 @@ impl RepoView {
             .ok_or_else(|| "no delegations".to_owned())
             .and_then(|d| d.hashed_bins())
             .map_err(|e| Error::Missing {
-                path: dir.join(&targets_name),
+                path: reader.locate(&targets_name),
                 reason: format!("targets does not delegate to hashed bins: {e}"),
             })?;
         Ok(Self {
-            repository: repository.clone(),
+            files: files.clone(),
             limits: limits.clone(),
             now,
             root,
@@ -228,13 +300,12 @@ impl RepoView {
             .map(|m| m.version)
             .ok_or_else(|| Error::Missing {
                 path: self
-                    .repository
-                    .metadata_dir()
-                    .join(versioned_name("snapshot", self.snapshot.version)),
+                    .files
+                    .locate(&versioned_name("snapshot", self.snapshot.version)),
                 reason: format!("the snapshot does not list {name}"),
             })?;
         let file = versioned_name(&name, version);
-        let bytes = read(&self.repository.metadata_dir(), &file)?;
+        let bytes = read(self.files.as_ref(), &file)?;
         let meta = SignedMetadata::parse(&bytes, RoleType::Targets, &self.limits)
             .map_err(Error::tuf(&file))?;
         let delegations = self
@@ -315,22 +386,24 @@ impl RepoView {
         entry: &TargetFile,
         check: TargetCheck,
     ) -> Result<(), Error> {
-        let file = match check {
+        let (bytes, file) = match check {
             TargetCheck::None => return Ok(()),
-            TargetCheck::Index => self.repository.index_dir().join(path.as_str()),
+            TargetCheck::Index => (self.files.index_file(path)?, self.files.locate_index(path)),
             TargetCheck::Copies => {
                 let sha256 = entry.sha256().ok_or_else(|| Error::Target {
                     path: path.to_string(),
                     reason: "no sha256 hash".to_owned(),
                 })?;
-                self.repository
-                    .targets_dir()
-                    .join(target_copy_name(path, &sha256))
+                let name = target_copy_name(path, &sha256);
+                (
+                    self.files.target_copy(&name)?,
+                    self.files.locate_copy(&name),
+                )
             }
         };
-        let bytes = fsio::read_optional(&file)?.ok_or_else(|| Error::Target {
+        let bytes = bytes.ok_or_else(|| Error::Target {
             path: path.to_string(),
-            reason: format!("{} is missing", file.display()),
+            reason: format!("{file} is missing"),
         })?;
         check_length_and_hashes(
             path.as_str(),
@@ -351,7 +424,24 @@ pub fn verify_repository(
     check: TargetCheck,
     limits: &Limits,
 ) -> Result<VerifyReport, Error> {
-    let view = RepoView::load(repository, trusted_root, now, limits)?;
+    verify_published(
+        Arc::new(repository.clone()),
+        trusted_root,
+        now,
+        check,
+        limits,
+    )
+}
+
+/// [`verify_repository`] of the repository `files` reads (local or on object storage).
+pub fn verify_published(
+    files: Arc<dyn PublishedFiles>,
+    trusted_root: &[u8],
+    now: DateTime<Utc>,
+    check: TargetCheck,
+    limits: &Limits,
+) -> Result<VerifyReport, Error> {
+    let view = RepoView::load_from(files, trusted_root, now, limits)?;
     let bins: Vec<u32> = (0..view.bins.bin_count())
         .filter_map(|b| u32::try_from(b).ok())
         .collect();
@@ -512,9 +602,28 @@ pub fn check_repository(
     limits: &Limits,
     progress: &dyn Progress,
 ) -> CheckReport {
+    check_published(
+        Arc::new(repository.clone()),
+        trusted_root,
+        now,
+        check,
+        limits,
+        progress,
+    )
+}
+
+/// [`check_repository`] of the repository `files` reads (local or on object storage).
+pub fn check_published(
+    files: Arc<dyn PublishedFiles>,
+    trusted_root: &[u8],
+    now: DateTime<Utc>,
+    check: TargetCheck,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> CheckReport {
     let mut report = CheckReport::default();
     let mut expired = Vec::new();
-    let loaded = RepoView::load_with(repository, trusted_root, now, limits, &mut |e| {
+    let loaded = RepoView::load_with(files.clone(), trusted_root, now, limits, &mut |e| {
         expired.push(e);
         Ok(())
     });
@@ -541,7 +650,7 @@ pub fn check_repository(
     // With the index, progress counts index files (about one signed target each);
     // otherwise bins.
     let walked = match check {
-        TargetCheck::Index => Some(crate::hashing::walk_index(repository.index_dir())),
+        TargetCheck::Index => Some(files.index_paths()),
         _ => None,
     };
     let (total, per_file) = match &walked {
@@ -608,10 +717,9 @@ pub fn check_repository(
                 });
             }
         }
-        Some(Err(error)) => report.problems.push(Problem::new(
-            repository.index_dir().display().to_string(),
-            error,
-        )),
+        Some(Err(error)) => report
+            .problems
+            .push(Problem::new(files.index_location(), error)),
         None => {}
     }
     report
@@ -664,10 +772,9 @@ fn rollback(what: &str, expected: u64, found: u64) -> Error {
     }
 }
 
-fn read(dir: &std::path::Path, name: &str) -> Result<Vec<u8>, Error> {
-    let path = dir.join(name);
-    fsio::read_optional(&path)?.ok_or_else(|| Error::Missing {
-        path,
+fn read(reader: &dyn MetadataReader, name: &str) -> Result<Vec<u8>, Error> {
+    reader.read(name)?.ok_or_else(|| Error::Missing {
+        path: reader.locate(name),
         reason: "named by verified metadata but not on disk".to_owned(),
     })
 }

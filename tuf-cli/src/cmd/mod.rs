@@ -6,6 +6,7 @@ pub mod publish;
 pub mod root;
 pub mod sign;
 pub mod status;
+pub mod store;
 pub mod summary;
 pub mod targets;
 pub mod verify;

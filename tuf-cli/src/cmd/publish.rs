@@ -11,8 +11,9 @@ use chrono::{TimeDelta, Utc};
 use tuf_core::metadata::RoleType;
 use tuf_core::repo::Expiries;
 use tuf_repo::publish::{self, Changes, NewRoot, OnlineKeys, PublishOptions, Repository};
+use tuf_repo::remote::{self, Index, RemoteRepository};
 
-use crate::cmd::{root, status, summary, targets};
+use crate::cmd::{root, status, store, summary, targets};
 use crate::duration::parse_duration;
 use crate::exit::{err, usage, Code};
 use crate::fsutil::{self, Access, Existing};
@@ -27,9 +28,13 @@ pub struct PublishArgs {
     /// Repository directory.
     #[arg(value_name = "REPO")]
     pub repo: PathBuf,
-    /// The registry's sparse index directory (what is signed).
-    #[arg(long, value_name = "DIR")]
-    pub index: PathBuf,
+    /// The registry's sparse index (what is signed): a directory, or an object-store URL
+    /// (`s3://bucket/index`) when the repository is published to object storage.
+    #[arg(long, value_name = "DIR|URL")]
+    pub index: String,
+    /// Where to publish (default: `REPO/store.json`, else the repository directory).
+    #[command(flatten)]
+    pub store: store::StoreArgs,
     /// The online private key (timestamp, snapshot, bins): a PKCS#8 PEM file from
     /// `tuf key generate`, encrypted or not.
     #[arg(long, value_name = "KEY.pem")]
@@ -70,6 +75,9 @@ pub struct RefreshArgs {
     /// than this; with the default 1d timestamp expiry, hourly with 6h is typical).
     #[arg(long, value_name = "DURATION", default_value = "6h")]
     pub within: String,
+    /// Where the repository is published (default: `REPO/store.json`, else its directory).
+    #[command(flatten)]
+    pub store: store::StoreArgs,
     /// Print the result as one JSON object on stdout (schema in docs/operator.md).
     #[arg(long)]
     pub json: bool,
@@ -80,10 +88,22 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     let repo = Repo::open(&args.repo)?;
     let policy = repo.policy()?;
     let now = Utc::now();
-    if !args.index.is_dir() {
+    let target = store::resolve(&args.store, repo.dir())?;
+    let index = match &target {
+        Some(target) => Some(store::index(&args.index, target.s3_endpoint.as_deref())?),
+        None => None,
+    };
+    if target.is_some() && args.link_copies {
+        return Err(usage(
+            "--link-copies: a repository on object storage has no hard links; copies are \
+             made server-side when the index is in the same bucket",
+        ));
+    }
+    if target.is_none() && !Path::new(&args.index).is_dir() {
         return Err(usage(format!(
-            "--index {}: not a directory; give the registry's sparse index directory",
-            args.index.display()
+            "--index {}: not a directory; give the registry's sparse index directory (an \
+             index on object storage needs the repository there too: `tuf store set`)",
+            args.index
         )));
     }
     // A rerun after a publish that wrote the new root but stopped before removing the
@@ -147,12 +167,27 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     } else {
         Changes::Paths(args.changed.clone())
     };
-    let report = match publish::publish(
-        &Repository::new(&args.index, repo.dir()),
-        &online,
-        &changes,
-        &options,
-    ) {
+    options.pause_after_uploads = test_pause()?;
+    let published = match (&target, index) {
+        (Some(target), Some(index)) => {
+            let remote = RemoteRepository::new(repo.dir(), store::open(target)?, index);
+            ui.detail(format!(
+                "publishing to {} (from {})",
+                target.url, target.from
+            ));
+            remote::publish(&remote, &online, &changes, &options)
+        }
+        _ => publish::publish(
+            &Repository::new(&args.index, repo.dir()),
+            &online,
+            &changes,
+            &options,
+        ),
+    };
+    let where_to = target
+        .as_ref()
+        .map_or_else(|| repo.dir().display().to_string(), |t| t.url.to_string());
+    let report = match published {
         Ok(report) => report,
         Err(e) => {
             if !anything_staged {
@@ -169,7 +204,7 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
                 _ => String::new(),
             };
             return Err(anyhow::Error::from(e))
-                .with_context(|| format!("while publishing {}{kept}", repo.dir().display()));
+                .with_context(|| format!("while publishing {where_to}{kept}"));
         }
     };
     if let Some(checked) = &new_root {
@@ -183,7 +218,8 @@ pub fn run_refresh(args: &RefreshArgs, ui: &Ui) -> anyhow::Result<Code> {
     let repo = Repo::open(&args.repo)?;
     let policy = repo.policy()?;
     let window = parse_duration(&args.within).map_err(|e| usage(format!("--within: {e:#}")))?;
-    if !repo.metadata_dir().join("timestamp.json").exists() {
+    let target = store::resolve(&args.store, repo.dir())?;
+    if target.is_none() && !repo.metadata_dir().join("timestamp.json").exists() {
         return Err(err(
             Code::Failure,
             format!(
@@ -198,13 +234,24 @@ pub fn run_refresh(args: &RefreshArgs, ui: &Ui) -> anyhow::Result<Code> {
     options.expiry = expiries(&policy)?;
     options.progress = ui.progress();
     // Refresh never reads the index.
-    let report = publish::refresh(
-        &Repository::new(PathBuf::new(), repo.dir()),
-        &online,
-        window,
-        &options,
-    )
-    .with_context(|| format!("while refreshing {}", repo.dir().display()))?;
+    let report = match &target {
+        Some(target) => {
+            let remote = RemoteRepository::new(
+                repo.dir(),
+                store::open(target)?,
+                Index::Local(PathBuf::new()),
+            );
+            remote::refresh(&remote, &online, window, &options)
+                .with_context(|| format!("while refreshing {}", target.url))?
+        }
+        None => publish::refresh(
+            &Repository::new(PathBuf::new(), repo.dir()),
+            &online,
+            window,
+            &options,
+        )
+        .with_context(|| format!("while refreshing {}", repo.dir().display()))?,
+    };
     summary::print(repo.dir(), &report, Some(&args.within), args.json, ui)
 }
 
@@ -470,6 +517,26 @@ fn check_online_key(
         }
     }
     Ok(())
+}
+
+/// `TUF_TEST_PAUSE_AFTER_UPLOADS=N:MILLISECONDS`: a test's way to stop a publish to
+/// object storage after N uploads (to kill it there); see
+/// `PublishOptions::pause_after_uploads`.
+fn test_pause() -> anyhow::Result<Option<(usize, std::time::Duration)>> {
+    let Ok(value) = std::env::var("TUF_TEST_PAUSE_AFTER_UPLOADS") else {
+        return Ok(None);
+    };
+    let parsed = value.split_once(':').and_then(|(n, ms)| {
+        Some((
+            n.parse::<usize>().ok()?,
+            std::time::Duration::from_millis(ms.parse().ok()?),
+        ))
+    });
+    parsed.map(Some).ok_or_else(|| {
+        usage(format!(
+            "TUF_TEST_PAUSE_AFTER_UPLOADS={value}: expected N:MS"
+        ))
+    })
 }
 
 fn expiries(policy: &layout::Policy) -> anyhow::Result<Expiries> {

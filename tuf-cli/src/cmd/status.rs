@@ -210,6 +210,17 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     if args.json {
         tuf_fs::outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
+        // Where `tuf publish` writes: a forgotten store would publish where no client
+        // reads.
+        let target =
+            crate::cmd::store::resolve(&crate::cmd::store::StoreArgs::default(), repo.dir())?;
+        if let Some(target) = target {
+            tuf_fs::outln!(
+                "publishes to {} (from {}); the online roles there are not read by status",
+                target.url,
+                target.from
+            )?;
+        }
         tuf_fs::out!("{}", human(&report))?;
     }
     let code = code_of(&report);

@@ -6,9 +6,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use serde::Serialize;
+use std::sync::Arc;
 use tuf_core::Limits;
 use tuf_repo::publish::Repository;
-use tuf_repo::verify::{check_repository, CheckReport, TargetCheck};
+
+use tuf_repo::remote::{Index, StoreFiles};
+use tuf_repo::store::Location;
+use tuf_repo::verify::{check_published, check_repository, CheckReport, TargetCheck};
 
 use crate::exit::{err, usage, Code};
 use crate::fsutil;
@@ -21,9 +25,14 @@ pub struct Args {
     /// The root the client trusts (e.g. a copy of `1.root.json` obtained out of band).
     #[arg(long, value_name = "TRUSTED_ROOT.json")]
     pub root: PathBuf,
-    /// The published metadata directory (`REPO/metadata`).
-    #[arg(value_name = "METADATA_DIR")]
+    /// The published metadata directory (`REPO/metadata`), or the object-store URL the
+    /// repository is published at (`s3://bucket/prefix`: its `metadata/` and `targets/`
+    /// are read through the store).
+    #[arg(value_name = "METADATA_DIR|URL")]
     pub metadata: PathBuf,
+    /// An S3-compatible server for an `s3://` URL.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
     /// Also check every signed index file's bytes in this index directory. Without it,
     /// the hash-named copies under `REPO/targets/` are checked if that directory exists.
     #[arg(long, value_name = "DIR")]
@@ -70,6 +79,32 @@ struct JsonProblem<'a> {
 pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     let trusted = fsutil::read(&args.root)?;
     let metadata = &args.metadata;
+    let on_store = metadata
+        .to_str()
+        .map(Location::parse)
+        .transpose()?
+        .and_then(|l| match l {
+            Location::Url(url) => Some(url),
+            Location::Local(_) => None,
+        });
+    if let Some(url) = on_store {
+        let store = crate::cmd::store::open_url(&url, args.s3_endpoint.as_deref())?;
+        let index = args.index.as_ref().map(|dir| Index::Local(dir.clone()));
+        let check = match &args.index {
+            Some(_) => TargetCheck::Index,
+            None => TargetCheck::Copies,
+        };
+        let progress = ui.progress();
+        let report = check_published(
+            Arc::new(StoreFiles::new(store, index)),
+            &trusted,
+            Utc::now(),
+            check,
+            &Limits::default(),
+            progress.as_ref(),
+        );
+        return finish(args, check, &report, ui);
+    }
     if !metadata.is_dir() {
         return Err(usage(format!(
             "{}: not a directory; give the published metadata directory (REPO/metadata)",
@@ -116,6 +151,12 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
         &Limits::default(),
         progress.as_ref(),
     );
+    finish(args, check, &report, ui)
+}
+
+/// Print `report` and decide the exit code.
+fn finish(args: &Args, check: TargetCheck, report: &CheckReport, ui: &Ui) -> anyhow::Result<Code> {
+    let metadata = &args.metadata;
     let code = if report.is_ok() {
         Code::Ok
     } else {
@@ -124,7 +165,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     if args.json {
         tuf_fs::outln!(
             "{}",
-            serde_json::to_string_pretty(&json_report(args, check, &report, code))?
+            serde_json::to_string_pretty(&json_report(args, check, report, code))?
         )?;
     } else {
         for problem in &report.problems {

@@ -13,7 +13,8 @@ use crate::verify::Authority;
 use super::state::snapshot_meta;
 use super::{
     check_signers, expires_after, map_jobs, sign_bin, versioned_name, Change, Expiries, FileKind,
-    OnlineSigners, OutputFile, Publication, PublishedState, TargetEntry, TIMESTAMP_FILE,
+    OnlineSigners, OutputFile, Publication, PublishedState, TargetEntry, VersionFloors,
+    TIMESTAMP_FILE,
 };
 
 /// Refuse online signers that cannot sign the bins (under the published targets), the
@@ -47,7 +48,8 @@ fn check_online_signers(state: &PublishedState, signers: &OnlineSigners<'_>) -> 
 ///    timestamp of the published state (even when nothing is due), then signs what
 ///    changed: each bin whose targets really differ (a change that leaves a file's length
 ///    and hash as they were re-signs nothing), or that expires by `refresh_before`; then the snapshot if a bin was signed or it expires by then;
-///    then the timestamp likewise. Versions are the old ones plus one.
+///    then the timestamp likewise. Versions are the old ones plus one, or the floor
+///    [`Edit::set_floors`] gives a role when that is higher.
 ///
 /// The work is proportional to the bins touched and the number of bins (the snapshot
 /// lists each), never to the number of targets in untouched bins.
@@ -58,6 +60,7 @@ pub struct Edit<'s> {
     /// bin → path → new entry (`None`: removed).
     changes: BTreeMap<u32, BTreeMap<TargetPath, Option<TargetEntry>>>,
     loaded: BTreeMap<u32, Targets>,
+    floors: VersionFloors,
 }
 
 impl<'s> Edit<'s> {
@@ -68,7 +71,15 @@ impl<'s> Edit<'s> {
             limits: limits.clone(),
             changes: BTreeMap::new(),
             loaded: BTreeMap::new(),
+            floors: VersionFloors::new(),
         }
+    }
+
+    /// Sign the snapshot and each bin at no less than its floor in `floors` (see
+    /// [`VersionFloors`]: a publisher on create-only storage skips versions another
+    /// publisher's attempt already created).
+    pub fn set_floors(&mut self, floors: &VersionFloors) {
+        self.floors = floors.clone();
     }
 
     /// Record a change.
@@ -156,7 +167,8 @@ impl<'s> Edit<'s> {
             }
             if new_targets != old.targets || expiring(&old.expires) {
                 superseded.push(versioned_name(&name, old.version));
-                jobs.push((name, old.version.next()?, new_targets));
+                let version = self.floors.next(&name, Some(old.version))?;
+                jobs.push((name, version, new_targets));
             }
         }
 
@@ -193,7 +205,7 @@ impl<'s> Edit<'s> {
 
         if resign_snapshot {
             let snapshot = Snapshot::new(
-                state.snapshot.version.next()?,
+                self.floors.next("snapshot", Some(state.snapshot.version))?,
                 expires_after(now, expiry.snapshot, "snapshot")?,
                 snapshot_meta_map,
             );

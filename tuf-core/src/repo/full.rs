@@ -15,7 +15,8 @@ use crate::verify::{self, Authority};
 use super::state::{snapshot_meta, verify_top};
 use super::{
     check_signers, expires_after, map_jobs, sign_bin, versioned_name, Expiries, FileKind,
-    OnlineSigners, OutputFile, Publication, PublishedState, TargetEntry, TIMESTAMP_FILE,
+    OnlineSigners, OutputFile, Publication, PublishedState, TargetEntry, VersionFloors,
+    TIMESTAMP_FILE,
 };
 
 /// What a full publish starts from besides the targets.
@@ -32,6 +33,9 @@ pub struct FullInput<'a> {
     pub expiry: &'a Expiries,
     /// The time of signing.
     pub now: DateTime<Utc>,
+    /// The lowest version to sign the snapshot and each bin at (see [`VersionFloors`]);
+    /// `None`: the previous version plus one, or 1.
+    pub floors: Option<&'a VersionFloors>,
 }
 
 /// Sign every bin (even empty ones) from `entries`, then the snapshot, then the timestamp.
@@ -85,18 +89,17 @@ pub fn full_publish(
     })?;
     let by_bin = group_by_bin(entries, &bins, bin_count)?;
     let previous = input.previous;
-    let next_version = |meta: Option<&MetaFile>| -> Result<Version, Error> {
-        match meta {
-            Some(m) => m.version.next(),
-            None => Version::new(1),
-        }
-    };
+    let no_floors = VersionFloors::new();
+    let floors = input.floors.unwrap_or(&no_floors);
     let bin_expires = expires_after(input.now, input.expiry.bins, "bins")?;
     let mut jobs = Vec::with_capacity(bin_count);
     for (bin, targets_of_bin) in by_bin.into_iter().enumerate() {
         let bin = u32::try_from(bin).unwrap_or(u32::MAX);
         let name = bins.bin_name(bin);
-        let version = next_version(previous.and_then(|p| p.snapshot.role_meta(&name)))?;
+        let previous_version = previous
+            .and_then(|p| p.snapshot.role_meta(&name))
+            .map(|m| m.version);
+        let version = floors.next(&name, previous_version)?;
         jobs.push((name, version, targets_of_bin));
     }
     let mut snapshot_meta_map = BTreeMap::new();
@@ -124,10 +127,7 @@ pub fn full_publish(
         })
     })?;
 
-    let snapshot_version = match previous {
-        Some(p) => p.snapshot.version.next()?,
-        None => Version::new(1)?,
-    };
+    let snapshot_version = floors.next("snapshot", previous.map(|p| p.snapshot.version))?;
     let snapshot = Snapshot::new(
         snapshot_version,
         expires_after(input.now, input.expiry.snapshot, "snapshot")?,

@@ -29,6 +29,8 @@
 //!   first ceremony; real key holders sign them offline).
 //! * [`StateLoader`]: read the published state (timestamp → snapshot → targets) that an
 //!   edit starts from, checking the links between the files as a client would.
+//! * [`VersionFloors`]: sign the snapshot or a bin above the next version, past names a
+//!   concurrent or crashed publisher already took on create-only storage.
 //!
 //! Every output is a [`Publication`]: the files to write *in order* (bins, then snapshot,
 //! then `timestamp.json` last, so a reader never sees metadata that names a file not yet
@@ -39,6 +41,7 @@ mod edit;
 mod full;
 pub mod offline;
 mod state;
+mod versions;
 
 #[cfg(test)]
 mod rebin_tests;
@@ -46,6 +49,8 @@ mod rebin_tests;
 mod tests;
 #[cfg(test)]
 mod tests_bin_style;
+#[cfg(test)]
+mod tests_floors;
 
 use std::collections::BTreeMap;
 
@@ -54,6 +59,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 pub use edit::Edit;
 pub use full::{full_publish, FullInput};
 pub use state::{PublishedState, StateLoader};
+pub use versions::VersionFloors;
 
 use crate::crypto::Signer;
 use crate::error::Error;

@@ -8,13 +8,13 @@ use crate::crypto::Ed25519Signer;
 use crate::limits::Limits;
 use crate::metadata::{RoleType, SignedMetadata, Snapshot, Timestamp};
 
-struct Keys {
-    root: Ed25519Signer,
-    targets: Ed25519Signer,
-    online: Ed25519Signer,
+pub(super) struct Keys {
+    pub(super) root: Ed25519Signer,
+    pub(super) targets: Ed25519Signer,
+    pub(super) online: Ed25519Signer,
 }
 
-fn keys() -> Keys {
+pub(super) fn keys() -> Keys {
     Keys {
         root: Ed25519Signer::from_seed(&[1; 32]).unwrap(),
         targets: Ed25519Signer::from_seed(&[2; 32]).unwrap(),
@@ -51,7 +51,7 @@ pub(super) fn online_signers<'a>(online: &'a [&'a dyn Signer]) -> OnlineSigners<
 }
 
 /// Root and targets v1 under [`policy`], one key each, `online` for every online role.
-fn offline_roles(
+pub(super) fn offline_roles(
     root: &dyn Signer,
     targets: &dyn Signer,
     online: &dyn Signer,
@@ -131,6 +131,7 @@ pub(super) fn full_publish_now(
         previous,
         expiry: &Expiries::default(),
         now: now(),
+        floors: None,
     };
     full_publish(&input, entries, signers, &Limits::default())
 }
@@ -152,7 +153,10 @@ pub(super) fn publish_first(
     )
 }
 
-fn first(keys: &Keys, entries: Vec<TargetEntry>) -> (offline::OfflineRoles, Publication) {
+pub(super) fn first(
+    keys: &Keys,
+    entries: Vec<TargetEntry>,
+) -> (offline::OfflineRoles, Publication) {
     let offline = offline_roles(&keys.root, &keys.targets, &keys.online);
     let publication = publish_first(&offline, &keys.online, entries).unwrap();
     (offline, publication)
@@ -167,7 +171,7 @@ fn file<'p>(publication: &'p Publication, name: &str) -> &'p [u8] {
         .bytes
 }
 
-fn index() -> Vec<TargetEntry> {
+pub(super) fn index() -> Vec<TargetEntry> {
     vec![
         entry("config.json", b"{\"dl\":\"x\"}"),
         entry("se/rd/serde", b"line1\n"),
@@ -340,32 +344,16 @@ fn unauthorised_online_key_is_refused_even_when_nothing_is_due() {
     assert!(publication.files.is_empty());
 }
 
-fn edit_publish(
+pub(super) fn edit_publish(
     keys: &Keys,
     state: &PublishedState,
     files: &BTreeMap<String, Vec<u8>>,
     changes: Vec<Change>,
 ) -> Publication {
-    let online: [&dyn Signer; 1] = [&keys.online];
-    let signers = online_signers(&online);
-    let mut edit = Edit::new(state, &Limits::default());
-    for change in changes {
-        edit.apply(change);
-    }
-    for bin in edit.bins_to_load() {
-        let name = state.bin_file(bin).unwrap();
-        edit.load_bin(bin, &files[&name]).unwrap();
-    }
-    edit.finish(
-        &Expiries::default(),
-        &signers,
-        now() + TimeDelta::hours(1),
-        None,
-    )
-    .unwrap()
+    tests_floors::edit_with_floors(keys, state, files, changes, &VersionFloors::new())
 }
 
-fn all_files(publications: &[&Publication]) -> BTreeMap<String, Vec<u8>> {
+pub(super) fn all_files(publications: &[&Publication]) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     for publication in publications {
         for f in &publication.files {
