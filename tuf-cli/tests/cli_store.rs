@@ -340,3 +340,56 @@ fn a_publish_killed_mid_upload_leaves_a_repository_clients_update_from() {
         s.index.get(&demo).unwrap().unwrap().bytes.as_ref().to_vec()
     );
 }
+
+/// `tuf store set --timestamp-max-age` is what a CDN reads on `timestamp.json`; versioned
+/// metadata stays immutable; a max-age a CDN could serve past the timestamp's expiry is
+/// refused as a usage error and changes nothing.
+#[test]
+fn the_timestamp_max_age_is_set_once_and_served_to_cdns() {
+    let setup = Setup::new();
+    setup
+        .tuf()
+        .args(["store", "set", "repo", &setup.url("tuf")])
+        .args(["--s3-endpoint", &setup.server.endpoint()])
+        .args(["--timestamp-max-age", "2d"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--timestamp-max-age 2d: over half the timestamp's expiry",
+        ));
+    setup
+        .tuf()
+        .args(["store", "set", "repo", &setup.url("tuf")])
+        .args(["--s3-endpoint", &setup.server.endpoint()])
+        .args(["--timestamp-max-age", "5m"])
+        .assert()
+        .success();
+    setup
+        .tuf()
+        .args(["store", "show", "repo"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("max-age 300 s"));
+    setup.publish().assert().success();
+    let base = setup.server.object_url(&setup.bucket, "tuf");
+    let cache_control = |key: &str| {
+        let response = reqwest::blocking::get(format!("{base}/{key}")).unwrap();
+        assert!(
+            response.status().is_success(),
+            "{key}: {}",
+            response.status()
+        );
+        response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        cache_control("metadata/timestamp.json"),
+        "public, max-age=300"
+    );
+    assert_eq!(
+        cache_control("metadata/1.snapshot.json"),
+        "public, max-age=31536000, immutable"
+    );
+}

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,9 @@ struct StoreFile {
     url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     s3_endpoint: Option<String>,
+    /// `Cache-Control: max-age` of `timestamp.json`, in seconds (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    timestamp_max_age_secs: Option<u64>,
 }
 
 /// Where a repository publishes, and why.
@@ -54,6 +58,9 @@ pub struct Target {
     pub url: StoreUrl,
     /// The S3-compatible endpoint, if any.
     pub s3_endpoint: Option<String>,
+    /// How long a CDN may serve `timestamp.json` (`tuf store set --timestamp-max-age`);
+    /// `None`: the store's default, 60 s.
+    pub timestamp_max_age: Option<Duration>,
     /// `--store`, or the file.
     pub from: String,
 }
@@ -70,6 +77,11 @@ pub struct SetArgs {
     /// An S3-compatible server for `s3://` URLs.
     #[arg(long, value_name = "URL")]
     pub s3_endpoint: Option<String>,
+    /// `Cache-Control: max-age` of `timestamp.json` (`30m`, `1h`; default 1m, `0m` for
+    /// none): how long a CDN may serve an older one, so the longest a client waits to see
+    /// a publish. Must be well below the timestamp's expiry (policy `expiry.timestamp`).
+    #[arg(long, value_name = "DURATION")]
+    pub timestamp_max_age: Option<String>,
 }
 
 /// Arguments of `tuf store show` and `tuf store unset`.
@@ -84,9 +96,14 @@ pub struct RepoArgs {
 pub fn run_set(args: &SetArgs, ui: &Ui) -> anyhow::Result<crate::exit::Code> {
     let repo = Repo::open(&args.repo)?;
     let url = store_url(&args.url, "URL")?;
+    let timestamp_max_age_secs = match &args.timestamp_max_age {
+        Some(given) => Some(max_age_secs(given, &repo)?),
+        None => None,
+    };
     let file = StoreFile {
         url: url.to_string(),
         s3_endpoint: args.s3_endpoint.clone(),
+        timestamp_max_age_secs,
     };
     let path = repo.dir().join(STORE_FILE);
     let mut bytes = serde_json::to_vec_pretty(&file)?;
@@ -105,9 +122,10 @@ pub fn run_show(args: &RepoArgs, _ui: &Ui) -> anyhow::Result<crate::exit::Code> 
     let repo = Repo::open(&args.repo)?;
     match resolve(&StoreArgs::default(), repo.dir())? {
         Some(target) => tuf_fs::outln!(
-            "{}{}",
+            "{}{} (timestamp.json max-age {} s)",
             target.url,
-            endpoint_note(target.s3_endpoint.as_deref())
+            endpoint_note(target.s3_endpoint.as_deref()),
+            config(&target).timestamp_max_age.as_secs()
         )?,
         None => tuf_fs::outln!("local ({})", repo.dir().display())?,
     }
@@ -138,6 +156,7 @@ pub fn resolve(args: &StoreArgs, dir: &Path) -> anyhow::Result<Option<Target>> {
         return Ok(Some(Target {
             url: store_url(given, "--store")?,
             s3_endpoint: args.s3_endpoint.clone(),
+            timestamp_max_age: None,
             from: "--store".to_owned(),
         }));
     }
@@ -154,22 +173,53 @@ pub fn resolve(args: &StoreArgs, dir: &Path) -> anyhow::Result<Option<Target>> {
     Ok(Some(Target {
         url: store_url(&file.url, &path.display().to_string())?,
         s3_endpoint: args.s3_endpoint.clone().or(file.s3_endpoint),
+        timestamp_max_age: file.timestamp_max_age_secs.map(Duration::from_secs),
         from: path.display().to_string(),
     }))
 }
 
 /// Open the store `target` names.
 pub fn open(target: &Target) -> anyhow::Result<Arc<Store>> {
-    open_url(&target.url, target.s3_endpoint.as_deref())
+    Ok(Arc::new(Store::open(&target.url, &config(target))?))
+}
+
+/// The store configuration of `target`.
+fn config(target: &Target) -> StoreConfig {
+    let mut config = endpoint_config(target.s3_endpoint.as_deref());
+    if let Some(max_age) = target.timestamp_max_age {
+        config.timestamp_max_age = max_age;
+    }
+    config
+}
+
+fn endpoint_config(s3_endpoint: Option<&str>) -> StoreConfig {
+    StoreConfig {
+        s3_endpoint: s3_endpoint.map(str::to_owned),
+        ..StoreConfig::default()
+    }
 }
 
 /// Open `url` with `s3_endpoint`.
 pub fn open_url(url: &StoreUrl, s3_endpoint: Option<&str>) -> anyhow::Result<Arc<Store>> {
-    let config = StoreConfig {
-        s3_endpoint: s3_endpoint.map(str::to_owned),
-        ..StoreConfig::default()
-    };
-    Ok(Arc::new(Store::open(url, &config)?))
+    Ok(Arc::new(Store::open(url, &endpoint_config(s3_endpoint))?))
+}
+
+/// `--timestamp-max-age` in seconds, refused unless well below the policy's timestamp
+/// expiry: an edge serving a timestamp for longer than it is valid would hand clients an
+/// expired one (TUF §5.4.4 has them refuse it), so the repository would look down.
+fn max_age_secs(given: &str, repo: &Repo) -> anyhow::Result<u64> {
+    let max_age = crate::duration::parse_duration(given)
+        .map_err(|e| usage(format!("--timestamp-max-age: {e}")))?;
+    let expiry = crate::duration::parse_duration(&repo.policy()?.expiry.timestamp)?;
+    if max_age.checked_mul(2).map_or(true, |twice| twice > expiry) {
+        return Err(usage(format!(
+            "--timestamp-max-age {given}: over half the timestamp's expiry ({}, policy \
+             `expiry.timestamp`); a CDN could then serve an expired timestamp",
+            repo.policy()?.expiry.timestamp
+        )));
+    }
+    u64::try_from(max_age.num_seconds())
+        .map_err(|_| usage(format!("--timestamp-max-age {given}: negative")))
 }
 
 /// The index given with `--index`: a directory, or an object-store URL.
