@@ -123,6 +123,14 @@ impl Setup {
         }
     }
 
+    /// No `timestamp.json` on the store: nothing was ever published.
+    fn signed_timestamp_absent(&self) -> bool {
+        open(self.server, &self.bucket, "tuf")
+            .get("metadata/timestamp.json")
+            .unwrap()
+            .is_none()
+    }
+
     fn index_sha(&self, path: &str) -> [u8; 32] {
         tuf_core::hash::sha256(&self.index.get(path).unwrap().unwrap().bytes)
     }
@@ -391,5 +399,35 @@ fn the_timestamp_max_age_is_set_once_and_served_to_cdns() {
     assert_eq!(
         cache_control("metadata/1.snapshot.json"),
         "public, max-age=31536000, immutable"
+    );
+}
+
+/// No credentials anywhere (none in the environment, and the instance-metadata endpoint
+/// object_store falls back to is a closed port here): the publish stops with exit 1, a
+/// message naming the store and saying which variables to set, and nothing published.
+#[test]
+fn a_publish_without_credentials_says_what_to_set_and_publishes_nothing() {
+    let s = Setup::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let metadata_endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut cmd = s.env.tuf();
+    cmd.args(s.publish_args())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_REGION", s.server.region())
+        .env("AWS_METADATA_ENDPOINT", &metadata_endpoint);
+    let out = cmd.assert().code(1).get_output().stderr.clone();
+    let err = String::from_utf8_lossy(&out);
+    assert!(
+        err.contains(&s.url("index")) || err.contains(&s.url("tuf")),
+        "{err}"
+    );
+    assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+    assert!(
+        s.signed_timestamp_absent(),
+        "nothing may be published: {err}"
     );
 }

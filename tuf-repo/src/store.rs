@@ -1273,6 +1273,9 @@ fn classify(error: &object_store::Error, missing: Missing) -> StoreErrorKind {
         }
         object_store::Error::InvalidPath { .. } => StoreErrorKind::BadKey,
         object_store::Error::UnknownConfigurationKey { .. } => StoreErrorKind::BadConfig,
+        // Before `unreachable`: an instance-metadata service that does not answer means
+        // there are no credentials, not that the store is down.
+        _ if credential_lookup(&text) => StoreErrorKind::Unauthenticated,
         _ if unreachable(error) => StoreErrorKind::Unreachable,
         _ if text.contains("NoSuchBucket") => StoreErrorKind::BucketNotFound,
         // No credentials found (nothing in the environment, no instance role).
@@ -1302,6 +1305,23 @@ fn unreachable(error: &object_store::Error) -> bool {
         source = current.source();
     }
     false
+}
+
+/// Whether `text` (an error chain) is a failed credential lookup. With no credentials in
+/// the environment, object_store asks the cloud's instance-metadata service for an
+/// instance role (AWS IMDS `/latest/api/token` and `/latest/meta-data/iam/`, GCP's
+/// `computeMetadata/v1`, Azure's `/metadata/identity/oauth2`); off a cloud VM, or without
+/// a role, that fails, and the operator must be told to set credentials, not to check
+/// the store's endpoint.
+fn credential_lookup(text: &str) -> bool {
+    [
+        "/latest/api/token",
+        "/latest/meta-data/iam",
+        "computeMetadata/v1",
+        "/metadata/identity/oauth2",
+    ]
+    .iter()
+    .any(|path| text.contains(path))
 }
 
 /// A 404 that S3 (or Azure) says is for the bucket, not the key.
