@@ -46,8 +46,12 @@ use chrono::{TimeDelta, Utc};
 use rayon::prelude::*;
 use tuf_cli::keys::KeyDir;
 use tuf_core::crypto::Signer;
-use tuf_core::repo::{offline::RepoKeys, Policy};
 use tuf_repo::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
+
+#[path = "../../tuf-repo/benches/support/mod.rs"]
+mod support;
+
+use support::{add_version, ms, pick_crate, remove_work, stamp, stats, vm_hwm_mib, StageClock};
 
 struct Args {
     index: PathBuf,
@@ -59,32 +63,30 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut index = None;
-    let mut mode = "all".to_owned();
-    let mut repeat = 3;
     let mut copies = true;
     let mut link_copies = false;
-    let mut work = std::env::temp_dir().join("tuf-bench");
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--mode" => mode = it.next().unwrap(),
-            "--repeat" => repeat = it.next().unwrap().parse().unwrap(),
-            "--no-copies" => copies = false,
-            "--link-copies" => link_copies = true,
-            "--work" => work = PathBuf::from(it.next().unwrap()),
-            "--bench" => {}
-            other if !other.starts_with("--") => index = Some(PathBuf::from(other)),
-            other => panic!("unknown flag {other}"),
-        }
-    }
+    let common = support::parse_args(
+        "usage: publish INDEX_DIR [--mode ...]",
+        "tuf-bench",
+        |flag| match flag {
+            "--no-copies" => {
+                copies = false;
+                true
+            }
+            "--link-copies" => {
+                link_copies = true;
+                true
+            }
+            _ => false,
+        },
+    );
     Args {
-        index: index.expect("usage: publish INDEX_DIR [--mode ...]"),
-        mode,
-        repeat,
+        index: common.index,
+        mode: common.mode,
+        repeat: common.repeat,
         copies,
         link_copies,
-        work,
+        work: common.work,
     }
 }
 
@@ -187,22 +189,13 @@ fn fresh_repo(args: &Args, run: usize) -> (Repository, OnlineKeys) {
     let dir = args.work.join(format!("run-{run}-{}", stamp()));
     fs::create_dir_all(&dir).unwrap();
     let keys = KeyDir::open_or_generate(&dir.join("keys")).unwrap();
-    let repo = Repository::new(&args.index, dir.join("repo"));
-    let root: [&dyn Signer; 1] = [keys.root.as_ref()];
-    let targets: [&dyn Signer; 1] = [keys.targets.as_ref()];
-    let online: [&dyn Signer; 1] = [keys.online.as_ref()];
-    repo.init(
-        &Policy::default(),
-        &RepoKeys {
-            root: &root,
-            targets: &targets,
-            snapshot: &online,
-            timestamp: &online,
-            bins: &online,
-        },
-        Utc::now(),
-    )
-    .unwrap();
+    let repo = support::init_repository(
+        &args.index,
+        dir.join("repo"),
+        keys.root.as_ref(),
+        keys.targets.as_ref(),
+        keys.online.as_ref(),
+    );
     (repo, OnlineKeys::single(Arc::clone(&keys.online)))
 }
 
@@ -341,62 +334,6 @@ fn read_and_hash(
         .sum()
 }
 
-/// Records when each stage of a publish (as told to its progress) starts and ends, to
-/// show where a full sign's time goes, the serial gaps between stages included.
-#[derive(Debug, Default)]
-struct StageClock {
-    stages: std::sync::Mutex<Vec<(tuf_repo::progress::Stage, Instant, Option<Instant>)>>,
-}
-
-impl tuf_repo::progress::Progress for StageClock {
-    fn start(&self, stage: tuf_repo::progress::Stage, _total: Option<u64>) {
-        self.stages
-            .lock()
-            .unwrap()
-            .push((stage, Instant::now(), None));
-    }
-    fn advance(&self, _done: u64) {}
-    fn finish(&self) {
-        if let Some(last) = self.stages.lock().unwrap().last_mut() {
-            last.2.get_or_insert_with(Instant::now);
-        }
-    }
-}
-
-impl StageClock {
-    /// `before 0.41 s, scanning 3.90 s, 0.30 s, signing 1.02 s, ..., after 0.20 s`.
-    fn report(&self, start: Instant, total: Duration) -> String {
-        let mut parts = Vec::new();
-        let mut at = start;
-        let mut gap_name = "before";
-        for (stage, began, ended) in self.stages.lock().unwrap().iter() {
-            let ended = ended.unwrap_or(*began);
-            parts.push(format!(
-                "{gap_name} {:.2} s",
-                began.duration_since(at).as_secs_f64()
-            ));
-            parts.push(format!(
-                "{} {:.2} s",
-                stage.label(),
-                ended.duration_since(*began).as_secs_f64()
-            ));
-            at = ended;
-            gap_name = "then";
-        }
-        parts.push(format!(
-            "after {:.2} s",
-            (start + total).duration_since(at).as_secs_f64()
-        ));
-        parts.join(", ")
-    }
-}
-
-fn remove_work(dir: &Path) {
-    if let Err(e) = fs::remove_dir_all(dir) {
-        eprintln!("could not remove {}: {e}", dir.display());
-    }
-}
-
 fn incremental(
     repo: &Repository,
     keys: &OnlineKeys,
@@ -408,11 +345,7 @@ fn incremental(
     let mut times = Vec::new();
     let mut syncs = Vec::new();
     for run in 0..runs {
-        // Spread the crates over the index; skip config.json.
-        let path = &paths[(run * 7919 + usize::from(cold) * 4099 + 13) % paths.len()];
-        if path.as_str() == "config.json" {
-            continue;
-        }
+        let path = pick_crate(paths, run, 3 + usize::from(cold));
         add_version(&repo.index_dir().join(path.as_str()), run);
         let mut options = options.clone();
         options.now = Utc::now();
@@ -574,10 +507,7 @@ fn spawn_runs(
 ) -> Vec<Duration> {
     let mut times = Vec::new();
     for run in 0..runs {
-        let path = &paths[(run * 7919 + salt * 2039 + 17) % paths.len()];
-        if path.as_str() == "config.json" {
-            continue;
-        }
+        let path = pick_crate(paths, run, salt);
         add_version(&index.join(path.as_str()), 5000 + salt * 1000 + run);
         let mut cmd = command(path.as_str());
         let start = Instant::now();
@@ -609,54 +539,4 @@ fn repo_root(repo: &Repository) -> PathBuf {
         .and_then(Path::parent)
         .unwrap()
         .to_path_buf()
-}
-
-fn stamp() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
-fn stats(mut v: Vec<Duration>) -> String {
-    v.sort();
-    format!(
-        "min {:.1} ms, median {:.1} ms, max {:.1} ms",
-        ms(v[0]),
-        ms(v[v.len() / 2]),
-        ms(*v.last().unwrap())
-    )
-}
-
-/// Append a version to an index file: its last line with a new pre-release `vers`.
-fn add_version(file: &Path, n: usize) {
-    let text = fs::read_to_string(file).unwrap();
-    let last = text.lines().last().unwrap();
-    let start = last.find("\"vers\":\"").unwrap() + 8;
-    let end = start + last[start..].find('"').unwrap();
-    let line = format!(
-        "{}{}-bench.{n}{}",
-        &last[..start],
-        &last[start..end],
-        &last[end..]
-    );
-    let mut out = text.clone();
-    out.push_str(&line);
-    out.push('\n');
-    fs::write(file, out).unwrap();
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn vm_hwm_mib() -> u64 {
-    fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
 }

@@ -623,7 +623,7 @@ fn python_tuf_verifies_token_signatures_and_follows_a_token_signed_rotation() {
     let server = Server::serve_dir(&env.path("repo"));
     let ngclient = Ngclient {
         python: &python,
-        server: &server,
+        base_url: server.base.clone(),
         env: &env,
     };
     let serde = cli_support::sparse_path("serde");

@@ -3,6 +3,11 @@
 //! once tampered with. The client side is `test-vectors/python/verify_published.py`; each
 //! run of it is one `Updater`, and this test asserts its exit status and message.
 //!
+//! Then the same for a repository the library publishes to object storage
+//! (`tuf_repo::remote::publish` to the tests' S3 server, moto on 127.0.0.1), which
+//! ngclient and this project's client (`tuf_client::Updater`) both read from the
+//! bucket's URL over plain HTTP, as they would through a CDN (issue #12).
+//!
 //! The python comes from `$TUF_INTEROP_PYTHON`, or a venv made once (see `ngclient/`,
 //! shared with `cli_pkcs11.rs`). No python3 or no PyPI is a failure that says so, not a
 //! skipped test: CI and developers run the same check.
@@ -14,16 +19,24 @@ mod ngclient;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
+use chrono::Utc;
 use cli_support::{sparse_path, Env};
 use ngclient::{interop_python, Ngclient};
+use tuf_cli::keys::KeyDir;
+use tuf_client::{ClientError, HttpFetcher, Updater, UpdaterConfig};
 use tuf_core::hash::sha256;
 use tuf_core::metadata::TargetPath;
 use tuf_core::repo::target_copy_name;
 use tuf_examples::synth::{self, SynthConfig};
+use tuf_repo::publish::{Changes, OnlineKeys, PublishKind, PublishOptions};
+use tuf_repo::remote::{self, Index, RemoteRepository};
+use tuf_repo::store::{ObjectKind, Store, StoreConfig, StoreUrl};
 use tuf_test_support::http::Server;
+use tuf_test_support::s3::S3Server;
 
 /// Every index file path under `index/`, sorted.
 fn index_paths(index: &Path) -> Vec<String> {
@@ -66,13 +79,10 @@ fn pick(paths: &[String]) -> Vec<String> {
     picked
 }
 
-/// The bin file (`N.crates-bin-xx.json`, as the newest snapshot lists it) that lists
-/// `target`.
-fn bin_listing(repo: &Path, target: &str) -> (String, PathBuf) {
-    let metadata = repo.join("metadata");
-    let read = |name: &str| -> serde_json::Value {
-        serde_json::from_slice(&fs::read(metadata.join(name)).unwrap()).unwrap()
-    };
+/// The bin (its role `crates-bin-xx`, and its file `N.crates-bin-xx.json` as the
+/// newest snapshot names it) that lists `target`; `read` gives a metadata file's bytes.
+fn bin_listing(read: impl Fn(&str) -> Vec<u8>, target: &str) -> (String, String) {
+    let read = |name: &str| -> serde_json::Value { serde_json::from_slice(&read(name)).unwrap() };
     let timestamp = read("timestamp.json");
     let snapshot_version = &timestamp["signed"]["meta"]["snapshot.json"]["version"];
     let snapshot = read(&format!("{snapshot_version}.snapshot.json"));
@@ -85,10 +95,41 @@ fn bin_listing(repo: &Path, target: &str) -> (String, PathBuf) {
         }
         let name = format!("{}.{file}", meta["version"]);
         if read(&name)["signed"]["targets"].get(target).is_some() {
-            return (role.to_owned(), metadata.join(name));
+            return (role.to_owned(), name);
         }
     }
     panic!("no bin lists {target}");
+}
+
+/// `bin` changed to list other bytes for `victim`, its signatures kept (so no longer
+/// valid), and those bytes (a copy to serve under their hash name).
+fn tampered_bin(bin: &[u8], victim: &str) -> (Vec<u8>, &'static [u8]) {
+    let evil: &'static [u8] = b"{\"name\":\"evil\",\"vers\":\"6.6.6\"}\n";
+    let mut bin: serde_json::Value = serde_json::from_slice(bin).unwrap();
+    bin["signed"]["targets"][victim] = serde_json::json!({
+        "length": evil.len(),
+        "hashes": { "sha256": hex::encode(sha256(evil)) },
+    });
+    (serde_json::to_vec(&bin).unwrap(), evil)
+}
+
+/// A new ngclient refuses the bin `bin_role`, changed to list other bytes for `victim`
+/// with its signature kept ([`tampered_bin`]), as unsigned; it keeps no copy of the bin
+/// and downloads nothing.
+fn ngclient_refuses_tampered_bin(ngclient: &Ngclient<'_>, victim: &str, bin_role: &str) {
+    ngclient.refuses(
+        "client-bin",
+        "downloads-bin",
+        &[victim],
+        &format!("UnsignedMetadataError: {bin_role} was signed by 0/1 keys"),
+    );
+    assert!(
+        !ngclient
+            .env
+            .path(&format!("client-bin/{bin_role}.json"))
+            .exists(),
+        "ngclient stored the tampered bin"
+    );
 }
 
 #[test]
@@ -119,7 +160,7 @@ fn python_tuf_ngclient_reads_what_tuf_publishes_and_refuses_tampering() {
     let server = Server::serve_dir(&env.path("repo"));
     let ngclient = Ngclient {
         python: &python,
-        server: &server,
+        base_url: server.base.clone(),
         env: &env,
     };
 
@@ -189,34 +230,190 @@ fn python_tuf_ngclient_reads_what_tuf_publishes_and_refuses_tampering() {
     // served under their hash name), its signature kept: refused as unsigned, the bin
     // not stored, nothing downloaded.
     let victim = picked[picked.len() - 3];
-    let (bin_role, bin_file) = bin_listing(&env.path("repo"), victim);
-    let evil = b"{\"name\":\"evil\",\"vers\":\"6.6.6\"}\n";
-    let evil_sha256 = sha256(evil);
-    let mut bin: serde_json::Value = serde_json::from_slice(&fs::read(&bin_file).unwrap()).unwrap();
-    bin["signed"]["targets"][victim] = serde_json::json!({
-        "length": evil.len(),
-        "hashes": { "sha256": hex::encode(evil_sha256) },
-    });
-    fs::write(&bin_file, serde_json::to_vec(&bin).unwrap()).unwrap();
+    let metadata = env.path("repo/metadata");
+    let (bin_role, bin_name) = bin_listing(|name| fs::read(metadata.join(name)).unwrap(), victim);
+    let bin_file = metadata.join(bin_name);
+    let (bad_bin, evil) = tampered_bin(&fs::read(&bin_file).unwrap(), victim);
+    fs::write(&bin_file, bad_bin).unwrap();
     let evil_copy = env.path("repo/targets").join(target_copy_name(
         &TargetPath::parse(victim).unwrap(),
-        &evil_sha256,
+        &sha256(evil),
     ));
     fs::write(&evil_copy, evil).unwrap();
-    ngclient.refuses(
-        "client-bin",
-        "downloads-bin",
-        &[victim],
-        &format!("UnsignedMetadataError: {bin_role} was signed by 0/1 keys"),
-    );
-    assert!(
-        !env.path(&format!("client-bin/{bin_role}.json")).exists(),
-        "ngclient stored the tampered bin"
-    );
+    ngclient_refuses_tampered_bin(&ngclient, victim, &bin_role);
 
     eprintln!(
         "python interop: python ready in {:.1} s, whole test {:.1} s",
         venv_ready.as_secs_f64(),
         started.elapsed().as_secs_f64()
+    );
+}
+
+/// This project's client (`tuf_client::Updater`) trusting `trusted-root.json`, its
+/// metadata in the scratch directory's `CLIENT/metadata` and downloads in
+/// `CLIENT/targets`, updating from the repository at `base_url` (`metadata/`,
+/// `targets/` under it).
+fn tuf_client(env: &Env, client: &str, base_url: &str) -> Updater<HttpFetcher> {
+    let metadata = env.path(&format!("{client}/metadata"));
+    fs::create_dir_all(&metadata).unwrap();
+    fs::copy(env.path("trusted-root.json"), metadata.join("root.json")).unwrap();
+    let mut config = UpdaterConfig::new(&format!("{base_url}/metadata/"), metadata);
+    config.targets_base_url = Some(format!("{base_url}/targets/"));
+    config.target_dir = Some(env.path(&format!("{client}/targets")));
+    fs::create_dir_all(env.path(&format!("{client}/targets"))).unwrap();
+    Updater::new(config, HttpFetcher::new().unwrap()).unwrap()
+}
+
+/// Our client refreshes, finds each of `expect` through its bin and downloads it by its
+/// hash-prefixed name (the bucket has no other): the bytes of `index/PATH`; each of
+/// `absent` has no target info.
+fn tuf_client_accepts(
+    env: &Env,
+    client: &mut Updater<HttpFetcher>,
+    expect: &[&str],
+    absent: &[&str],
+) {
+    client.refresh(Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+    for path in expect {
+        let info = client
+            .target_info(path, Utc::now())
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .unwrap_or_else(|| panic!("our client finds no target info for {path}"));
+        let file = client
+            .download_target(&info)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(
+            fs::read(file).unwrap(),
+            env.read(&format!("index/{path}")),
+            "{path}"
+        );
+    }
+    for path in absent {
+        assert!(
+            client.target_info(path, Utc::now()).unwrap().is_none(),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn python_tuf_and_tuf_client_update_from_an_s3_bucket_and_refuse_a_tampered_bin() {
+    let python = interop_python();
+    // The operator's directory: root and targets v1 (256 succinct bins) and the keys,
+    // by `tuf x-repo init`; the library publishes to an S3 bucket (moto on 127.0.0.1)
+    // from the local index with the online key.
+    let env = Env::new();
+    let synth_config = SynthConfig::new(300, 1);
+    synth::write_tree(&synth_config, &env.path("index")).unwrap();
+    env.tuf()
+        .args(["x-repo", "init", "--repo", "repo", "--keys", "keys"])
+        .args(["--bit-length", "8"])
+        .assert()
+        .success();
+    env.trust_root_v1();
+    let server = S3Server::shared();
+    let bucket = server.create_bucket("interop");
+    let config = StoreConfig {
+        s3_endpoint: Some(server.endpoint()),
+        options: server.object_store_options(&bucket),
+        ..StoreConfig::default()
+    };
+    let url = StoreUrl::parse(&format!("s3://{bucket}/tuf")).unwrap();
+    let store = Arc::new(Store::open(&url, &config).unwrap_or_else(|e| panic!("{e}")));
+    let repo = RemoteRepository::new(
+        env.path("repo"),
+        store.clone(),
+        Index::Local(env.path("index")),
+    );
+    let online = OnlineKeys::single(KeyDir::open_online(&env.path("keys")).unwrap());
+    let publish = |changes: Changes| {
+        remote::publish(&repo, &online, &changes, &PublishOptions::new(Utc::now()))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    // Both clients read the bucket anonymously over plain HTTP (its policy allows GET).
+    let base_url = server.object_url(&bucket, "tuf");
+    let ngclient = Ngclient {
+        python: &python,
+        base_url: base_url.clone(),
+        env: &env,
+    };
+    let mut ours = tuf_client(&env, "ours", &base_url);
+
+    // 1. The first publish: both clients refresh from root v1 and download index files
+    // of every shape by their hash-prefixed names; unpublished names have no info.
+    assert_eq!(publish(Changes::Scan).kind, PublishKind::First);
+    let picked = pick(&index_paths(&env.path("index")));
+    let picked: Vec<&str> = picked.iter().map(String::as_str).collect();
+    let absent = ["no/ta/notacrate", "zz/zz/zzzz-not-published"];
+    ngclient.accepts("client", "downloads-1", &picked, &absent);
+    tuf_client_accepts(&env, &mut ours, &picked, &absent);
+
+    // 2. A hook publish of a new version; 3. of a yank. The clients follow from the
+    // metadata they stored.
+    let names = synth::pick_crates(&synth_config, 2);
+    synth::add_version(&env.path("index"), &names[1]).unwrap();
+    let added = sparse_path(&names[1]);
+    let hook = publish(Changes::Paths(vec![added.clone()]));
+    assert_eq!((hook.kind, hook.bins_signed), (PublishKind::Incremental, 1));
+    ngclient.accepts("client", "downloads-2", &[&added, picked[1]], &[]);
+    tuf_client_accepts(&env, &mut ours, &[&added, picked[1]], &[]);
+    let vers = synth::crate_versions(&env.path("index"), &names[0]).unwrap();
+    assert!(vers
+        .iter()
+        .any(|v| synth::yank(&env.path("index"), &names[0], v).unwrap()));
+    let yanked = sparse_path(&names[0]);
+    let yank = publish(Changes::Paths(vec![yanked.clone()]));
+    assert_eq!((yank.kind, yank.bins_signed), (PublishKind::Incremental, 1));
+    assert!(String::from_utf8(env.read(&format!("index/{yanked}")))
+        .unwrap()
+        .contains(r#""yanked":true"#));
+    ngclient.accepts("client", "downloads-3", &[&yanked], &[]);
+    tuf_client_accepts(&env, &mut ours, &[&yanked], &[]);
+
+    // 4. A bin overwritten in the bucket to list other bytes for a target (those bytes
+    // uploaded under their hash name), its signature kept: new clients of both kinds
+    // refuse it as unsigned, keep no copy of it, and download nothing.
+    let victim = picked[picked.len() - 3];
+    let get = |key: &str| store.get(key).unwrap().unwrap().bytes.to_vec();
+    let (bin_role, bin_name) = bin_listing(|name| get(&format!("metadata/{name}")), victim);
+    let (bad_bin, evil) = tampered_bin(&get(&format!("metadata/{bin_name}")), victim);
+    store
+        .put(
+            &format!("metadata/{bin_name}"),
+            bad_bin.into(),
+            ObjectKind::Immutable,
+        )
+        .unwrap();
+    let evil_name = target_copy_name(&TargetPath::parse(victim).unwrap(), &sha256(evil));
+    store
+        .put(
+            &format!("targets/{evil_name}"),
+            evil.into(),
+            ObjectKind::Immutable,
+        )
+        .unwrap();
+    ngclient_refuses_tampered_bin(&ngclient, victim, &bin_role);
+    let mut fresh = tuf_client(&env, "ours-bin", &base_url);
+    fresh.refresh(Utc::now()).unwrap_or_else(|e| panic!("{e}"));
+    let refused = fresh.target_info(victim, Utc::now());
+    assert!(
+        matches!(
+            &refused,
+            Err(ClientError::Core(tuf_core::Error::Threshold { role, valid: 0, threshold: 1 }))
+                if *role == bin_role
+        ),
+        "{refused:?}"
+    );
+    let stored: Vec<String> = fs::read_dir(env.path("ours-bin/metadata"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !stored.iter().any(|name| name.contains(&bin_role)),
+        "our client stored the tampered bin: {stored:?}"
+    );
+    assert_eq!(
+        fs::read_dir(env.path("ours-bin/targets")).unwrap().count(),
+        0
     );
 }

@@ -1,6 +1,7 @@
 //! python-tuf's `ngclient.Updater`, the reference TUF client, for the tests that check our
 //! repositories with it: the python to run it with, and one run of
-//! `test-vectors/python/verify_published.py` (one `Updater`) against a 127.0.0.1 server.
+//! `test-vectors/python/verify_published.py` (one `Updater`) against a repository served
+//! on 127.0.0.1 (the test HTTP server, or an S3 bucket).
 //!
 //! The python comes from `$TUF_INTEROP_PYTHON` (`.ci/run` makes that venv from
 //! `test-vectors/python/requirements.txt`); without it, the venv is made once under the
@@ -15,7 +16,6 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use tuf_core::hash::sha256;
-use tuf_test_support::http::Server;
 
 use crate::cli_support::Env;
 
@@ -114,12 +114,15 @@ fn run_setup(building: &Path, command: &mut Command, what: impl std::fmt::Displa
     }
 }
 
-/// Runs of `verify_published.py` against `server`: one ngclient `Updater` each, keeping
-/// its metadata in the scratch directory's `CLIENT` (a new one trusts
-/// `trusted-root.json`) and its downloads in `DOWNLOADS`.
+/// Runs of `verify_published.py` against the repository at `base_url`: one ngclient
+/// `Updater` each, keeping its metadata in the scratch directory's `CLIENT` (a new one
+/// trusts `trusted-root.json`) and its downloads in `DOWNLOADS`; the bytes expected of a
+/// target `PATH` are the scratch directory's `index/PATH`.
 pub struct Ngclient<'a> {
     pub python: &'a Path,
-    pub server: &'a Server,
+    /// Metadata is served under `{base_url}/metadata/`, target copies under
+    /// `{base_url}/targets/` (a test server's `base`, or a bucket's URL and prefix).
+    pub base_url: String,
     pub env: &'a Env,
 }
 
@@ -129,8 +132,8 @@ impl Ngclient<'_> {
         command
             .arg(python_dir().join("verify_published.py"))
             .env("PYTHONDONTWRITEBYTECODE", "1")
-            .args(["--metadata-url", &self.server.metadata_url()])
-            .args(["--targets-url", &self.server.targets_url()])
+            .args(["--metadata-url", &format!("{}/metadata/", self.base_url)])
+            .args(["--targets-url", &format!("{}/targets/", self.base_url)])
             .arg("--client-dir")
             .arg(self.env.path(client))
             .arg("--download-dir")
