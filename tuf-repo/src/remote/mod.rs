@@ -432,7 +432,7 @@ impl<'r> Run<'r> {
     }
 
     /// The upload of the copy of a file just read.
-    fn copy_of(&self, entry: &TargetEntry, bytes: &[u8], version: Option<&String>) -> Upload {
+    fn copy_of(&self, entry: &TargetEntry, bytes: &Bytes, version: Option<&String>) -> Upload {
         let key = format!("targets/{}", target_copy_name(&entry.path, &entry.sha256));
         let same_store = self
             .repo
@@ -441,7 +441,7 @@ impl<'r> Run<'r> {
             .is_some_and(|index| index.same_store(&self.repo.store));
         Upload {
             key,
-            bytes: Bytes::copy_from_slice(bytes),
+            bytes: bytes.clone(),
             copy_from: match (same_store, version) {
                 (true, Some(etag)) => Some((entry.path.as_str().to_owned(), etag.clone())),
                 _ => None,
