@@ -13,9 +13,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Instant;
 
-use tuf_core::hash::sha256;
+use tuf_test_support::venv::Venv;
 
 use crate::cli_support::Env;
 
@@ -29,89 +28,16 @@ pub fn python_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-vectors/python")
 }
 
-/// `$TUF_INTEROP_PYTHON`, else the python of a venv made here once, named by the hash of
-/// `requirements.txt` so new pins make a new venv.
+/// `$TUF_INTEROP_PYTHON`, else the python of a venv made once under the target directory
+/// (shared with every test binary, named by the hash of `requirements.txt` so new pins
+/// make a new venv; see `tuf_test_support::venv`).
 pub fn interop_python() -> PathBuf {
-    if let Some(python) = std::env::var_os(PYTHON_ENV) {
-        let python = PathBuf::from(python);
-        assert!(
-            python.is_file(),
-            "{PYTHON_ENV}={} is not a file",
-            python.display()
-        );
-        return python;
+    Venv {
+        name: "python-interop",
+        requirements: &python_dir().join("requirements.txt"),
+        python_env: PYTHON_ENV,
     }
-    let requirements = python_dir().join("requirements.txt");
-    let digest = hex::encode(&sha256(&fs::read(&requirements).unwrap())[..8]);
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("python-interop-{digest}"));
-    let python = venv.join("bin/python");
-    if python.is_file() {
-        return python;
-    }
-    // Made aside, then renamed into place: the rename is atomic, so a concurrent test run
-    // sees no venv or a complete one, and the loser of a race drops its copy. (A venv's
-    // `bin/python` works after a move; only its scripts' `#!` lines would not.)
-    let started = Instant::now();
-    let building = venv.with_extension(format!("building-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&building);
-    run_setup(
-        &building,
-        Command::new("python3").args(["-m", "venv"]).arg(&building),
-        "python3 -m venv: this test needs python3 with its venv module",
-    );
-    run_setup(
-        &building,
-        Command::new(building.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg("-r")
-            .arg(&requirements),
-        format!(
-            "pip install -r test-vectors/python/requirements.txt: this test needs PyPI (or \
-             a pip index configured for it), or {PYTHON_ENV} naming a python that has them"
-        ),
-    );
-    if let Err(e) = fs::rename(&building, &venv) {
-        let _ = fs::remove_dir_all(&building);
-        assert!(
-            python.is_file(),
-            "moving the venv to {}: {e}",
-            venv.display()
-        );
-    }
-    eprintln!(
-        "made {} in {:.1} s",
-        venv.display(),
-        started.elapsed().as_secs_f64()
-    );
-    python
-}
-
-/// Run one step of making the venv `building`; on failure remove it and say why.
-fn run_setup(building: &Path, command: &mut Command, what: impl std::fmt::Display) {
-    let result = command.output();
-    if !result.as_ref().is_ok_and(|out| out.status.success()) {
-        let _ = fs::remove_dir_all(building);
-    }
-    match result {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => panic!(
-            "{what}\n{} failed ({}): {}{}",
-            command.get_program().to_string_lossy(),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        Err(e) => panic!(
-            "{what}\n{} did not start: {e}",
-            command.get_program().to_string_lossy()
-        ),
-    }
+    .python()
 }
 
 /// Runs of `verify_published.py` against the repository at `base_url`: one ngclient
