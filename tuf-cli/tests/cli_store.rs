@@ -32,21 +32,9 @@ struct Setup {
 impl Setup {
     fn new() -> Self {
         let env = Env::new();
-        // The ceremony of `Env::committed_ceremony_repo`, with 16 bins rather than 4096:
+        // A 2-of-2 ceremony with 16 bins rather than 4096:
         // the test server takes one request at a time, and every verify reads every bin.
-        for holder in ["alice", "bob"] {
-            env.key(holder);
-        }
-        env.plain_key("tgt");
-        env.plain_key("online");
-        env.init("repo", &["alice", "bob"])
-            .args(["--root-threshold", "2", "--bit-length", "4"])
-            .assert()
-            .success();
-        env.sign("root", "alice");
-        env.sign("root", "bob");
-        env.root_commit().assert().success();
-        env.sign("targets", "tgt");
+        env.signed_two_holder_repo(4);
         env.trust_root_v1();
         let server = S3Server::shared();
         let bucket = server.create_bucket("cli");

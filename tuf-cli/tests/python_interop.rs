@@ -141,18 +141,7 @@ fn python_tuf_ngclient_reads_what_tuf_publishes_and_refuses_tampering() {
     // A repository made by the `tuf` binary as key holders and an operator would:
     // encrypted root keys (2 of 2), a targets key, an online key; 256 succinct bins.
     let env = Env::new();
-    env.key("alice");
-    env.key("bob");
-    env.plain_key("tgt");
-    env.plain_key("online");
-    env.init("repo", &["alice", "bob"])
-        .args(["--root-threshold", "2", "--bit-length", "8"])
-        .assert()
-        .success();
-    env.sign("root", "alice");
-    env.sign("root", "bob");
-    env.root_commit().assert().success();
-    env.sign("targets", "tgt");
+    env.signed_two_holder_repo(8);
     let synth_config = SynthConfig::new(300, 1);
     synth::write_tree(&synth_config, &env.path("index")).unwrap();
     env.publish("online.pem").assert().success();

@@ -143,6 +143,29 @@ impl Env {
         holders
     }
 
+    /// Keys alice and bob (root, 2 of 2, encrypted), tgt (targets) and online; `repo`
+    /// with `2^bit_length` bins, root v1 signed by both and committed, targets signed:
+    /// ready for a first publish.
+    pub fn signed_two_holder_repo(&self, bit_length: u8) {
+        self.key("alice");
+        self.key("bob");
+        self.plain_key("tgt");
+        self.plain_key("online");
+        self.init("repo", &["alice", "bob"])
+            .args([
+                "--root-threshold",
+                "2",
+                "--bit-length",
+                &bit_length.to_string(),
+            ])
+            .assert()
+            .success();
+        self.sign("root", "alice");
+        self.sign("root", "bob");
+        self.root_commit().assert().success();
+        self.sign("targets", "tgt");
+    }
+
     /// `tuf publish repo --index index --online-key KEY`.
     pub fn publish(&self, key: &str) -> Command {
         let mut cmd = self.tuf();
