@@ -14,23 +14,23 @@ fuzz_target!(|data: &[u8]| {
         };
         match role {
             RoleType::Root => {
-                if let Ok(root) = meta.to_typed::<Root>("root", &limits) {
+                if let Ok(root) = meta.decode_unverified::<Root>("root", &limits) {
                     serde_json::to_value(&root).expect("serializes");
                 }
                 let _ = verify::verify_root_self_signed(&meta, &limits);
             }
             RoleType::Timestamp => {
-                if let Ok(t) = meta.to_typed::<Timestamp>("timestamp", &limits) {
+                if let Ok(t) = meta.decode_unverified::<Timestamp>("timestamp", &limits) {
                     serde_json::to_value(&t).expect("serializes");
                 }
             }
             RoleType::Snapshot => {
-                if let Ok(s) = meta.to_typed::<Snapshot>("snapshot", &limits) {
+                if let Ok(s) = meta.decode_unverified::<Snapshot>("snapshot", &limits) {
                     serde_json::to_value(&s).expect("serializes");
                 }
             }
             RoleType::Targets => {
-                if let Ok(t) = meta.to_typed::<Targets>("targets", &limits) {
+                if let Ok(t) = meta.decode_unverified::<Targets>("targets", &limits) {
                     serde_json::to_value(&t).expect("serializes");
                     if let Some(bins) = t.delegations.as_ref().and_then(|d| d.succinct_roles.as_ref()) {
                         let _ = bins.role_for("se/rd/serde");

@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use tuf_core::metadata::{RoleType, Root, SignedMetadata};
+use tuf_core::metadata::{RoleType, Root};
 
 use crate::fsutil::{self, Access, Existing};
 use crate::meta;
@@ -138,21 +138,14 @@ impl Repo {
         let meta = meta::parse(&bytes, Some(RoleType::Root))
             .with_context(|| format!("{} is not valid TUF metadata", path.display()))?;
         let root = meta::typed_root(&meta, &path)?;
-        Ok(Some(Published {
-            path,
-            meta,
-            role: root,
-        }))
+        Ok(Some(Published { role: root }))
     }
 }
 
-/// A published metadata file, parsed and typed.
+/// A published metadata file, typed without verifying it: for pre-checks and messages
+/// only (what is trusted comes from the root chain, `cmd::root::published_chain`).
 #[derive(Debug, Clone)]
 pub struct Published<T> {
-    /// Where it is.
-    pub path: PathBuf,
-    /// The envelope.
-    pub meta: SignedMetadata,
     /// The typed `signed` part.
     pub role: T,
 }

@@ -23,7 +23,7 @@ use predicates::prelude::*;
 use softhsm::{SoftHsm, P384_TEST_KEY, PIN, RSA_TEST_KEY};
 use tuf_client::{HttpFetcher, Updater, UpdaterConfig};
 use tuf_core::crypto::{signer_from_pkcs8_der, PublicKey};
-use tuf_core::metadata::{KeyId, RoleType, Root, SignedMetadata};
+use tuf_core::metadata::{KeyId, RoleType, SignedMetadata};
 use tuf_core::verify::{verify_root_rotation, verify_root_self_signed};
 use tuf_core::Limits;
 use tuf_test_support::http::Server;
@@ -294,9 +294,12 @@ fn root_rotation_adds_a_token_key() {
         .stderr(predicate::str::contains("threshold met"));
     env.root_commit().assert().success();
 
-    let one: Root = parse(&env.path("repo/metadata/1.root.json"), RoleType::Root)
-        .to_typed("root", &Limits::default())
-        .unwrap();
+    // The client's trust anchor: root 1 as it verifies itself (TUF §5.2).
+    let one = verify_root_self_signed(
+        &parse(&env.path("repo/metadata/1.root.json"), RoleType::Root),
+        &Limits::default(),
+    )
+    .unwrap();
     let two = parse(&env.path("repo/metadata/2.root.json"), RoleType::Root);
     assert_signature_verifies(&two, &dave, &public_key(&env, "dave"));
     let two = verify_root_rotation(&two, &one, &Limits::default()).unwrap();

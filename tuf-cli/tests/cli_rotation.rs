@@ -258,7 +258,7 @@ fn online_key_compromise_rotation_client_follows_and_refuses_the_old_key() {
         &limits,
     )
     .unwrap()
-    .to_typed("timestamp", &limits)
+    .decode_unverified("timestamp", &limits)
     .unwrap();
     forged.version = forged.version.next().unwrap().next().unwrap();
     let old_key = private_key(&env, "online");

@@ -23,7 +23,7 @@ use tuf_repo::verify::TargetCheck;
 fn root_v1(f: &Fixture) -> Root {
     SignedMetadata::parse(&f.trusted_root(), RoleType::Root, &Limits::default())
         .unwrap()
-        .to_typed("root", &Limits::default())
+        .decode_unverified("root", &Limits::default())
         .unwrap()
 }
 

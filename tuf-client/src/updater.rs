@@ -684,15 +684,15 @@ fn is_trusted_via(state: &TrustedState, delegator: &str, role: &str) -> bool {
 fn check_top_level_unexpired(state: &TrustedState, now: DateTime<Utc>) -> Result<(), Error> {
     // The root's expiry was checked when the chain ended (§5.3.10); a root that expires
     // before the timestamp must stop the answers too.
-    check_expiry("root", state.root(), now)?;
+    check_expiry("root", &**state.root(), now)?;
     if let Some(timestamp) = state.timestamp() {
-        check_expiry("timestamp", timestamp, now)?;
+        check_expiry("timestamp", &**timestamp, now)?;
     }
     if let Some(snapshot) = state.snapshot() {
-        check_expiry("snapshot", snapshot, now)?;
+        check_expiry("snapshot", &**snapshot, now)?;
     }
     if let Some(targets) = state.targets() {
-        check_expiry("targets", targets, now)?;
+        check_expiry("targets", &**targets, now)?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::index::IndexError;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What went wrong in `tuf-core`.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The bytes are not JSON (or not UTF-8).
@@ -282,6 +282,19 @@ pub enum Error {
         role: String,
     },
 
+    /// A hashed bin lists a target path that hashes to another bin (TAP 15: a path is
+    /// delegated to the one bin its hash names). A client looks a path up in its own bin
+    /// only, so the entry is never seen: a publisher bug or a tampered bin.
+    #[error("{role} lists {path}, which hashes to {belongs_to}")]
+    MisplacedTarget {
+        /// The bin that lists it.
+        role: String,
+        /// The target path.
+        path: String,
+        /// The bin it hashes to.
+        belongs_to: String,
+    },
+
     /// A Cargo index file or name was refused.
     #[error(transparent)]
     Index(#[from] IndexError),
@@ -414,6 +427,7 @@ impl Error {
             Self::OutOfOrder { .. } => "out-of-order",
             Self::KeysRotated { .. } => "keys-rotated",
             Self::ConflictingMetadata { .. } => "conflicting-metadata",
+            Self::MisplacedTarget { .. } => "misplaced",
             Self::Index(e) => e.code(),
             Self::RepoState { .. } => "repo-state",
             Self::DuplicateTarget { .. } => "duplicate-target",

@@ -72,9 +72,46 @@ impl<'a> Authority<'a> {
         }
     }
 
-    /// The authority a root gives a top-level role. `None` only for a root built in code
-    /// without that role; parsed roots always have all four.
-    pub fn from_root(root: &'a Root, role: RoleType) -> Option<Self> {
+    /// The authority a verified root gives a top-level role. `None` only for a root built
+    /// in code without that role; parsed roots always have all four.
+    ///
+    /// Only a [`Verified`] root gives one: keys from a root nobody checked would make
+    /// anything they sign look trusted. This does not compile:
+    ///
+    /// ```compile_fail
+    /// # use tuf_core::metadata::{RoleType, Root, SignedMetadata};
+    /// # use tuf_core::verify::Authority;
+    /// # fn f(meta: &SignedMetadata, limits: &tuf_core::Limits) -> Result<(), tuf_core::Error> {
+    /// let unverified: Root = meta.decode_unverified("root", limits)?;
+    /// let _ = Authority::from_root(&unverified, RoleType::Timestamp);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// and neither does a rotation checked against an unverified trusted root:
+    ///
+    /// ```compile_fail
+    /// # use tuf_core::metadata::{Root, SignedMetadata};
+    /// # use tuf_core::verify::verify_root_rotation;
+    /// # fn f(old: &SignedMetadata, new: &SignedMetadata, limits: &tuf_core::Limits) -> Result<(), tuf_core::Error> {
+    /// let trusted: Root = old.decode_unverified("root", limits)?;
+    /// verify_root_rotation(new, &trusted, limits)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// while the verified one does:
+    ///
+    /// ```
+    /// # use tuf_core::metadata::{RoleType, SignedMetadata};
+    /// # use tuf_core::verify::{verify_root_self_signed, Authority};
+    /// # fn f(meta: &SignedMetadata, limits: &tuf_core::Limits) -> Result<(), tuf_core::Error> {
+    /// let root = verify_root_self_signed(meta, limits)?;
+    /// let _ = Authority::from_root(&root, RoleType::Timestamp);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_root(root: &'a Verified<Root>, role: RoleType) -> Option<Self> {
         let role_keys = root.role_keys(role)?;
         Some(Self::new(
             &root.keys,
@@ -172,27 +209,27 @@ pub fn verify<T: Role>(
     limits: &Limits,
 ) -> Result<Verified<T>, Error> {
     check_threshold(meta, role_name, authority)?;
-    let inner = meta.to_typed::<T>(role_name, limits)?;
+    let inner = meta.decode_unverified::<T>(role_name, limits)?;
     Ok(Verified { inner })
 }
 
-/// Parse and verify a snapshot against `root` without `serde_json::Value`, when `bytes`
+/// Parse and verify a snapshot against `authority` (root's snapshot keys) without
+/// `serde_json::Value`, when `bytes`
 /// are in canonical form with only the fields this crate writes (see
 /// [`crate::metadata::fast`]): the same checks as [`SignedMetadata::parse`] and [`verify`]
 /// (size, envelope, signature count and key ids, `_type`, `spec_version`, threshold of
-/// root's snapshot keys over the canonical bytes of `signed`, field types), giving the
+/// `authority`'s keys over the canonical bytes of `signed`, field types), giving the
 /// same value. `None` when the bytes are not in that form *or fail any check*: the caller
 /// then takes the general path, which gives the answer (and the error) it always gave.
 pub(crate) fn verify_snapshot_direct(
-    root: &Root,
+    authority: &Authority<'_>,
     bytes: &[u8],
     limits: &Limits,
 ) -> Option<Verified<crate::metadata::Snapshot>> {
     let envelope = crate::metadata::fast::parse_envelope(bytes, limits)?;
     // Read `signed` in full before trusting its bounds or its bytes as canonical.
     let snapshot = crate::metadata::fast::parse_snapshot(envelope.signed)?;
-    let authority = Authority::from_root(root, RoleType::Snapshot)?;
-    let valid = valid_signers_over(&envelope.signatures, envelope.signed, &authority);
+    let valid = valid_signers_over(&envelope.signatures, envelope.signed, authority);
     if u64::try_from(valid.len()).ok()? < authority.threshold.get() {
         return None;
     }
@@ -205,11 +242,16 @@ pub fn verify_root_self_signed(
     meta: &SignedMetadata,
     limits: &Limits,
 ) -> Result<Verified<Root>, Error> {
-    let root: Root = meta.to_typed("root", limits)?;
-    let authority = Authority::from_root(&root, RoleType::Root).ok_or_else(|| Error::Invalid {
-        role: "root".to_owned(),
-        reason: "root has no root role".to_owned(),
-    })?;
+    let root: Root = meta.decode_unverified("root", limits)?;
+    // Its own keys are the only ones it can be checked with here: the trust in it comes
+    // from how it was obtained (TUF §5.2) or from the root before it (§5.3.4).
+    let role_keys = root
+        .role_keys(RoleType::Root)
+        .ok_or_else(|| Error::Invalid {
+            role: "root".to_owned(),
+            reason: "root has no root role".to_owned(),
+        })?;
+    let authority = Authority::new(&root.keys, &role_keys.keyids, role_keys.threshold);
     check_threshold(meta, "root", &authority)?;
     Ok(Verified { inner: root })
 }
@@ -219,7 +261,7 @@ pub fn verify_root_self_signed(
 /// the client's (see the trusted-state module).
 pub fn verify_root_rotation(
     meta: &SignedMetadata,
-    trusted: &Root,
+    trusted: &Verified<Root>,
     limits: &Limits,
 ) -> Result<Verified<Root>, Error> {
     let old = Authority::from_root(trusted, RoleType::Root).ok_or_else(|| Error::Invalid {
@@ -343,12 +385,14 @@ pub(crate) mod tests {
             "{err}"
         );
         // Every role, not only root: the same count for a timestamp authority.
-        let authority = Authority::from_root(&root, RoleType::Timestamp).unwrap();
+        let keys = root.role_keys(RoleType::Timestamp).unwrap();
+        let authority = Authority::new(&root.keys, &keys.keyids, keys.threshold);
         assert_eq!(valid_signers(&meta, &authority).len(), 1);
         // Root rotation counts distinct keys under the trusted root too (TUF §5.3.4).
         let mut trusted = root_with(&[&a, &b], 2);
         trusted.keys.insert(alias.clone(), a.public_key().clone());
         trusted.roles.get_mut("root").unwrap().keyids = ids;
+        let trusted = Verified { inner: trusted };
         let mut next = root_with(&[&a, &b], 1);
         next.version = Version::new(2).unwrap();
         let rotation = signed_under_ids(&next, &a, &[a.key_id(), &alias]);
@@ -430,7 +474,9 @@ pub(crate) mod tests {
     #[test]
     fn rotation_needs_old_and_new_thresholds() {
         let (a, b, c, d) = (signer(1), signer(2), signer(3), signer(4));
-        let old = root_with(&[&a, &b], 1);
+        let old = Verified {
+            inner: root_with(&[&a, &b], 1),
+        };
         let mut new = root_with(&[&c, &d], 1);
         new.version = Version::new(2).unwrap();
         let both = sign_role(&new, &[&a, &c]).unwrap();

@@ -324,7 +324,6 @@ impl OnlineKeys {
 pub struct NewRoot {
     version: u64,
     bytes: Vec<u8>,
-    meta: SignedMetadata,
 }
 
 impl NewRoot {
@@ -334,12 +333,11 @@ impl NewRoot {
         let meta = SignedMetadata::parse(&bytes, RoleType::Root, limits)
             .map_err(Error::tuf("new root"))?;
         let root: tuf_core::metadata::Root = meta
-            .to_typed("root", limits)
+            .decode_unverified("root", limits)
             .map_err(Error::tuf("new root"))?;
         Ok(Self {
             version: root.version.get(),
             bytes,
-            meta,
         })
     }
 
@@ -351,11 +349,6 @@ impl NewRoot {
     /// Its bytes, as its key holders signed it.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
-    }
-
-    /// Its parsed envelope (signatures not checked).
-    pub(crate) fn meta(&self) -> &SignedMetadata {
-        &self.meta
     }
 
     /// Its file name in the metadata directory: `N.root.json` (TUF §5.3 with consistent
@@ -563,7 +556,7 @@ pub fn publish(
     let progress = options.progress.as_ref();
     let reader = repository.reader();
     let (root_version, root) =
-        published::root_in_force(&reader, options.new_root.as_ref(), limits)?;
+        published::root_in_force(&reader, options.new_root.as_ref(), options.now, limits)?;
     let (state, state_key) = match repository.load_state_cached(&root, root_version, limits)? {
         Some((state, key)) => (Some(state), Some(key)),
         None => (None, None),

@@ -15,12 +15,11 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use tuf_core::metadata::{RoleType, SignedMetadata};
 use tuf_core::repo::{
-    self, Change, Edit, FullInput, Publication, PublishedState, StateLoader, TargetEntry,
-    VersionFloors,
+    self, versioned_name, Change, Edit, FullInput, Publication, PublishedState, StateLoader,
+    TargetEntry, VersionFloors,
 };
-use tuf_core::verify::{verify_root_rotation, verify_root_self_signed};
+use tuf_core::trusted::{Mode, TrustedState};
 use tuf_core::Limits;
 
 use crate::error::Error;
@@ -76,6 +75,61 @@ pub fn newest_root(reader: &dyn MetadataReader) -> Result<(u64, Vec<u8>), Error>
     })
 }
 
+/// The published roots walked as a client walks them: `1.root.json` as the start (TUF
+/// §5.2: the repository's own first root), then every newer root ([`walk_roots`]).
+/// `None` when there is no `1.root.json`. What the operator's commands (`tuf status`,
+/// `tuf root rotate`, `tuf root commit`) trust as the published root.
+pub fn root_chain(
+    reader: &dyn MetadataReader,
+    now: DateTime<Utc>,
+    limits: &Limits,
+    mode: Mode,
+) -> Result<Option<TrustedState>, Error> {
+    let first = "1.root.json";
+    let Some(bytes) = reader.read(first)? else {
+        return Ok(None);
+    };
+    let mut trusted = TrustedState::new_from_root_in_mode(&bytes, now, limits.clone(), mode)
+        .map_err(Error::tuf(first))?;
+    walk_roots(reader, &mut trusted, now)?;
+    Ok(Some(trusted))
+}
+
+/// Every root after `trusted`'s, one version at a time until the next `N.root.json` is
+/// missing, each through [`TrustedState::update_root`] (TUF §5.3.3 to §5.3.5).
+pub fn walk_roots(
+    reader: &dyn MetadataReader,
+    trusted: &mut TrustedState,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    loop {
+        let next = trusted.root().version.next().map_err(Error::tuf("root"))?;
+        let name = versioned_name("root", next);
+        let Some(bytes) = reader.read(&name)? else {
+            return Ok(());
+        };
+        trusted
+            .update_root(&bytes, now)
+            .map_err(Error::tuf(&name))?;
+    }
+}
+
+/// The publisher's rule for a new root: it is written as the next file a client counts
+/// to, `N+1.root.json` after the newest root `newest` (or `1.root.json` first), and is
+/// refused before its signatures are looked at when it is not. (The client's own version
+/// rule, TUF §5.3.5, is [`TrustedState::update_root`]'s.)
+pub fn check_next_root_version(newest: Option<u64>, found: u64) -> Result<(), tuf_core::Error> {
+    let expected = newest.map_or(Some(1), |v| v.checked_add(1));
+    if expected != Some(found) {
+        return Err(tuf_core::Error::VersionMismatch {
+            role: "root".to_owned(),
+            expected: expected.unwrap_or(u64::MAX),
+            found,
+        });
+    }
+    Ok(())
+}
+
 /// The root a publish signs under: `new_root` once it is checked to follow the newest
 /// root `reader` has, else that newest root. Returns its version and bytes.
 ///
@@ -87,6 +141,7 @@ pub fn newest_root(reader: &dyn MetadataReader) -> Result<(u64, Vec<u8>), Error>
 pub fn root_in_force(
     reader: &dyn MetadataReader,
     new_root: Option<&NewRoot>,
+    now: DateTime<Utc>,
     limits: &Limits,
 ) -> Result<(u64, Vec<u8>), Error> {
     let Some(new_root) = new_root else {
@@ -101,28 +156,21 @@ pub fn root_in_force(
             return Ok((new_root.version(), new_root.bytes().to_vec()));
         }
     }
-    let expected = newest.as_ref().map_or(Some(1), |(v, _)| v.checked_add(1));
-    if expected != Some(new_root.version()) {
-        return Err(Error::Tuf {
-            what: name,
-            source: tuf_core::Error::VersionMismatch {
-                role: "root".to_owned(),
-                expected: expected.unwrap_or(u64::MAX),
-                found: new_root.version(),
-            },
-        });
-    }
+    check_next_root_version(newest.as_ref().map(|(v, _)| *v), new_root.version())
+        .map_err(Error::tuf(&name))?;
+    // The client's rules, by the client's steps: the first root by itself (TUF §5.2),
+    // a later one after the newest (§5.3.4, §5.3.5).
     match &newest {
         Some((version, bytes)) => {
-            let trusted_name = format!("{version}.root.json");
-            let trusted = SignedMetadata::parse(bytes, RoleType::Root, limits)
-                .and_then(|meta| verify_root_self_signed(&meta, limits))
-                .map_err(Error::tuf(trusted_name))?
-                .into_inner();
-            verify_root_rotation(new_root.meta(), &trusted, limits).map_err(Error::tuf(name))?;
+            let mut trusted = TrustedState::new_from_root_with_limits(bytes, now, limits.clone())
+                .map_err(Error::tuf(format!("{version}.root.json")))?;
+            trusted
+                .update_root(new_root.bytes(), now)
+                .map_err(Error::tuf(name))?;
         }
         None => {
-            verify_root_self_signed(new_root.meta(), limits).map_err(Error::tuf(name))?;
+            TrustedState::new_from_root_with_limits(new_root.bytes(), now, limits.clone())
+                .map_err(Error::tuf(name))?;
         }
     }
     Ok((new_root.version(), new_root.bytes().to_vec()))

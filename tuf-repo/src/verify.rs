@@ -13,18 +13,19 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use tuf_core::metadata::{
-    check_length_and_hashes, Role, RoleType, Root, SignedMetadata, Snapshot, SuccinctRoles,
-    TargetFile, TargetPath, Targets, Timestamp,
+    check_length_and_hashes, RoleType, Root, Snapshot, SuccinctRoles, TargetFile, TargetPath,
+    Targets, Timestamp,
 };
 use tuf_core::repo::{target_copy_name, versioned_name, TIMESTAMP_FILE};
-use tuf_core::verify::{self, Authority};
+use tuf_core::trusted::{self, Mode, TrustedState};
+use tuf_core::verify::Verified;
 use tuf_core::Limits;
 
 use crate::error::Error;
 use crate::fsio;
 use crate::progress::{units, Progress, Stage, StageGuard};
 use crate::publish::Repository;
-use crate::published::MetadataReader;
+use crate::published::{walk_roots, MetadataReader};
 
 /// What verification reads of a published repository: its metadata (by name, through
 /// [`MetadataReader`]), its hash-named target copies and its index files. A local
@@ -112,16 +113,13 @@ pub struct VerifyReport {
     pub targets: usize,
 }
 
-/// The verified top-level metadata of a repository.
+/// The verified top-level metadata of a repository: a [`TrustedState`] walked from a
+/// trusted root, as a client walks it (TUF §5.3 to §5.6), and the bin layout.
 #[derive(Debug, Clone)]
 pub struct RepoView {
     files: Arc<dyn PublishedFiles>,
-    limits: Limits,
     now: DateTime<Utc>,
-    root: Root,
-    timestamp: Timestamp,
-    snapshot: Snapshot,
-    targets: Targets,
+    trusted: TrustedState,
     bins: SuccinctRoles,
 }
 
@@ -144,130 +142,56 @@ impl RepoView {
         now: DateTime<Utc>,
         limits: &Limits,
     ) -> Result<Self, Error> {
-        Self::load_with(files, trusted_root, now, limits, &mut Err)
+        let (loaded, _) = Self::load_in(files, trusted_root, now, limits, Mode::Strict);
+        loaded
     }
 
-    /// [`RepoView::load`], handing every expiry to `expired`, which may record it and
-    /// return `Ok` to go on: an expired role whose signatures verify still vouches for
-    /// the files it names, so the checks below it stay meaningful.
-    fn load_with(
+    /// [`RepoView::load`] in `mode`, with what a [`Mode::Diagnostic`] walk went past
+    /// (expiry: an expired role whose signatures verify still vouches for the files it
+    /// names, so the checks below it stay meaningful), also when the walk then stopped.
+    fn load_in(
         files: Arc<dyn PublishedFiles>,
         trusted_root: &[u8],
         now: DateTime<Utc>,
         limits: &Limits,
-        expired: &mut dyn FnMut(Error) -> Result<(), Error>,
-    ) -> Result<Self, Error> {
-        let reader: &dyn MetadataReader = files.as_ref();
-        let meta = SignedMetadata::parse(trusted_root, RoleType::Root, limits)
-            .map_err(Error::tuf("trusted root"))?;
-        let mut root = verify::verify_root_self_signed(&meta, limits)
-            .map_err(Error::tuf("trusted root"))?
-            .into_inner();
-        for _ in 0..limits.max_root_rotations {
-            let next = root.version.get().saturating_add(1);
-            let name = format!("{next}.root.json");
-            let Some(bytes) = reader.read(&name)? else {
-                break;
-            };
-            let meta =
-                SignedMetadata::parse(&bytes, RoleType::Root, limits).map_err(Error::tuf(&name))?;
-            let new = verify::verify_root_rotation(&meta, &root, limits)
-                .map_err(Error::tuf(&name))?
-                .into_inner();
-            if new.version.get() != next {
-                return Err(rollback(&name, next, new.version.get()));
-            }
-            root = new;
-        }
-        not_expired(&root, "root", now).or_else(&mut *expired)?;
-
-        let timestamp: Timestamp = top(
-            &root,
-            &read(reader, TIMESTAMP_FILE)?,
-            RoleType::Timestamp,
-            limits,
-        )?;
-        not_expired(&timestamp, "timestamp", now).or_else(&mut *expired)?;
-        let entry = timestamp.snapshot_meta().ok_or_else(|| Error::Missing {
-            path: reader.locate(TIMESTAMP_FILE),
-            reason: "no snapshot.json entry".to_owned(),
-        })?;
-        let snapshot_name = versioned_name("snapshot", entry.version);
-        let snapshot_bytes = read(reader, &snapshot_name)?;
-        check_length_and_hashes(
-            "snapshot",
-            &snapshot_bytes,
-            entry.length,
-            entry.hashes.as_ref(),
-        )
-        .map_err(Error::tuf(&snapshot_name))?;
-        let snapshot: Snapshot = top(&root, &snapshot_bytes, RoleType::Snapshot, limits)?;
-        if snapshot.version != entry.version {
-            return Err(rollback(
-                &snapshot_name,
-                entry.version.get(),
-                snapshot.version.get(),
-            ));
-        }
-        not_expired(&snapshot, "snapshot", now).or_else(&mut *expired)?;
-
-        let targets_version = snapshot
-            .role_meta("targets")
-            .map(|m| m.version)
-            .ok_or_else(|| Error::Missing {
-                path: reader.locate(&snapshot_name),
-                reason: "no targets.json entry".to_owned(),
-            })?;
-        let targets_name = versioned_name("targets", targets_version);
-        let targets: Targets = top(
-            &root,
-            &read(reader, &targets_name)?,
-            RoleType::Targets,
-            limits,
-        )?;
-        if targets.version != targets_version {
-            return Err(rollback(
-                &targets_name,
-                targets_version.get(),
-                targets.version.get(),
-            ));
-        }
-        not_expired(&targets, "targets", now).or_else(&mut *expired)?;
-        // TAP 15 succinct_roles, or the same bins as classic path_hash_prefixes roles.
-        let bins = targets
-            .delegations
-            .as_ref()
-            .ok_or_else(|| "no delegations".to_owned())
-            .and_then(|d| d.hashed_bins())
-            .map_err(|e| Error::Missing {
-                path: reader.locate(&targets_name),
-                reason: format!("targets does not delegate to hashed bins: {e}"),
-            })?;
-        Ok(Self {
-            files: files.clone(),
-            limits: limits.clone(),
+        mode: Mode,
+    ) -> (Result<Self, Error>, Vec<Problem>) {
+        let trusted = TrustedState::new_from_root_in_mode(trusted_root, now, limits.clone(), mode)
+            .map_err(Error::tuf("trusted root"));
+        let mut trusted = match trusted {
+            Ok(trusted) => trusted,
+            Err(error) => return (Err(error), Vec::new()),
+        };
+        let walked = walk_top_level(files.as_ref(), &mut trusted, now);
+        let problems = trusted
+            .take_problems()
+            .into_iter()
+            .map(Problem::recorded)
+            .collect();
+        let view = walked.map(|bins| Self {
+            files,
             now,
-            root,
-            timestamp,
-            snapshot,
-            targets,
+            trusted,
             bins,
-        })
+        });
+        (view, problems)
     }
 
     /// The verified root.
-    pub fn root(&self) -> &Root {
-        &self.root
+    pub fn root(&self) -> &Verified<Root> {
+        self.trusted.root()
     }
 
     /// The verified timestamp.
-    pub fn timestamp(&self) -> &Timestamp {
-        &self.timestamp
+    pub fn timestamp(&self) -> &Verified<Timestamp> {
+        // INVARIANT: a view is only made once the walk loaded it.
+        self.trusted.timestamp().unwrap_or_else(|| unreachable!())
     }
 
     /// The verified snapshot.
-    pub fn snapshot(&self) -> &Snapshot {
-        &self.snapshot
+    pub fn snapshot(&self) -> &Verified<Snapshot> {
+        // INVARIANT: a view is only made once the walk loaded it.
+        self.trusted.snapshot().unwrap_or_else(|| unreachable!())
     }
 
     /// The bin layout.
@@ -275,91 +199,65 @@ impl RepoView {
         &self.bins
     }
 
-    /// Verify bin number `bin`: signed by the delegation's keys, of the version the
-    /// snapshot names, not expired, and listing only paths that hash to it.
-    pub fn bin(&self, bin: u32) -> Result<Targets, Error> {
-        let (name, bin_targets) = self.bin_signed(bin)?;
-        not_expired(&bin_targets, &name, self.now)?;
-        if let Some(stray) = bin_targets
-            .targets
-            .keys()
-            .find(|p| self.bins.bin_of(p.as_str()) != bin)
-        {
-            return Err(self.stray(&name, stray));
+    /// Verify bin number `bin` as a client does ([`TrustedState::check_delegated`]:
+    /// listed by the snapshot, of its version, signed by the delegation's keys, not
+    /// expired) and listing only paths that hash to it (TAP 15,
+    /// [`SuccinctRoles::misplaced_targets`]).
+    pub fn bin(&self, bin: u32) -> Result<Verified<Targets>, Error> {
+        let (file, bin_targets, _) = self.bin_checked(bin)?;
+        if let Some(misplaced) = self.bins.misplaced_targets(bin, &bin_targets).next() {
+            return Err(Error::tuf(file)(misplaced));
         }
         Ok(bin_targets)
     }
 
-    /// Bin number `bin` and its role name, signed by the delegation's keys and of the
-    /// version the snapshot names; expiry and paths not checked.
-    fn bin_signed(&self, bin: u32) -> Result<(String, Targets), Error> {
+    /// Bin number `bin` checked by the walk's state, with its file name and what a
+    /// diagnostic walk went past; the TAP 15 path rule not checked.
+    fn bin_checked(&self, bin: u32) -> Result<(String, Verified<Targets>, Vec<Problem>), Error> {
         let name = self.bins.bin_name(bin);
         let version = self
-            .snapshot
+            .trusted
             .role_meta(&name)
             .map(|m| m.version)
             .ok_or_else(|| Error::Missing {
                 path: self
                     .files
-                    .locate(&versioned_name("snapshot", self.snapshot.version)),
+                    .locate(&versioned_name("snapshot", self.snapshot().version)),
                 reason: format!("the snapshot does not list {name}"),
             })?;
         let file = versioned_name(&name, version);
         let bytes = read(self.files.as_ref(), &file)?;
-        let meta = SignedMetadata::parse(&bytes, RoleType::Targets, &self.limits)
+        let (bin_targets, found) = self
+            .trusted
+            .check_delegated(RoleType::Targets.as_str(), &name, &bytes, self.now)
             .map_err(Error::tuf(&file))?;
-        let delegations = self
-            .targets
-            .delegations
-            .as_ref()
-            .ok_or_else(|| Error::Missing {
-                path: PathBuf::from("targets"),
-                reason: "no delegations".to_owned(),
-            })?;
-        let authority = Authority::from_succinct(delegations, &self.bins);
-        let bin_targets = verify::verify::<Targets>(&meta, &name, &authority, &self.limits)
-            .map_err(Error::tuf(&file))?
-            .into_inner();
-        if bin_targets.version != version {
-            return Err(rollback(&file, version.get(), bin_targets.version.get()));
-        }
-        Ok((name, bin_targets))
-    }
-
-    fn stray(&self, name: &str, stray: &TargetPath) -> Error {
-        Error::Target {
-            path: stray.to_string(),
-            reason: format!(
-                "listed by {name} but it hashes to {}",
-                self.bins.role_for(stray.as_str())
-            ),
-        }
+        let found = found.into_iter().map(Problem::recorded).collect();
+        Ok((file, bin_targets, found))
     }
 
     /// Every problem of bin number `bin` and the targets it lists, in path order, and the
     /// paths it lists (for finding unsigned index files); `None` instead of the paths when
     /// the bin itself was refused, so nothing is known about what it signs.
     fn check_bin(&self, bin: u32, check: TargetCheck) -> (Vec<Problem>, Option<Vec<TargetPath>>) {
-        let mut problems = Vec::new();
-        let (name, bin_targets) = match self.bin_signed(bin) {
-            Ok(signed) => signed,
+        let (bin_targets, mut problems) = match self.bin_checked(bin) {
+            Ok((_, bin_targets, found)) => (bin_targets, found),
             Err(error) => {
                 let name = self.bins.bin_name(bin);
-                problems.push(Problem::new(name, error));
-                return (problems, None);
+                return (vec![Problem::new(name, error)], None);
             }
         };
-        if let Err(error) = not_expired(&bin_targets, &name, self.now) {
-            problems.push(Problem::new(name.clone(), error));
-        }
+        let mut misplaced = self.bins.misplaced_targets(bin, &bin_targets).peekable();
         let mut listed = Vec::with_capacity(bin_targets.targets.len());
         for (path, entry) in &bin_targets.targets {
-            if self.bins.bin_of(path.as_str()) != bin {
+            // Both in path order: the misplaced paths are a subsequence of the listed.
+            if let Some(error) =
+                misplaced.next_if(|e| matches!(e, tuf_core::Error::MisplacedTarget { path: p, .. } if p == path.as_str()))
+            {
                 // A client looks for the path in its own bin and never sees this entry.
                 problems.push(Problem {
                     subject: path.to_string(),
                     code: "misplaced",
-                    error: self.stray(&name, path),
+                    error: Error::tuf(self.bins.bin_name(bin))(error),
                 });
                 continue;
             }
@@ -456,9 +354,9 @@ pub fn verify_published(
         })
         .collect::<Result<_, Error>>()?;
     Ok(VerifyReport {
-        root_version: view.root.version.get(),
-        timestamp_version: view.timestamp.version.get(),
-        snapshot_version: view.snapshot.version.get(),
+        root_version: view.root().version.get(),
+        timestamp_version: view.timestamp().version.get(),
+        snapshot_version: view.snapshot().version.get(),
         bins: counts.len(),
         targets: counts.iter().sum(),
     })
@@ -485,6 +383,12 @@ impl Problem {
             code: error.code(),
             error,
         }
+    }
+
+    /// What a diagnostic walk went past (expiry), named by its role.
+    fn recorded(problem: trusted::Problem) -> Self {
+        let role = problem.step.role().to_owned();
+        Self::new(role.clone(), Error::tuf(role)(problem.error))
     }
 
     /// A problem with a target's bytes (from [`RepoView::check_target`]).
@@ -622,14 +526,9 @@ pub fn check_published(
     progress: &dyn Progress,
 ) -> CheckReport {
     let mut report = CheckReport::default();
-    let mut expired = Vec::new();
-    let loaded = RepoView::load_with(files.clone(), trusted_root, now, limits, &mut |e| {
-        expired.push(e);
-        Ok(())
-    });
-    report
-        .problems
-        .extend(expired.into_iter().map(|e| Problem::new(subject_of(&e), e)));
+    let (loaded, recorded) =
+        RepoView::load_in(files.clone(), trusted_root, now, limits, Mode::Diagnostic);
+    report.problems.extend(recorded);
     let view = match loaded {
         Ok(view) => view,
         Err(error) => {
@@ -643,9 +542,9 @@ pub fn check_published(
             return report;
         }
     };
-    report.root_version = Some(view.root.version.get());
-    report.timestamp_version = Some(view.timestamp.version.get());
-    report.snapshot_version = Some(view.snapshot.version.get());
+    report.root_version = Some(view.root().version.get());
+    report.timestamp_version = Some(view.timestamp().version.get());
+    report.snapshot_version = Some(view.snapshot().version.get());
 
     // With the index, progress counts index files (about one signed target each);
     // otherwise bins.
@@ -725,6 +624,52 @@ pub fn check_published(
     report
 }
 
+/// TUF §5.3 to §5.6 from `trusted`'s root: every newer `N.root.json` one version at a
+/// time until the next is missing, `timestamp.json`, the snapshot it names, the targets
+/// the snapshot names; then the bins the targets delegates to. Each step is
+/// [`TrustedState`]'s; this only reads the files it names.
+fn walk_top_level(
+    reader: &dyn MetadataReader,
+    trusted: &mut TrustedState,
+    now: DateTime<Utc>,
+) -> Result<SuccinctRoles, Error> {
+    walk_roots(reader, trusted, now)?;
+    let timestamp = read(reader, TIMESTAMP_FILE)?;
+    // The first timestamp of this state: always `Updated`.
+    let _: trusted::TimestampUpdate = trusted
+        .update_timestamp(&timestamp, now)
+        .map_err(Error::tuf("timestamp"))?;
+    let entry = trusted.snapshot_meta().ok_or_else(|| Error::Missing {
+        path: reader.locate(TIMESTAMP_FILE),
+        reason: "no snapshot.json entry".to_owned(),
+    })?;
+    let snapshot_name = versioned_name("snapshot", entry.version);
+    trusted
+        .update_snapshot(&read(reader, &snapshot_name)?, now)
+        .map_err(Error::tuf("snapshot"))?;
+    let targets_version = trusted
+        .role_meta("targets")
+        .map(|m| m.version)
+        .ok_or_else(|| Error::Missing {
+            path: reader.locate(&snapshot_name),
+            reason: "no targets.json entry".to_owned(),
+        })?;
+    let targets_name = versioned_name("targets", targets_version);
+    let targets = trusted
+        .update_targets(&read(reader, &targets_name)?, now)
+        .map_err(Error::tuf("targets"))?;
+    // TAP 15 succinct_roles, or the same bins as classic path_hash_prefixes roles.
+    targets
+        .delegations
+        .as_ref()
+        .ok_or_else(|| "no delegations".to_owned())
+        .and_then(|d| d.hashed_bins())
+        .map_err(|e| Error::Missing {
+            path: reader.locate(&targets_name),
+            reason: format!("targets does not delegate to hashed bins: {e}"),
+        })
+}
+
 /// The role or file an error of the top-level chain is about.
 fn subject_of(error: &Error) -> String {
     match error {
@@ -736,39 +681,6 @@ fn subject_of(error: &Error) -> String {
             |n| n.to_string_lossy().into_owned(),
         ),
         other => other.code().to_owned(),
-    }
-}
-
-fn top<T: Role>(root: &Root, bytes: &[u8], role: RoleType, limits: &Limits) -> Result<T, Error> {
-    let meta = SignedMetadata::parse(bytes, role, limits).map_err(Error::tuf(role.as_str()))?;
-    let authority = Authority::from_root(root, role).ok_or_else(|| Error::Missing {
-        path: PathBuf::from("root"),
-        reason: format!("root has no {role} role"),
-    })?;
-    Ok(
-        verify::verify::<T>(&meta, role.as_str(), &authority, limits)
-            .map_err(Error::tuf(role.as_str()))?
-            .into_inner(),
-    )
-}
-
-fn not_expired<T: Role>(meta: &T, role: &str, now: DateTime<Utc>) -> Result<(), Error> {
-    if meta.expires().is_expired_at(now) {
-        return Err(Error::Expired {
-            role: role.to_owned(),
-            expires: meta.expires().to_string(),
-        });
-    }
-    Ok(())
-}
-
-fn rollback(what: &str, expected: u64, found: u64) -> Error {
-    Error::Tuf {
-        what: what.to_owned(),
-        source: tuf_core::Error::RepoState {
-            what: what.to_owned(),
-            reason: format!("expected version {expected}, found {found}"),
-        },
     }
 }
 

@@ -5,10 +5,13 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tuf_core::metadata::{sign_role, Expires, KeyId, RoleType, Root, SignedMetadata, Threshold};
-use tuf_core::verify::{verify_root_rotation, verify_root_self_signed};
+use tuf_core::trusted::{check_expiry, Mode, TrustedState};
+use tuf_core::verify::Verified;
 use tuf_core::Limits;
+use tuf_repo::publish::Repository;
+use tuf_repo::published::{check_next_root_version, root_chain};
 
 use crate::cmd::init::{read_keys, threshold};
 use crate::cmd::targets::{self, TargetsChange};
@@ -63,7 +66,8 @@ pub struct CommitArgs {
 pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
     let repo = Repo::open(&args.repo)?;
     let policy = repo.policy()?;
-    let trusted = repo.trusted_root()?.ok_or_else(|| {
+    let now = Utc::now();
+    let chain = published_chain(&repo, now)?.ok_or_else(|| {
         usage(format!(
             "no root is published in {} yet: a rotation starts from the trusted root. \
              Sign and `tuf root commit` the staged root v1 first",
@@ -78,10 +82,10 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
             staged_path.display()
         )));
     }
+    let trusted: &Root = chain.root();
     let mut names = repo.keyholders()?;
-    let mut root = trusted.role.clone();
+    let mut root = trusted.clone();
     root.version = root.version.next()?;
-    let now = Utc::now();
     let expires_text = args.expires.as_deref().unwrap_or(&policy.expiry.root);
     root.expires =
         Expires::from_time(parse_expiry(expires_text, now).map_err(|e| usage(format!("{e:#}")))?);
@@ -179,7 +183,7 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
     // against the newest root): stage it again, unchanged, for the new keys to sign,
     // unless a targets is staged already (it is counted against this root).
     let staged_targets = repo.staged(RoleType::Targets);
-    let targets_keys_changed = root.roles.get("targets") != trusted.role.roles.get("targets");
+    let targets_keys_changed = root.roles.get("targets") != trusted.roles.get("targets");
     let keep_staged_targets = targets_change.is_none()
         && targets_keys_changed
         && staged_targets.exists()
@@ -200,7 +204,7 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
     if !ui.is_quiet() {
         tuf_fs::out!(
             "{}",
-            meta::describe(&staged, &staged_path, Some(&trusted.role), &names)?
+            meta::describe(&staged, &staged_path, Some(trusted), &names)?
         )?;
     }
     ui.info(format!(
@@ -208,10 +212,9 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
         root.version,
         staged_path.display(),
         trusted
-            .role
             .role_keys(RoleType::Root)
             .map_or(0, |r| r.threshold.get()),
-        trusted.role.version,
+        trusted.version,
         root.role_keys(RoleType::Root)
             .map_or(0, |r| r.threshold.get()),
     ));
@@ -324,30 +327,52 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
         )));
     }
     let staged = meta::load(&staged_path, Some(RoleType::Root))?;
-    let root = meta::typed_root(&staged, &staged_path)?;
-    let trusted = repo.trusted_root()?;
-    let limits = Limits::default();
+    // Read for the messages below; trusted only once the client's steps accept it.
+    let unverified = meta::typed_root(&staged, &staged_path)?;
+    let now = Utc::now();
+    let mut chain = published_chain(repo, now)?;
+    let trusted: Option<Verified<Root>> = chain.as_ref().map(|c| c.root().clone());
     let names = repo.keyholders()?;
-    let expected_version = trusted
-        .as_ref()
-        .map_or(Some(1), |t| t.role.version.get().checked_add(1));
-    if Some(root.version.get()) != expected_version {
+    let published = repo
+        .metadata_dir()
+        .join(format!("{}.root.json", unverified.version));
+    let bytes = meta::file_bytes(&staged, &published)?;
+    let newest = trusted.as_ref().map(|t| t.version.get());
+    if let Err(e) = check_next_root_version(newest, unverified.version.get()) {
         return Err(err(
             Code::Failure,
             format!(
-                "staged root is v{} but the next root must be v{}: a client walks root \
+                "staged root is v{} but the next root must be v{} ({e}): a client walks root \
                  versions one at a time. Re-stage it with `tuf root rotate --replace`",
-                root.version,
-                expected_version.unwrap_or(0)
+                unverified.version,
+                newest.map_or(1, |v| v.saturating_add(1)),
             ),
         ));
     }
-    if root.expires.is_expired_at(Utc::now()) {
+    // TUF §5.2 for a first root, §5.3.4 and §5.3.5 after the newest: the client's steps.
+    let verified = match &mut chain {
+        Some(chain) => chain.update_root(&bytes, now).cloned(),
+        None => TrustedState::new_from_root(&bytes, now).map(|state| state.root().clone()),
+    };
+    let root = match verified {
+        Ok(root) => root,
+        Err(e) => {
+            return Err(not_signed_enough(
+                &unverified,
+                trusted.as_ref(),
+                &staged,
+                &names,
+                &e,
+            ))
+        }
+    };
+    // TUF §5.3.10: a client refuses an expired final root.
+    if let Err(e) = check_expiry("root", &*root, now) {
         return Err(err(
             Code::Failure,
             format!(
-                "staged root v{} expired at {}; re-stage it with a later --expires",
-                root.version, root.expires
+                "staged root v{} {e}; re-stage it with a later --expires",
+                root.version
             ),
         ));
     }
@@ -359,51 +384,6 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
                 root.consistent_snapshot(),
                 repo.policy_path().display(),
                 policy.consistent_snapshot
-            ),
-        ));
-    }
-    let verified = match &trusted {
-        Some(old) => verify_root_rotation(&staged, &old.role, &limits),
-        None => verify_root_self_signed(&staged, &limits),
-    };
-    if let Err(e) = verified {
-        let mut authorities = Vec::new();
-        if let Some(old) = &trusted {
-            authorities.push(Signers::from_root(
-                &old.role,
-                RoleType::Root,
-                format!("root v{} (trusted)", old.role.version),
-            )?);
-        }
-        authorities.push(Signers::from_root(
-            &root,
-            RoleType::Root,
-            format!("root v{} (itself)", root.version),
-        )?);
-        let mut missing = Vec::new();
-        for authority in &authorities {
-            let count = authority.count(&staged, &names);
-            if !count.met {
-                let keys: Vec<String> = count.missing.iter().map(ToString::to_string).collect();
-                missing.push(format!(
-                    "under {}: {} of {} signature(s); {} more from: {}",
-                    count.authority,
-                    count.signed.len(),
-                    count.threshold,
-                    count
-                        .threshold
-                        .saturating_sub(u64::try_from(count.signed.len()).unwrap_or(0)),
-                    keys.join(", ")
-                ));
-            }
-        }
-        return Err(err(
-            Code::Threshold,
-            format!(
-                "staged root v{} is not signed enough to publish ({e}). {}. Nothing was \
-                 published; collect the signatures with `tuf sign`",
-                root.version,
-                missing.join("; ")
             ),
         ));
     }
@@ -423,7 +403,7 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
             )
         };
         if !publishing
-            && online(&old.role) != online(&root)
+            && online(old) != online(&root)
             && repo.metadata_dir().join("timestamp.json").exists()
         {
             ui.warn(format!(
@@ -434,14 +414,84 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
             ));
         }
     }
-    let published = repo
-        .metadata_dir()
-        .join(format!("{}.root.json", root.version));
     Ok(CheckedRoot {
         version: root.version.get(),
-        bytes: meta::file_bytes(&staged, &published)?,
-        follows: trusted.map(|old| old.role.version.get()),
+        bytes,
+        follows: newest,
     })
+}
+
+/// The published roots of `repo`, walked as a client walks them
+/// ([`tuf_repo::published::root_chain`]); `None` when nothing is published.
+pub fn published_chain(repo: &Repo, now: DateTime<Utc>) -> anyhow::Result<Option<TrustedState>> {
+    published_chain_in(repo, now, Mode::Strict)
+}
+
+/// [`published_chain`] in `mode` (`tuf status` goes on past what it can report).
+pub fn published_chain_in(
+    repo: &Repo,
+    now: DateTime<Utc>,
+    mode: Mode,
+) -> anyhow::Result<Option<TrustedState>> {
+    let reader = Repository::new(PathBuf::new(), repo.dir()).reader();
+    root_chain(&reader, now, &Limits::default(), mode)
+        .context("while walking the published roots from 1.root.json")
+}
+
+/// Why the staged root `unverified` was refused (`error`), with the signatures still
+/// missing under each authority it answers to (exit 3).
+fn not_signed_enough(
+    unverified: &Root,
+    trusted: Option<&Verified<Root>>,
+    staged: &SignedMetadata,
+    names: &Keyholders,
+    error: &tuf_core::Error,
+) -> anyhow::Error {
+    let mut authorities = Vec::new();
+    if let Some(old) = trusted {
+        authorities.extend(
+            Signers::from_root(
+                old,
+                RoleType::Root,
+                format!("root v{} (trusted)", old.version),
+            )
+            .ok(),
+        );
+    }
+    authorities.extend(
+        Signers::from_root(
+            unverified,
+            RoleType::Root,
+            format!("root v{} (itself)", unverified.version),
+        )
+        .ok(),
+    );
+    let mut missing = Vec::new();
+    for authority in &authorities {
+        let count = authority.count(staged, names);
+        if !count.met {
+            let keys: Vec<String> = count.missing.iter().map(ToString::to_string).collect();
+            missing.push(format!(
+                "under {}: {} of {} signature(s); {} more from: {}",
+                count.authority,
+                count.signed.len(),
+                count.threshold,
+                count
+                    .threshold
+                    .saturating_sub(u64::try_from(count.signed.len()).unwrap_or(0)),
+                keys.join(", ")
+            ));
+        }
+    }
+    err(
+        Code::Threshold,
+        format!(
+            "staged root v{} is not signed enough to publish ({error}). {}. Nothing was \
+             published; collect the signatures with `tuf sign`",
+            unverified.version,
+            missing.join("; ")
+        ),
+    )
 }
 
 /// Refuse (exit 3) a root under which the published targets would not verify, unless a

@@ -16,11 +16,14 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
-use tuf_core::metadata::{Expires, Role, RoleType, Root, Snapshot, Targets, Timestamp};
-use tuf_core::Limits;
+use tuf_core::metadata::{Expires, Role, RoleType, Root};
+use tuf_core::trusted::{Mode, TrustedState};
+use tuf_core::verify::Verified;
+use tuf_repo::published::check_next_root_version;
 
 use crate::duration::{format_duration, parse_duration};
 use crate::exit::{usage, Code};
+use crate::fsutil;
 use crate::layout::{Keyholders, Repo};
 use crate::meta::{self, Signers, ThresholdCount};
 use crate::ui::Ui;
@@ -245,7 +248,13 @@ fn code_of(report: &Report) -> Code {
 /// Build the report.
 pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Result<Report> {
     let names = repo.keyholders()?;
-    let trusted = repo.trusted_root()?;
+    // The published roots as a client walks them, from 1.root.json: a staged root answers
+    // to the newest, and the published roles below are checked from it.
+    let chain = crate::cmd::root::published_chain_in(repo, now, Mode::Diagnostic);
+    let trusted: Option<Verified<Root>> = match &chain {
+        Ok(chain) => chain.as_ref().map(|c| c.root().clone()),
+        Err(_) => None,
+    };
     let ctx = Ctx {
         now,
         windows,
@@ -262,24 +271,25 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
         let mut authorities = Vec::new();
         let mut notes = Vec::new();
         if let Some(old) = &trusted {
-            if old.role.version < root.version {
+            if old.version < root.version {
                 authorities.push(Signers::from_root(
-                    &old.role,
+                    old,
                     RoleType::Root,
-                    format!("root v{} (trusted)", old.role.version),
+                    format!("root v{} (trusted)", old.version),
                 )?);
-                if old.role.version.get().checked_add(1) != Some(root.version.get()) {
+                if let Err(e) = check_next_root_version(Some(old.version.get()), root.version.get())
+                {
                     notes.push(format!(
-                        "staged root is v{} but the trusted root is v{}: it must be v{}",
+                        "staged root is v{} but the trusted root is v{}: it must be v{} ({e})",
                         root.version,
-                        old.role.version,
-                        old.role.version.get().saturating_add(1)
+                        old.version,
+                        old.version.get().saturating_add(1)
                     ));
                 }
             } else {
                 notes.push(format!(
                     "staged root v{} is not newer than published root v{}: nothing to publish",
-                    root.version, old.role.version
+                    root.version, old.version
                 ));
             }
         }
@@ -307,7 +317,7 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
     if staged_targets_path.exists() {
         let staged = meta::load(&staged_targets_path, Some(RoleType::Targets))?;
         let targets = meta::typed_targets(&staged, &staged_targets_path)?;
-        let governing = staged_root.as_ref().or(trusted.as_ref().map(|t| &t.role));
+        let governing = staged_root.as_ref().or(trusted.as_deref());
         let authorities = match governing {
             Some(root) => vec![Signers::from_root(
                 root,
@@ -333,22 +343,27 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
         roles.push(entry);
     }
 
-    // Published roles, as a client would reach them.
-    if let Some(trusted) = &trusted {
-        let authorities = vec![Signers::from_root(
-            &trusted.role,
-            RoleType::Root,
-            format!("root v{} (itself)", trusted.role.version),
-        )?];
-        roles.push(ctx.entry(
-            "root",
-            "published",
-            &trusted.path,
-            &trusted.role,
-            &trusted.meta,
-            &authorities,
-        ));
-        published_chain(repo, &trusted.role, &ctx, &mut roles);
+    // Published roles, as a client reaches them: the root chain from 1.root.json, then
+    // the online roles under the newest root.
+    match chain {
+        Ok(Some(mut chain)) => {
+            let root = chain.root().clone();
+            let path = repo
+                .metadata_dir()
+                .join(format!("{}.root.json", root.version));
+            let entry = meta::load(&path, Some(RoleType::Root)).and_then(|meta| {
+                let authorities = vec![Signers::from_root(
+                    &root,
+                    RoleType::Root,
+                    format!("root v{} (itself)", root.version),
+                )?];
+                Ok(ctx.entry("root", "published", &path, &*root, &meta, &authorities))
+            });
+            roles.push(entry.unwrap_or_else(|e| ctx.failed("root", &path, &e)));
+            published_chain(repo, &mut chain, &ctx, &mut roles);
+        }
+        Ok(None) => {}
+        Err(e) => roles.push(ctx.failed("root", &repo.metadata_dir(), &e)),
     }
     if roles.is_empty() {
         anyhow::bail!(
@@ -434,6 +449,49 @@ impl Ctx<'_> {
         }
     }
 
+    /// Read `path` and give its bytes to the client's step `step`; the parsed envelope
+    /// when the step took it, else `None` with the refusal in `roles`.
+    fn step(
+        &self,
+        roles: &mut Vec<RoleReport>,
+        role: &str,
+        path: &Path,
+        step: impl FnOnce(&[u8]) -> Result<(), tuf_core::Error>,
+    ) -> Option<tuf_core::metadata::SignedMetadata> {
+        let taken = fsutil::read(path).and_then(|bytes| {
+            let meta = meta::parse(&bytes, None)?;
+            step(&bytes)?;
+            Ok(meta)
+        });
+        match taken {
+            Ok(meta) => Some(meta),
+            Err(e) => {
+                let mut failed = self.failed(role, path, &e);
+                if is_threshold(&e) {
+                    failed.notes.push("signatures below threshold".to_owned());
+                }
+                roles.push(failed);
+                None
+            }
+        }
+    }
+
+    /// The entry of a published role the client's steps took.
+    fn push<T: Role>(
+        &self,
+        roles: &mut Vec<RoleReport>,
+        role: &str,
+        path: &Path,
+        typed: &T,
+        signed: &tuf_core::metadata::SignedMetadata,
+        authorities: anyhow::Result<Vec<Signers>>,
+    ) {
+        roles.push(match authorities {
+            Ok(authorities) => self.entry(role, "published", path, typed, signed, &authorities),
+            Err(e) => self.failed(role, path, &e),
+        });
+    }
+
     fn failed(&self, role: &str, path: &Path, error: &anyhow::Error) -> RoleReport {
         RoleReport {
             role: role.to_owned(),
@@ -452,14 +510,23 @@ impl Ctx<'_> {
     }
 }
 
-/// timestamp -> snapshot -> targets -> bins, each counted against its delegator. A file
-/// that cannot be read is reported and the chain stops there.
-fn published_chain(repo: &Repo, root: &Root, ctx: &Ctx<'_>, roles: &mut Vec<RoleReport>) {
+/// The published chain, walked by the client's steps ([`TrustedState`] in diagnostic
+/// mode, from the root chain `trusted`): timestamp -> snapshot -> targets -> bins, each
+/// also counted against its delegator for the report. A file the steps refuse is
+/// reported with why, and the chain stops there (nothing below it is vouched for); an
+/// expired one is reported as expired and the walk goes on.
+fn published_chain(
+    repo: &Repo,
+    trusted: &mut TrustedState,
+    ctx: &Ctx<'_>,
+    roles: &mut Vec<RoleReport>,
+) {
     let dir = repo.metadata_dir();
     let timestamp_path = dir.join("timestamp.json");
     if !timestamp_path.exists() {
         return;
     }
+    let root = trusted.root().clone();
     let versioned = |name: &str, version: u64| {
         if root.consistent_snapshot() {
             dir.join(format!("{version}.{name}.json"))
@@ -467,97 +534,86 @@ fn published_chain(repo: &Repo, root: &Root, ctx: &Ctx<'_>, roles: &mut Vec<Role
             dir.join(format!("{name}.json"))
         }
     };
-    let load = |path: &Path, role: RoleType| -> anyhow::Result<_> { meta::load(path, Some(role)) };
-    let limits = Limits::default();
-
     let authority = |role: RoleType| {
-        Signers::from_root(root, role, format!("root v{}", root.version)).map(|s| vec![s])
+        Signers::from_root(&root, role, format!("root v{}", root.version)).map(|s| vec![s])
     };
-    let timestamp = match load(&timestamp_path, RoleType::Timestamp).and_then(|m| {
-        let typed: Timestamp = m.to_typed("timestamp", &limits)?;
-        Ok((m, typed))
-    }) {
-        Ok(t) => t,
-        Err(e) => return roles.push(ctx.failed("timestamp", &timestamp_path, &e)),
-    };
-    match authority(RoleType::Timestamp) {
-        Ok(a) => roles.push(ctx.entry(
-            "timestamp",
-            "published",
-            &timestamp_path,
-            &timestamp.1,
-            &timestamp.0,
-            &a,
-        )),
-        Err(e) => return roles.push(ctx.failed("timestamp", &timestamp_path, &e)),
-    }
-    let Some(snapshot_version) = timestamp.1.snapshot_meta().map(|m| m.version.get()) else {
+    let now = ctx.now;
+
+    let Some(meta) = ctx.step(roles, "timestamp", &timestamp_path, |bytes| {
+        trusted.update_timestamp(bytes, now).map(|_| ())
+    }) else {
         return;
     };
+    let Some(timestamp) = trusted.timestamp() else {
+        return;
+    };
+    ctx.push(
+        roles,
+        "timestamp",
+        &timestamp_path,
+        &**timestamp,
+        &meta,
+        authority(RoleType::Timestamp),
+    );
+    let Some(snapshot_version) = trusted.snapshot_meta().map(|m| m.version.get()) else {
+        return;
+    };
+
     let snapshot_path = versioned("snapshot", snapshot_version);
-    let snapshot = match load(&snapshot_path, RoleType::Snapshot).and_then(|m| {
-        let typed: Snapshot = m.to_typed("snapshot", &limits)?;
-        Ok((m, typed))
-    }) {
-        Ok(s) => s,
-        Err(e) => return roles.push(ctx.failed("snapshot", &snapshot_path, &e)),
-    };
-    match authority(RoleType::Snapshot) {
-        Ok(a) => roles.push(ctx.entry(
-            "snapshot",
-            "published",
-            &snapshot_path,
-            &snapshot.1,
-            &snapshot.0,
-            &a,
-        )),
-        Err(e) => return roles.push(ctx.failed("snapshot", &snapshot_path, &e)),
-    }
-    let Some(targets_version) = snapshot.1.role_meta("targets").map(|m| m.version.get()) else {
+    let Some(meta) = ctx.step(roles, "snapshot", &snapshot_path, |bytes| {
+        trusted.update_snapshot(bytes, now)
+    }) else {
         return;
     };
-    let targets_path = versioned("targets", targets_version);
-    let targets = match load(&targets_path, RoleType::Targets).and_then(|m| {
-        let typed: Targets = m.to_typed("targets", &limits)?;
-        Ok((m, typed))
-    }) {
-        Ok(t) => t,
-        Err(e) => return roles.push(ctx.failed("targets", &targets_path, &e)),
+    let Some(snapshot) = trusted.snapshot() else {
+        return;
     };
-    match authority(RoleType::Targets) {
-        Ok(a) => roles.push(ctx.entry(
-            "targets",
-            "published",
-            &targets_path,
-            &targets.1,
-            &targets.0,
-            &a,
-        )),
-        Err(e) => return roles.push(ctx.failed("targets", &targets_path, &e)),
-    }
-    if let Some(bins) = bins_report(&snapshot.1, &targets.1, ctx, &versioned, &dir) {
+    ctx.push(
+        roles,
+        "snapshot",
+        &snapshot_path,
+        &**snapshot,
+        &meta,
+        authority(RoleType::Snapshot),
+    );
+    let Some(targets_version) = trusted.role_meta("targets").map(|m| m.version.get()) else {
+        return;
+    };
+
+    let targets_path = versioned("targets", targets_version);
+    let Some(meta) = ctx.step(roles, "targets", &targets_path, |bytes| {
+        trusted.update_targets(bytes, now).map(|_| ())
+    }) else {
+        return;
+    };
+    let Some(targets) = trusted.targets() else {
+        return;
+    };
+    ctx.push(
+        roles,
+        "targets",
+        &targets_path,
+        &**targets,
+        &meta,
+        authority(RoleType::Targets),
+    );
+    if let Some(bins) = bins_report(trusted, ctx, &versioned, &dir) {
         roles.push(bins);
     }
 }
 
-/// All hashed bins as one entry: the earliest expiry, the highest version, and every bin
-/// whose signatures fall short.
+/// All hashed bins as one entry: the earliest expiry, the highest version, every bin
+/// whose signatures fall short and every bin refused otherwise (each checked by
+/// [`TrustedState::check_delegated`]).
 fn bins_report(
-    snapshot: &Snapshot,
-    targets: &Targets,
+    trusted: &TrustedState,
     ctx: &Ctx<'_>,
     versioned: &dyn Fn(&str, u64) -> PathBuf,
     dir: &Path,
 ) -> Option<RoleReport> {
-    let delegations = targets.delegations.as_ref()?;
+    let delegations = trusted.targets()?.delegations.as_ref()?;
     // Either form of the bins (succinct_roles or classic path_hash_prefixes roles).
     let bins = &delegations.hashed_bins().ok()?;
-    let signers = Signers {
-        label: "targets delegation".to_owned(),
-        keys: delegations.keys.clone(),
-        role: tuf_core::metadata::RoleKeys::new(bins.keyids.clone(), bins.threshold),
-    };
-    let limits = Limits::default();
     let mut earliest: Option<Expires> = None;
     let mut highest = 0;
     let mut short = Vec::new();
@@ -565,17 +621,20 @@ fn bins_report(
     let mut count = 0u64;
     for name in bins.bin_names() {
         count += 1;
-        let Some(version) = snapshot.role_meta(&name).map(|m| m.version.get()) else {
+        let Some(version) = trusted.role_meta(&name).map(|m| m.version.get()) else {
             errors.push(format!("{name}: not in the snapshot"));
             continue;
         };
         let path = versioned(&name, version);
-        let loaded = meta::load(&path, Some(RoleType::Targets)).and_then(|m| {
-            let typed: Targets = m.to_typed(&name, &limits)?;
-            Ok((m, typed))
+        let checked = fsutil::read(&path).and_then(|bytes| {
+            Ok(trusted.check_delegated(RoleType::Targets.as_str(), &name, &bytes, ctx.now)?)
         });
-        let (signed, typed) = match loaded {
-            Ok(l) => l,
+        let bin = match checked {
+            Ok((bin, _)) => bin,
+            Err(e) if is_threshold(&e) => {
+                short.push(name);
+                continue;
+            }
             Err(e) => {
                 errors.push(format!("{name}: {e:#}"));
                 continue;
@@ -584,12 +643,9 @@ fn bins_report(
         highest = highest.max(version);
         if earliest
             .as_ref()
-            .map_or(true, |e| typed.expires.time() < e.time())
+            .map_or(true, |e| bin.expires.time() < e.time())
         {
-            earliest = Some(typed.expires.clone());
-        }
-        if !signers.count(&signed, ctx.names).met {
-            short.push(name);
+            earliest = Some(bin.expires.clone());
         }
     }
     let mut notes = vec![format!("{count} bins")];
@@ -619,7 +675,7 @@ fn bins_report(
         notes,
         error: (!errors.is_empty()).then(|| {
             format!(
-                "{} bin file(s) unreadable: {}",
+                "{} bin file(s) refused: {}",
                 errors.len(),
                 errors
                     .iter()
@@ -630,6 +686,13 @@ fn bins_report(
             )
         }),
     })
+}
+
+/// Whether `error` is a threshold not met (exit 3, not 1).
+fn is_threshold(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<tuf_core::Error>()
+        .is_some_and(|e| matches!(e, tuf_core::Error::Threshold { .. }))
 }
 
 /// The report for a person.

@@ -95,7 +95,7 @@ fn visited_roles(state: &TrustedState, path: &str) -> (bool, Vec<String>) {
     };
     for entry in &visited {
         let held = state.trusted_targets(&entry.role).unwrap();
-        assert!(std::ptr::eq(entry.metadata, held), "{}", entry.role);
+        assert!(std::ptr::eq(entry.metadata, &**held), "{}", entry.role);
     }
     (found, visited.into_iter().map(|entry| entry.role).collect())
 }

@@ -72,7 +72,7 @@ pub trait Role: de::DeserializeOwned + Serialize {
     /// When the metadata expires.
     fn expires(&self) -> &Expires;
     /// Checks that serde's derive cannot express (required roles present, delegation
-    /// shape, counts against `limits`). Called by [`SignedMetadata::to_typed`].
+    /// shape, counts against `limits`). Called by [`SignedMetadata::decode_unverified`].
     fn check(&self, role_name: &str, limits: &Limits) -> Result<(), Error>;
     /// The canonical form of this `signed` part (with `_type`), written without going
     /// through `serde_json::Value`, when the value has a shape such a writer handles and
@@ -252,9 +252,13 @@ impl SignedMetadata {
         &self.canonical_signed
     }
 
-    /// Deserialize the typed role from `signed` and run its [`Role::check`]. This does not
-    /// verify anything; see [`crate::verify`].
-    pub fn to_typed<T: Role>(&self, role_name: &str, limits: &Limits) -> Result<T, Error> {
+    /// Deserialize the typed role from `signed` and run its [`Role::check`], **without
+    /// verifying any signature**: what comes out is what the file says, not what its
+    /// signers vouch for. Code that trusts metadata takes a [`crate::verify::Verified`],
+    /// which only [`crate::verify`] makes (it calls this after the threshold is met).
+    /// Public for what is rightly unverified: a staged role still collecting signatures,
+    /// a display of a file that failed to verify, test and fuzz code.
+    pub fn decode_unverified<T: Role>(&self, role_name: &str, limits: &Limits) -> Result<T, Error> {
         if T::TYPE != self.role {
             return Err(Error::WrongType {
                 expected: T::TYPE.as_str(),

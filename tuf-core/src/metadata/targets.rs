@@ -316,6 +316,25 @@ impl SuccinctRoles {
         self.bin_name(self.bin_of(path))
     }
 
+    /// TAP 15's bin rule, the one place it is checked: every path bin number `bin` lists
+    /// must hash to that bin. An [`Error::MisplacedTarget`] for each path that does not,
+    /// in path order (a verifier lists them all; a loader stops at the first).
+    pub fn misplaced_targets<'a>(
+        &'a self,
+        bin: u32,
+        bin_targets: &'a Targets,
+    ) -> impl Iterator<Item = Error> + 'a {
+        bin_targets
+            .targets
+            .keys()
+            .filter(move |path| self.bin_of(path.as_str()) != bin)
+            .map(move |path| Error::MisplacedTarget {
+                role: self.bin_name(bin),
+                path: path.to_string(),
+                belongs_to: self.role_for(path.as_str()),
+            })
+    }
+
     /// Every bin name, in bin order.
     pub fn bin_names(&self) -> impl Iterator<Item = String> + '_ {
         (0..self.bin_count()).map(|bin| self.bin_name(u32::try_from(bin).unwrap_or(u32::MAX)))

@@ -10,7 +10,7 @@ use crate::metadata::{
     sign_role, MetaFile, RoleType, SignedMetadata, Snapshot, TargetFile, TargetPath, Targets,
     Timestamp, Version,
 };
-use crate::verify::{self, Authority};
+use crate::verify::{self, Authority, Verified};
 
 use super::state::{snapshot_meta, verify_top};
 use super::{
@@ -51,8 +51,8 @@ pub fn full_publish(
     limits: &Limits,
 ) -> Result<Publication, Error> {
     let root_meta = SignedMetadata::parse(input.root, RoleType::Root, limits)?;
-    let root = verify::verify_root_self_signed(&root_meta, limits)?.into_inner();
-    let targets: Targets = verify_top(&root, input.targets, RoleType::Targets, limits)?;
+    let root = verify::verify_root_self_signed(&root_meta, limits)?;
+    let targets: Verified<Targets> = verify_top(&root, input.targets, RoleType::Targets, limits)?;
     let (bins, bin_keys) = match &targets.delegations {
         Some(d) => (d.hashed_bins().map_err(not_binned)?, d.keys.clone()),
         None => return Err(not_binned("no delegations".to_owned())),
@@ -181,7 +181,13 @@ pub fn full_publish(
                 .collect()
         })
         .unwrap_or_default();
-    let state = PublishedState::from_parts(root, targets, snapshot, &snapshot_bytes, timestamp)?;
+    let state = PublishedState::from_parts(
+        root,
+        targets,
+        snapshot,
+        super::state::digest(&snapshot_bytes),
+        timestamp,
+    )?;
     Ok(Publication {
         files,
         superseded,

@@ -8,20 +8,25 @@ use crate::error::Error;
 use crate::hash;
 use crate::limits::Limits;
 use crate::metadata::{
-    check_length_and_hashes, KeyId, MetaFile, Role, RoleType, Root, SignedMetadata, Snapshot,
-    SuccinctRoles, Targets, Timestamp, Version,
+    KeyId, MetaFile, Role, RoleType, Root, SignedMetadata, Snapshot, SuccinctRoles, Targets,
+    Timestamp, Version,
 };
-use crate::verify::{self, Authority};
+use crate::trusted::{self, Mode, TrustedState};
+use crate::verify::{self, Authority, Verified};
 
 use super::{versioned_name, TIMESTAMP_FILE};
 
 /// The current published metadata: root, top-level targets (with its bin layout), snapshot
 /// and timestamp, each verified against the root. Made by [`StateLoader`] or returned by a
 /// publish in [`super::Publication::state`].
+///
+/// Root and targets are signed offline and always verified ([`Verified`]); snapshot and
+/// timestamp are verified when loaded, or were just signed by the publish that made this
+/// state (so they are kept as plain values).
 #[derive(Debug, Clone)]
 pub struct PublishedState {
-    pub(crate) root: Root,
-    pub(crate) targets: Targets,
+    pub(crate) root: Verified<Root>,
+    pub(crate) targets: Verified<Targets>,
     pub(crate) bins: SuccinctRoles,
     pub(crate) bin_keys: BTreeMap<KeyId, PublicKey>,
     /// Shared: the snapshot lists every bin, and a state is cloned on every publish (the
@@ -34,12 +39,12 @@ pub struct PublishedState {
 
 impl PublishedState {
     /// The root in force.
-    pub fn root(&self) -> &Root {
+    pub fn root(&self) -> &Verified<Root> {
         &self.root
     }
 
     /// The top-level targets.
-    pub fn targets(&self) -> &Targets {
+    pub fn targets(&self) -> &Verified<Targets> {
         &self.targets
     }
 
@@ -111,43 +116,28 @@ impl PublishedState {
         names
     }
 
-    /// Parse and verify bin number `bin` from its bytes: signed by the bin keys of the
-    /// targets delegation, of the version the snapshot names, and listing only paths that
-    /// belong to it.
+    /// Parse and verify bin number `bin` from its bytes: as a client checks a delegated
+    /// role ([`trusted::check_listed_role`]: listed by the snapshot, of its version, signed
+    /// by the bin keys of the targets delegation), and listing only paths that belong to
+    /// it ([`SuccinctRoles::misplaced_targets`]). Expiry is not checked: an expired bin is
+    /// what a refresh re-signs.
     pub fn verify_bin(&self, bin: u32, bytes: &[u8], limits: &Limits) -> Result<Targets, Error> {
         let name = self.bins.bin_name(bin);
-        let expected = self.bin_version(bin)?;
-        let meta = SignedMetadata::parse(bytes, RoleType::Targets, limits)?;
         let authority = Authority::new(&self.bin_keys, &self.bins.keyids, self.bins.threshold);
-        let verified = verify::verify::<Targets>(&meta, &name, &authority, limits)?;
-        if verified.version != expected {
-            return Err(Error::RepoState {
-                what: versioned_name(&name, expected),
-                reason: format!("file holds version {}", verified.version),
-            });
+        let verified =
+            trusted::check_listed_role(&self.snapshot, &name, &authority, bytes, limits)?;
+        if let Some(misplaced) = self.bins.misplaced_targets(bin, &verified).next() {
+            return Err(misplaced);
         }
-        let bins = &self.bins;
-        if let Some(stray) = verified
-            .targets
-            .keys()
-            .find(|p| bins.bin_of(p.as_str()) != bin)
-        {
-            return Err(Error::RepoState {
-                what: name,
-                reason: format!(
-                    "lists {stray}, which belongs to {}",
-                    bins.role_for(stray.as_str())
-                ),
-            });
-        }
+        // The edit changes the bin and signs it again: no longer what was verified.
         Ok(verified.into_inner())
     }
 
     pub(crate) fn from_parts(
-        root: Root,
-        targets: Targets,
+        root: Verified<Root>,
+        targets: Verified<Targets>,
         snapshot: Snapshot,
-        snapshot_bytes: &[u8],
+        (snapshot_length, snapshot_sha256): (u64, [u8; 32]),
         timestamp: Timestamp,
     ) -> Result<Self, Error> {
         let delegations = targets.delegations.as_ref();
@@ -171,11 +161,19 @@ impl PublishedState {
             bins,
             bin_keys,
             snapshot: Arc::new(snapshot),
-            snapshot_length: u64::try_from(snapshot_bytes.len()).unwrap_or(u64::MAX),
-            snapshot_sha256: hash::sha256(snapshot_bytes),
+            snapshot_length,
+            snapshot_sha256,
             timestamp,
         })
     }
+}
+
+/// The length and SHA-256 of `bytes`: how the timestamp names a snapshot.
+pub(crate) fn digest(bytes: &[u8]) -> (u64, [u8; 32]) {
+    (
+        u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+        hash::sha256(bytes),
+    )
 }
 
 pub(crate) fn snapshot_meta(version: Version, length: u64, sha256: [u8; 32]) -> MetaFile {
@@ -188,30 +186,36 @@ pub(crate) fn snapshot_meta(version: Version, length: u64, sha256: [u8; 32]) -> 
     meta
 }
 
-/// Loads a [`PublishedState`] from bytes, one file at a time, as a client would walk it:
-/// root and `timestamp.json`, then the snapshot the timestamp names (checked against the
-/// timestamp's length and hashes), then the targets the snapshot names. Each is verified
-/// against the root; expiry is not checked (an expired repository must still be
-/// refreshable).
+/// Loads a [`PublishedState`] from bytes, one file at a time, as a client walks it: the
+/// steps of [`TrustedState`] from the newest root, then `timestamp.json`, the snapshot the
+/// timestamp names, the targets the snapshot names. Expiry is not judged (an expired
+/// repository must still be refreshable): the state is in [`Mode::Diagnostic`], and what
+/// it records is dropped.
 #[derive(Debug)]
 pub struct StateLoader {
-    limits: Limits,
-    root: Root,
-    timestamp: Timestamp,
-    snapshot: Option<(Snapshot, Vec<u8>)>,
+    trusted: TrustedState,
+    /// Length and SHA-256 of the snapshot given, once given.
+    snapshot_digest: Option<(u64, [u8; 32])>,
 }
+
+/// The `now` the loader's steps are given: it judges no expiry (see [`StateLoader`]), so
+/// the earliest time, at which nothing has expired and nothing is recorded.
+const LOADER_NOW: chrono::DateTime<chrono::Utc> = chrono::DateTime::<chrono::Utc>::MIN_UTC;
 
 impl StateLoader {
     /// Start from the newest root and `timestamp.json`.
     pub fn new(root: &[u8], timestamp: &[u8], limits: &Limits) -> Result<Self, Error> {
-        let meta = SignedMetadata::parse(root, RoleType::Root, limits)?;
-        let root = verify::verify_root_self_signed(&meta, limits)?.into_inner();
-        let timestamp: Timestamp = verify_top(&root, timestamp, RoleType::Timestamp, limits)?;
-        Ok(Self {
-            limits: limits.clone(),
+        let mut trusted = TrustedState::new_from_root_in_mode(
             root,
-            timestamp,
-            snapshot: None,
+            LOADER_NOW,
+            limits.clone(),
+            Mode::Diagnostic,
+        )?;
+        // Nothing was loaded before: a timestamp accepted is always `Updated`.
+        let _: trusted::TimestampUpdate = trusted.update_timestamp(timestamp, LOADER_NOW)?;
+        Ok(Self {
+            trusted,
+            snapshot_digest: None,
         })
     }
 
@@ -222,31 +226,19 @@ impl StateLoader {
 
     /// The snapshot file the timestamp names.
     pub fn snapshot_file(&self) -> Result<String, Error> {
-        Ok(versioned_name("snapshot", self.snapshot_entry()?.version))
+        let entry = self
+            .trusted
+            .snapshot_meta()
+            .ok_or_else(|| Error::MissingRole {
+                role: "snapshot".to_owned(),
+            })?;
+        Ok(versioned_name("snapshot", entry.version))
     }
 
-    /// Give the snapshot's bytes.
+    /// Give the snapshot's bytes ([`TrustedState::update_snapshot`]).
     pub fn add_snapshot(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let entry = self.snapshot_entry()?.clone();
-        check_length_and_hashes("snapshot", bytes, entry.length, entry.hashes.as_ref())?;
-        // The snapshot lists every bin: read it without `serde_json::Value` when it is in
-        // the canonical form this crate writes; anything else, or any failure, takes the
-        // general path (and gets its error).
-        let snapshot: Snapshot =
-            match verify::verify_snapshot_direct(&self.root, bytes, &self.limits) {
-                Some(verified) => verified.into_inner(),
-                None => verify_top(&self.root, bytes, RoleType::Snapshot, &self.limits)?,
-            };
-        if snapshot.version != entry.version {
-            return Err(Error::RepoState {
-                what: "snapshot".to_owned(),
-                reason: format!(
-                    "timestamp names version {}, file holds {}",
-                    entry.version, snapshot.version
-                ),
-            });
-        }
-        self.snapshot = Some((snapshot, bytes.to_vec()));
+        self.trusted.update_snapshot(bytes, LOADER_NOW)?;
+        self.snapshot_digest = Some(digest(bytes));
         Ok(())
     }
 
@@ -255,46 +247,34 @@ impl StateLoader {
         Ok(versioned_name("targets", self.targets_version()?))
     }
 
-    /// Give the targets' bytes and finish.
-    pub fn finish(self, targets: &[u8]) -> Result<PublishedState, Error> {
-        let expected = self.targets_version()?;
-        let targets: Targets = verify_top(&self.root, targets, RoleType::Targets, &self.limits)?;
-        if targets.version != expected {
-            return Err(Error::RepoState {
-                what: "targets".to_owned(),
-                reason: format!(
-                    "snapshot names version {expected}, file holds {}",
-                    targets.version
-                ),
-            });
-        }
-        let (snapshot, snapshot_bytes) = self.snapshot.ok_or_else(no_snapshot)?;
+    /// Give the targets' bytes ([`TrustedState::update_targets`]) and finish.
+    pub fn finish(mut self, targets: &[u8]) -> Result<PublishedState, Error> {
+        let (snapshot_length, snapshot_sha256) = self.snapshot_digest.ok_or_else(no_snapshot)?;
+        self.trusted.update_targets(targets, LOADER_NOW)?;
+        let top = self.trusted.into_top_level();
+        let (Some(timestamp), Some(snapshot), Some(targets)) =
+            (top.timestamp, top.snapshot, top.targets)
+        else {
+            // INVARIANT: the steps above loaded all three or returned an error.
+            return Err(no_snapshot());
+        };
         PublishedState::from_parts(
-            self.root,
+            top.root,
             targets,
-            snapshot,
-            &snapshot_bytes,
-            self.timestamp,
+            // Kept plain in the state: a publish replaces them with what it signs.
+            snapshot.into_inner(),
+            (snapshot_length, snapshot_sha256),
+            timestamp.into_inner(),
         )
     }
 
-    fn snapshot_entry(&self) -> Result<&MetaFile, Error> {
-        self.timestamp
-            .snapshot_meta()
-            .ok_or_else(|| Error::RepoState {
-                what: "timestamp".to_owned(),
-                reason: "no snapshot.json entry".to_owned(),
-            })
-    }
-
     fn targets_version(&self) -> Result<Version, Error> {
-        let (snapshot, _) = self.snapshot.as_ref().ok_or_else(no_snapshot)?;
+        let snapshot = self.trusted.snapshot().ok_or_else(no_snapshot)?;
         snapshot
             .role_meta("targets")
             .map(|m| m.version)
-            .ok_or_else(|| Error::RepoState {
-                what: "snapshot".to_owned(),
-                reason: "no targets.json entry".to_owned(),
+            .ok_or_else(|| Error::MissingRole {
+                role: "targets".to_owned(),
             })
     }
 }
@@ -308,15 +288,15 @@ fn no_snapshot() -> Error {
 
 /// Parse `bytes` as top-level role `role` and verify it against `root`.
 pub(crate) fn verify_top<T: Role>(
-    root: &Root,
+    root: &Verified<Root>,
     bytes: &[u8],
     role: RoleType,
     limits: &Limits,
-) -> Result<T, Error> {
+) -> Result<Verified<T>, Error> {
     let meta = SignedMetadata::parse(bytes, role, limits)?;
     let authority = Authority::from_root(root, role).ok_or_else(|| Error::RepoState {
         what: "root".to_owned(),
         reason: format!("root has no {role} role"),
     })?;
-    Ok(verify::verify::<T>(&meta, role.as_str(), &authority, limits)?.into_inner())
+    verify::verify::<T>(&meta, role.as_str(), &authority, limits)
 }

@@ -249,7 +249,9 @@ fn empty_bins_are_signed_too() {
         &Limits::default(),
     )
     .unwrap();
-    let bin: Targets = meta.to_typed("crates-bin-7", &Limits::default()).unwrap();
+    let bin: Targets = meta
+        .decode_unverified("crates-bin-7", &Limits::default())
+        .unwrap();
     assert!(bin.targets.is_empty());
 }
 
@@ -413,7 +415,9 @@ fn incremental_publish_resigns_one_bin_then_snapshot_then_timestamp() {
         &Limits::default(),
     )
     .unwrap();
-    let ts: Timestamp = ts.to_typed("timestamp", &Limits::default()).unwrap();
+    let ts: Timestamp = ts
+        .decode_unverified("timestamp", &Limits::default())
+        .unwrap();
     let meta = ts.snapshot_meta().unwrap();
     crate::metadata::check_length_and_hashes(
         "snapshot",
@@ -539,7 +543,8 @@ fn a_bin_file_of_the_wrong_version_or_bin_is_refused() {
         .state
         .verify_bin(bin, &all[&state.bin_file(bin).unwrap()], &Limits::default())
         .unwrap_err();
-    assert_eq!(err.code(), "repo-state");
+    // The client's rule (TUF §5.6.4), with the client's error.
+    assert_eq!(err.code(), "version-mismatch");
     // Another bin's file given for this bin.
     let other = (bin + 1) % 16;
     let err = state
@@ -549,7 +554,8 @@ fn a_bin_file_of_the_wrong_version_or_bin_is_refused() {
             &Limits::default(),
         )
         .unwrap_err();
-    assert_eq!(err.code(), "repo-state");
+    // TAP 15: it lists paths of the other bin.
+    assert_eq!(err.code(), "misplaced", "{err}");
     // A bin signed by the wrong key.
     let outsider = Ed25519Signer::from_seed(&[9; 32]).unwrap();
     let forged = sign_bin(
@@ -605,7 +611,9 @@ fn refresh_resigns_only_what_expires_within_the_window() {
         &Limits::default(),
     )
     .unwrap();
-    let snapshot: Snapshot = snapshot.to_typed("snapshot", &Limits::default()).unwrap();
+    let snapshot: Snapshot = snapshot
+        .decode_unverified("snapshot", &Limits::default())
+        .unwrap();
     assert!(
         snapshot
             .meta
@@ -638,7 +646,7 @@ fn state_loader_checks_the_links() {
         &limits,
     )
     .unwrap();
-    let ts: Timestamp = ts.to_typed("timestamp", &limits).unwrap();
+    let ts: Timestamp = ts.decode_unverified("timestamp", &limits).unwrap();
     let forged = sign_role(&ts, &root_signers).unwrap();
     assert_eq!(
         StateLoader::new(&offline.root, &forged, &limits)
@@ -669,7 +677,9 @@ fn state_loader_refuses_a_canonical_snapshot_signed_by_another_key() {
         &limits,
     )
     .unwrap();
-    let snapshot: Snapshot = snapshot_meta.to_typed("snapshot", &limits).unwrap();
+    let snapshot: Snapshot = snapshot_meta
+        .decode_unverified("snapshot", &limits)
+        .unwrap();
     let wrong: [&dyn Signer; 1] = [&keys.root];
     let forged_snapshot = sign_role(&snapshot, &wrong).unwrap();
     let ts_meta = SignedMetadata::parse(
@@ -678,7 +688,7 @@ fn state_loader_refuses_a_canonical_snapshot_signed_by_another_key() {
         &limits,
     )
     .unwrap();
-    let mut ts: Timestamp = ts_meta.to_typed("timestamp", &limits).unwrap();
+    let mut ts: Timestamp = ts_meta.decode_unverified("timestamp", &limits).unwrap();
     ts.meta.insert(
         "snapshot.json".to_owned(),
         state::snapshot_meta(
@@ -736,4 +746,57 @@ fn target_copy_names_follow_python_tuf() {
         target_copy_name(&TargetPath::parse("config.json").unwrap(), &digest),
         format!("{hex}.config.json")
     );
+}
+
+#[test]
+fn state_loader_checks_the_targets_length_the_snapshot_lists() {
+    // The loader used to skip TUF §5.6.2 (a client checks the targets' length and hashes
+    // when the snapshot lists them); it now takes the client's step, which does.
+    let keys = keys();
+    let (offline, publication) = first(&keys, index());
+    let limits = Limits::default();
+    let snapshot_meta = SignedMetadata::parse(
+        file(&publication, "1.snapshot.json"),
+        RoleType::Snapshot,
+        &limits,
+    )
+    .unwrap();
+    let snapshot: Snapshot = snapshot_meta
+        .decode_unverified("snapshot", &limits)
+        .unwrap();
+    let ts_meta = SignedMetadata::parse(
+        file(&publication, "timestamp.json"),
+        RoleType::Timestamp,
+        &limits,
+    )
+    .unwrap();
+    let ts: Timestamp = ts_meta.decode_unverified("timestamp", &limits).unwrap();
+    let online: [&dyn Signer; 1] = [&keys.online];
+    let loader_with_targets_length = |length: u64| {
+        let mut listed = snapshot.clone();
+        let entry = listed.meta.get_mut("targets.json").unwrap();
+        entry.length = Some(crate::metadata::Length::new(length));
+        let snapshot_bytes = sign_role(&listed, &online).unwrap();
+        let mut ts = ts.clone();
+        ts.meta.insert(
+            "snapshot.json".to_owned(),
+            state::snapshot_meta(
+                listed.version,
+                u64::try_from(snapshot_bytes.len()).unwrap(),
+                crate::hash::sha256(&snapshot_bytes),
+            ),
+        );
+        let timestamp = sign_role(&ts, &online).unwrap();
+        let mut loader = StateLoader::new(&offline.root, &timestamp, &limits).unwrap();
+        loader.add_snapshot(&snapshot_bytes).unwrap();
+        loader
+    };
+    let length = u64::try_from(offline.targets.len()).unwrap();
+    let wrong = loader_with_targets_length(length + 1);
+    assert_eq!(
+        wrong.finish(&offline.targets).unwrap_err().code(),
+        "length-mismatch"
+    );
+    let right = loader_with_targets_length(length);
+    right.finish(&offline.targets).unwrap();
 }

@@ -183,7 +183,7 @@ fn a_skipped_version_is_refused_when_the_file_holds_another() {
         .state
         .verify_bin(bin, lost_bin, &Limits::default())
         .unwrap_err();
-    assert_eq!(err.code(), "repo-state");
+    assert_eq!(err.code(), "version-mismatch");
 
     // A client given the lost attempt's bin under the won snapshot's name refuses it.
     let mut all = all_files(&[&first_pub, &won]);

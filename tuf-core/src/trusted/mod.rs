@@ -26,6 +26,17 @@
 //! targets role as it is loaded (§5.6.5). This is python-tuf's `TrustedMetadataSet`
 //! behaviour, with the intermediate/final distinction made explicit in the method names.
 //!
+//! ## Strict and diagnostic mode
+//!
+//! A client uses [`Mode::Strict`]: the first broken rule refuses the step. A repository
+//! verifier (`tuf verify`, `tuf status`) and the publisher's loader of the published state
+//! use [`Mode::Diagnostic`]: the same steps and the same rule functions, but a rule past
+//! which the checks below still mean something (expiry: an expired role whose signatures
+//! verify still vouches for the files it names) is recorded as a [`Problem`] with its
+//! [`Step`] and the step goes on; every other rule refuses the step as in strict mode.
+//! A verifier that goes on past a refused delegated role (the other bins) does so by
+//! checking each with [`TrustedState::check_delegated`], which keeps nothing.
+//!
 //! ## Delegated roles reached from several delegators
 //!
 //! The state holds one copy of each delegated role (one file per snapshot version), with
@@ -52,6 +63,96 @@ use crate::verify::{self, Authority, Verified};
 
 /// The name the top-level targets role is delegated from: root.
 pub const ROOT_DELEGATOR: &str = "root";
+
+/// Whether a [`TrustedState`] stops at the first broken rule or records those it can go
+/// past (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// A client: the first broken rule refuses the step, and the state stays as it was.
+    #[default]
+    Strict,
+    /// A repository verifier: expiry is recorded ([`TrustedState::problems`]) and the walk
+    /// goes on; any other broken rule refuses the step. Never for deciding what a client
+    /// may use.
+    Diagnostic,
+}
+
+/// The step of TUF §5 a problem was found at, which names the role.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    /// Root version `version` (TUF §5.3).
+    Root {
+        /// The root's version.
+        version: u64,
+    },
+    /// The timestamp (TUF §5.4).
+    Timestamp,
+    /// The snapshot (TUF §5.5).
+    Snapshot,
+    /// The top-level targets (TUF §5.6).
+    Targets,
+    /// Delegated targets role `role` (TUF §5.6.7; a hashed bin of TAP 15).
+    Delegated {
+        /// The role's name.
+        role: String,
+    },
+}
+
+impl Step {
+    /// The step that loads targets role `role` (`targets` or a delegated role).
+    pub fn of_targets_role(role: &str) -> Self {
+        if role == RoleType::Targets.as_str() {
+            Self::Targets
+        } else {
+            Self::Delegated {
+                role: role.to_owned(),
+            }
+        }
+    }
+
+    /// The role's name: `root`, `timestamp`, `snapshot`, `targets` or the delegated role.
+    pub fn role(&self) -> &str {
+        match self {
+            Self::Root { .. } => "root",
+            Self::Timestamp => "timestamp",
+            Self::Snapshot => "snapshot",
+            Self::Targets => "targets",
+            Self::Delegated { role } => role,
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Root { version } => write!(f, "root v{version}"),
+            other => f.write_str(other.role()),
+        }
+    }
+}
+
+/// A broken rule a [`Mode::Diagnostic`] state recorded and went past.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Where it was found.
+    pub step: Step,
+    /// The rule's error, as strict mode would have returned it.
+    pub error: Error,
+}
+
+/// The top-level metadata of a [`TrustedState`], taken out of it with the marker kept
+/// ([`TrustedState::into_top_level`]).
+#[derive(Debug)]
+pub struct TopLevel {
+    /// The final root.
+    pub root: Verified<Root>,
+    /// The timestamp, if loaded.
+    pub timestamp: Option<Verified<Timestamp>>,
+    /// The snapshot, if loaded.
+    pub snapshot: Option<Verified<Snapshot>>,
+    /// The top-level targets, if loaded.
+    pub targets: Option<Verified<Targets>>,
+}
 
 /// What [`TrustedState::update_timestamp`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +184,12 @@ pub enum LocalSnapshot {
 #[derive(Debug, Clone)]
 pub struct TrustedState {
     limits: Limits,
+    mode: Mode,
+    /// What a diagnostic state recorded, in the order found.
+    problems: Vec<Problem>,
+    /// The steps in `problems`: a rule re-checked at a later step (the final root at the
+    /// timestamp steps, the snapshot at each targets role) is recorded once.
+    recorded: BTreeSet<Step>,
     root: Verified<Root>,
     root_steps: u32,
     /// Set when a root update changed the timestamp or snapshot keys (TUF §5.3.11).
@@ -115,13 +222,26 @@ impl TrustedState {
     /// As [`TrustedState::new_from_root`], with explicit limits.
     pub fn new_from_root_with_limits(
         bytes: &[u8],
+        now: DateTime<Utc>,
+        limits: Limits,
+    ) -> Result<Self, Error> {
+        Self::new_from_root_in_mode(bytes, now, limits, Mode::Strict)
+    }
+
+    /// As [`TrustedState::new_from_root_with_limits`], in `mode`.
+    pub fn new_from_root_in_mode(
+        bytes: &[u8],
         _now: DateTime<Utc>,
         limits: Limits,
+        mode: Mode,
     ) -> Result<Self, Error> {
         let meta = SignedMetadata::parse(bytes, RoleType::Root, &limits)?;
         let root = verify::verify_root_self_signed(&meta, &limits)?;
         Ok(Self {
             limits,
+            mode,
+            problems: Vec::new(),
+            recorded: BTreeSet::new(),
             root,
             root_steps: 0,
             rotated: None,
@@ -138,7 +258,11 @@ impl TrustedState {
     /// accepted (§5.3.7 applies to the final root, checked by the timestamp steps). At
     /// most [`Limits::max_root_rotations`] steps per state (§5.3.3). Not after a
     /// timestamp is loaded.
-    pub fn update_root(&mut self, bytes: &[u8], _now: DateTime<Utc>) -> Result<&Root, Error> {
+    pub fn update_root(
+        &mut self,
+        bytes: &[u8],
+        _now: DateTime<Utc>,
+    ) -> Result<&Verified<Root>, Error> {
         if self.timestamp.is_some() {
             return Err(out_of_order(
                 "update_root",
@@ -195,14 +319,17 @@ impl TrustedState {
                 "a timestamp is already loaded",
             ));
         }
-        self.check_final_root(now)?;
-        if let Some(role) = self.rotated {
-            return Err(Error::KeysRotated {
-                role: role.to_owned(),
-            });
-        }
-        let timestamp = self.verify_top_level::<Timestamp>(bytes)?;
-        self.timestamp = Some(timestamp);
+        let mut found = Vec::new();
+        let result = self.check_final_root(now, &mut found).and_then(|()| {
+            if let Some(role) = self.rotated {
+                return Err(Error::KeysRotated {
+                    role: role.to_owned(),
+                });
+            }
+            self.verify_top_level::<Timestamp>(bytes)
+        });
+        self.record(found);
+        self.timestamp = Some(result?);
         Ok(())
     }
 
@@ -221,7 +348,26 @@ impl TrustedState {
                 "timestamp cannot change after snapshot",
             ));
         }
-        self.check_final_root(now)?;
+        let mut found = Vec::new();
+        let result = self.timestamp_step(bytes, now, &mut found);
+        self.record(found);
+        Ok(match result? {
+            Some(new) => {
+                self.timestamp = Some(new);
+                TimestampUpdate::Updated
+            }
+            None => TimestampUpdate::Unchanged,
+        })
+    }
+
+    /// The rules of [`TrustedState::update_timestamp`]; `None` for nothing new.
+    fn timestamp_step(
+        &self,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+        found: &mut Vec<Problem>,
+    ) -> Result<Option<Verified<Timestamp>>, Error> {
+        self.check_final_root(now, found)?;
         let new = self.verify_top_level::<Timestamp>(bytes)?;
         if let Some(trusted) = &self.timestamp {
             if new.version < trusted.version {
@@ -232,7 +378,7 @@ impl TrustedState {
                 });
             }
             if new.version == trusted.version {
-                return Ok(TimestampUpdate::Unchanged);
+                return Ok(None);
             }
             let trusted_snapshot = snapshot_meta(trusted)?.version;
             let new_snapshot = snapshot_meta(&new)?.version;
@@ -244,9 +390,12 @@ impl TrustedState {
                 });
             }
         }
-        check_expiry("timestamp", &*new, now)?;
-        self.timestamp = Some(new);
-        Ok(TimestampUpdate::Updated)
+        self.soft(
+            found,
+            Step::Timestamp,
+            check_expiry("timestamp", &*new, now),
+        )?;
+        Ok(Some(new))
     }
 
     /// Load the snapshot the client stored earlier (TUF §5.5, local copy). Signed by
@@ -265,15 +414,18 @@ impl TrustedState {
                 "a snapshot is already loaded",
             ));
         }
-        let expected = self
-            .snapshot_step_ready("load_local_snapshot", now)?
-            .clone();
+        let mut found = Vec::new();
+        let ready = self
+            .snapshot_step_ready("load_local_snapshot", now, &mut found)
+            .cloned();
+        self.record(found);
+        let expected = ready?;
         if let Some(role) = self.rotated {
             return Err(Error::KeysRotated {
                 role: role.to_owned(),
             });
         }
-        let snapshot = self.verify_top_level::<Snapshot>(bytes)?;
+        let snapshot = self.verify_snapshot(bytes)?;
         let current = check_snapshot_is(&expected, &snapshot, bytes)
             .and_then(|()| check_expiry("snapshot", &*snapshot, now));
         self.snapshot = Some(snapshot);
@@ -289,9 +441,23 @@ impl TrustedState {
     /// trusted snapshot, no targets role removed and none with a lower version (§5.5.5);
     /// not expired (§5.5.6).
     pub fn update_snapshot(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Result<(), Error> {
-        let expected = self.snapshot_step_ready("update_snapshot", now)?.clone();
+        let mut found = Vec::new();
+        let result = self.snapshot_step(bytes, now, &mut found);
+        self.record(found);
+        self.snapshot = Some(result?);
+        Ok(())
+    }
+
+    /// The rules of [`TrustedState::update_snapshot`].
+    fn snapshot_step(
+        &self,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+        found: &mut Vec<Problem>,
+    ) -> Result<Verified<Snapshot>, Error> {
+        let expected = self.snapshot_step_ready("update_snapshot", now, found)?;
         check_length_and_hashes("snapshot", bytes, expected.length, expected.hashes.as_ref())?;
-        let new = self.verify_top_level::<Snapshot>(bytes)?;
+        let new = self.verify_snapshot(bytes)?;
         if new.version != expected.version {
             return Err(Error::VersionMismatch {
                 role: "snapshot".to_owned(),
@@ -316,9 +482,8 @@ impl TrustedState {
                 }
             }
         }
-        check_expiry("snapshot", &*new, now)?;
-        self.snapshot = Some(new);
-        Ok(())
+        self.soft(found, Step::Snapshot, check_expiry("snapshot", &*new, now))?;
+        Ok(new)
     }
 
     /// The top-level targets role (TUF §5.6), from the repository or a local copy: the
@@ -326,13 +491,22 @@ impl TrustedState {
     /// snapshot lists `targets.json` (§5.6.1) and its length and hashes when given
     /// (§5.6.2); signed by root's targets keys (§5.6.3); version equal to the snapshot's
     /// (§5.6.4); not expired (§5.6.5).
-    pub fn update_targets(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Result<&Targets, Error> {
+    pub fn update_targets(
+        &mut self,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<&Verified<Targets>, Error> {
         if self.targets.is_some() {
             return Err(out_of_order("update_targets", "targets is already loaded"));
         }
-        let authority = Authority::from_root(&self.root, RoleType::Targets)
-            .ok_or_else(|| missing_root_role(RoleType::Targets))?;
-        let targets = self.verify_targets_role("targets", &authority, bytes, now)?;
+        let mut found = Vec::new();
+        let result = Authority::from_root(&self.root, RoleType::Targets)
+            .ok_or_else(|| missing_root_role(RoleType::Targets))
+            .and_then(|authority| {
+                self.verify_targets_role("targets", &authority, bytes, now, &mut found)
+            });
+        self.record(found);
+        let targets = result?;
         self.targets_classic_bins = classic_bins(&targets);
         Ok(&*self.targets.insert(targets))
     }
@@ -353,29 +527,26 @@ impl TrustedState {
         bytes: &[u8],
         now: DateTime<Utc>,
     ) -> Result<&Targets, Error> {
-        let name = RoleName::parse(role_name)?;
-        if name.is_top_level_ignoring_case() {
-            return Err(not_delegated(delegator, role_name));
-        }
         let sha256 = crate::hash::sha256(bytes);
-        let verified = {
-            let delegator_targets = self
-                .trusted_targets(delegator)
-                .ok_or_else(|| not_delegated(delegator, role_name))?;
-            let authority = delegated_authority(delegator_targets, role_name)
-                .ok_or_else(|| not_delegated(delegator, role_name))?;
-            match self.delegated.get(role_name) {
-                Some(held) if held.sha256 != sha256 => {
-                    return Err(Error::ConflictingMetadata {
-                        role: role_name.to_owned(),
-                    })
-                }
-                Some(_) => {
-                    let meta = SignedMetadata::parse(bytes, RoleType::Targets, &self.limits)?;
-                    verify::check_threshold(&meta, role_name, &authority)?;
-                    None
-                }
-                None => Some(self.verify_targets_role(role_name, &authority, bytes, now)?),
+        let mut found = Vec::new();
+        let verified = match self.delegated.get(role_name) {
+            Some(held) if held.sha256 != sha256 => {
+                // Checked after the delegation, as before: a role not delegated is that.
+                self.delegated_authority(delegator, role_name)?;
+                return Err(Error::ConflictingMetadata {
+                    role: role_name.to_owned(),
+                });
+            }
+            Some(_) => {
+                let authority = self.delegated_authority(delegator, role_name)?;
+                let meta = SignedMetadata::parse(bytes, RoleType::Targets, &self.limits)?;
+                verify::check_threshold(&meta, role_name, &authority)?;
+                None
+            }
+            None => {
+                let result = self.delegated_step(delegator, role_name, bytes, now, &mut found);
+                self.record(found);
+                Some(result?)
             }
         };
         let entry = match verified {
@@ -397,44 +568,120 @@ impl TrustedState {
         Ok(&entry.targets)
     }
 
+    /// The rules of [`TrustedState::update_delegated`] for delegated role `role_name` as
+    /// `delegator` delegates it, without keeping it: for a repository verifier that checks
+    /// thousands of hashed bins in parallel and drops each once checked. Returns the
+    /// verified role and what a diagnostic state went past for it (nothing in strict mode,
+    /// where the first broken rule is the error).
+    pub fn check_delegated(
+        &self,
+        delegator: &str,
+        role_name: &str,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(Verified<Targets>, Vec<Problem>), Error> {
+        let mut found = Vec::new();
+        let verified = self.delegated_step(delegator, role_name, bytes, now, &mut found)?;
+        Ok((verified, found))
+    }
+
+    /// §5.6 and §5.6.7 for delegated role `role_name` as `delegator` delegates it.
+    fn delegated_step(
+        &self,
+        delegator: &str,
+        role_name: &str,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+        found: &mut Vec<Problem>,
+    ) -> Result<Verified<Targets>, Error> {
+        let authority = self.delegated_authority(delegator, role_name)?;
+        self.verify_targets_role(role_name, &authority, bytes, now, found)
+    }
+
+    /// The authority trusted `delegator` gives `role_name` (TUF §5.6.7): a delegated
+    /// role, never a top-level name.
+    fn delegated_authority(
+        &self,
+        delegator: &str,
+        role_name: &str,
+    ) -> Result<Authority<'_>, Error> {
+        let name = RoleName::parse(role_name)?;
+        if name.is_top_level_ignoring_case() {
+            return Err(not_delegated(delegator, role_name));
+        }
+        let delegator_targets = self
+            .trusted_targets(delegator)
+            .ok_or_else(|| not_delegated(delegator, role_name))?;
+        delegated_authority(delegator_targets, self.classic_bins(delegator), role_name)
+            .ok_or_else(|| not_delegated(delegator, role_name))
+    }
+
+    /// The mode this state was made in.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// What a [`Mode::Diagnostic`] state went past, in the order found (always empty in
+    /// strict mode).
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// Take the recorded problems out (see [`TrustedState::problems`]). A step's problem
+    /// taken out is still not recorded again when a later step re-checks its rule.
+    pub fn take_problems(&mut self) -> Vec<Problem> {
+        std::mem::take(&mut self.problems)
+    }
+
+    /// The top-level metadata, marker kept, for a caller that goes on with it alone (the
+    /// publisher's loader keeps it in its published state).
+    pub fn into_top_level(self) -> TopLevel {
+        TopLevel {
+            root: self.root,
+            timestamp: self.timestamp,
+            snapshot: self.snapshot,
+            targets: self.targets,
+        }
+    }
+
     /// The trusted root (the final one once the chain is done).
-    pub fn root(&self) -> &Root {
+    pub fn root(&self) -> &Verified<Root> {
         &self.root
     }
 
     /// The trusted timestamp, if loaded.
-    pub fn timestamp(&self) -> Option<&Timestamp> {
-        self.timestamp.as_deref()
+    pub fn timestamp(&self) -> Option<&Verified<Timestamp>> {
+        self.timestamp.as_ref()
     }
 
     /// The trusted snapshot, if loaded (it may be intermediate; see
     /// [`TrustedState::load_local_snapshot`]).
-    pub fn snapshot(&self) -> Option<&Snapshot> {
-        self.snapshot.as_deref()
+    pub fn snapshot(&self) -> Option<&Verified<Snapshot>> {
+        self.snapshot.as_ref()
     }
 
     /// The trusted top-level targets, if loaded.
-    pub fn targets(&self) -> Option<&Targets> {
-        self.targets.as_deref()
+    pub fn targets(&self) -> Option<&Verified<Targets>> {
+        self.targets.as_ref()
     }
 
     /// Delegated role `role`, if it has been verified against the keys `delegator` lists
     /// for it (`delegator` is `targets` or a delegated role). `None` means the caller
     /// must call [`TrustedState::update_delegated`] for this delegator first.
-    pub fn delegated_via(&self, delegator: &str, role: &str) -> Option<&Targets> {
+    pub fn delegated_via(&self, delegator: &str, role: &str) -> Option<&Verified<Targets>> {
         self.delegated
             .get(role)
             .filter(|entry| entry.verified_via.contains(delegator))
-            .map(|entry| &*entry.targets)
+            .map(|entry| &entry.targets)
     }
 
     /// Delegated role `role` as held, whichever delegator it was verified through.
-    pub fn delegated(&self, role: &str) -> Option<&Targets> {
-        self.delegated.get(role).map(|entry| &*entry.targets)
+    pub fn delegated(&self, role: &str) -> Option<&Verified<Targets>> {
+        self.delegated.get(role).map(|entry| &entry.targets)
     }
 
     /// The targets role `role` as trusted: `targets` or a held delegated role.
-    pub fn trusted_targets(&self, role: &str) -> Option<&Targets> {
+    pub fn trusted_targets(&self, role: &str) -> Option<&Verified<Targets>> {
         if role == RoleType::Targets.as_str() {
             self.targets()
         } else {
@@ -469,15 +716,50 @@ impl TrustedState {
         &self.limits
     }
 
-    fn check_final_root(&self, now: DateTime<Utc>) -> Result<(), Error> {
+    /// In strict mode, `rule`'s error; in diagnostic mode, record it in `found` (once per
+    /// step) and go on. For the rules a verifier can go past: expiry.
+    fn soft(
+        &self,
+        found: &mut Vec<Problem>,
+        step: Step,
+        rule: Result<(), Error>,
+    ) -> Result<(), Error> {
+        let Err(error) = rule else {
+            return Ok(());
+        };
+        match self.mode {
+            Mode::Strict => Err(error),
+            Mode::Diagnostic => {
+                if !self.recorded.contains(&step) && !found.iter().any(|p| p.step == step) {
+                    found.push(Problem { step, error });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Keep what a step went past (nothing in strict mode).
+    fn record(&mut self, found: Vec<Problem>) {
+        for problem in found {
+            if self.recorded.insert(problem.step.clone()) {
+                self.problems.push(problem);
+            }
+        }
+    }
+
+    fn check_final_root(&self, now: DateTime<Utc>, found: &mut Vec<Problem>) -> Result<(), Error> {
         // §5.3.10: the root the chain ended with must not be expired.
-        check_expiry("root", &*self.root, now)
+        let step = Step::Root {
+            version: self.root.version.get(),
+        };
+        self.soft(found, step, check_expiry("root", &*self.root, now))
     }
 
     fn snapshot_step_ready(
         &self,
         step: &'static str,
         now: DateTime<Utc>,
+        found: &mut Vec<Problem>,
     ) -> Result<&MetaFile, Error> {
         if self.targets.is_some() {
             return Err(out_of_order(step, "snapshot cannot change after targets"));
@@ -487,7 +769,11 @@ impl TrustedState {
             .as_ref()
             .ok_or_else(|| out_of_order(step, "timestamp must be loaded first"))?;
         // §5.4.4 for the timestamp the update ended with.
-        check_expiry("timestamp", &**timestamp, now)?;
+        self.soft(
+            found,
+            Step::Timestamp,
+            check_expiry("timestamp", &**timestamp, now),
+        )?;
         snapshot_meta(timestamp)
     }
 
@@ -498,6 +784,19 @@ impl TrustedState {
         verify::verify(&meta, T::TYPE.as_str(), &authority, &self.limits)
     }
 
+    /// A snapshot signed by root's snapshot keys (§5.5.3). A snapshot of thousands of
+    /// bins is read without `serde_json::Value` when it is in the canonical form this
+    /// workspace writes ([`verify::verify_snapshot_direct`], proven to agree with the
+    /// general path); anything else, or any failure, takes the general path and its error.
+    fn verify_snapshot(&self, bytes: &[u8]) -> Result<Verified<Snapshot>, Error> {
+        let direct = Authority::from_root(&self.root, RoleType::Snapshot)
+            .and_then(|authority| verify::verify_snapshot_direct(&authority, bytes, &self.limits));
+        match direct {
+            Some(snapshot) => Ok(snapshot),
+            None => self.verify_top_level::<Snapshot>(bytes),
+        }
+    }
+
     /// §5.6.1–§5.6.5 for any targets role, top-level or delegated.
     fn verify_targets_role(
         &self,
@@ -505,29 +804,24 @@ impl TrustedState {
         authority: &Authority<'_>,
         bytes: &[u8],
         now: DateTime<Utc>,
+        found: &mut Vec<Problem>,
     ) -> Result<Verified<Targets>, Error> {
-        let snapshot = self.final_snapshot(now)?;
-        let expected = snapshot
-            .role_meta(role_name)
-            .ok_or_else(|| Error::MissingRole {
-                role: role_name.to_owned(),
-            })?;
-        check_length_and_hashes(role_name, bytes, expected.length, expected.hashes.as_ref())?;
-        let meta = SignedMetadata::parse(bytes, RoleType::Targets, &self.limits)?;
-        let targets: Verified<Targets> = verify::verify(&meta, role_name, authority, &self.limits)?;
-        if targets.version != expected.version {
-            return Err(Error::VersionMismatch {
-                role: role_name.to_owned(),
-                expected: expected.version.get(),
-                found: targets.version.get(),
-            });
-        }
-        check_expiry(role_name, &*targets, now)?;
+        let snapshot = self.final_snapshot(now, found)?;
+        let targets = check_listed_role(snapshot, role_name, authority, bytes, &self.limits)?;
+        self.soft(
+            found,
+            Step::of_targets_role(role_name),
+            check_expiry(role_name, &*targets, now),
+        )?;
         Ok(targets)
     }
 
     /// The snapshot, checked as the final one: the timestamp's version, not expired.
-    fn final_snapshot(&self, now: DateTime<Utc>) -> Result<&Snapshot, Error> {
+    fn final_snapshot(
+        &self,
+        now: DateTime<Utc>,
+        found: &mut Vec<Problem>,
+    ) -> Result<&Snapshot, Error> {
         let step = "update_targets";
         let snapshot = self
             .snapshot
@@ -545,9 +839,44 @@ impl TrustedState {
                 found: snapshot.version.get(),
             });
         }
-        check_expiry("snapshot", &**snapshot, now)?;
+        self.soft(
+            found,
+            Step::Snapshot,
+            check_expiry("snapshot", &**snapshot, now),
+        )?;
         Ok(snapshot)
     }
+}
+
+/// TUF §5.6.1–§5.6.4 for targets role `role_name` (top-level or delegated) against the
+/// final `snapshot`: the snapshot lists it (§5.6.1), its length and hashes when listed
+/// (§5.6.2), signed by a threshold of `authority` (§5.6.3), of the version the snapshot
+/// lists (§5.6.4). Expiry (§5.6.5) is the caller's, as it may go past it. The one
+/// implementation, used by [`TrustedState`] and by the publisher's
+/// [`crate::repo::PublishedState::verify_bin`].
+pub(crate) fn check_listed_role(
+    snapshot: &Snapshot,
+    role_name: &str,
+    authority: &Authority<'_>,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Verified<Targets>, Error> {
+    let expected = snapshot
+        .role_meta(role_name)
+        .ok_or_else(|| Error::MissingRole {
+            role: role_name.to_owned(),
+        })?;
+    check_length_and_hashes(role_name, bytes, expected.length, expected.hashes.as_ref())?;
+    let meta = SignedMetadata::parse(bytes, RoleType::Targets, limits)?;
+    let targets: Verified<Targets> = verify::verify(&meta, role_name, authority, limits)?;
+    if targets.version != expected.version {
+        return Err(Error::VersionMismatch {
+            role: role_name.to_owned(),
+            expected: expected.version.get(),
+            found: targets.version.get(),
+        });
+    }
+    Ok(targets)
 }
 
 /// The classic delegated `roles` of `targets` as hashed bins, when they are exactly what
@@ -571,9 +900,25 @@ fn classic_bins(targets: &Targets) -> Option<SuccinctRoles> {
 
 /// The authority `delegator` gives `role_name`: an explicit delegated role of that name,
 /// or one of its succinct bins.
-fn delegated_authority<'a>(delegator: &'a Targets, role_name: &str) -> Option<Authority<'a>> {
+///
+/// With `classic`, the delegator's classic roles as bins ([`classic_bins`]), a bin's role
+/// is found from its name in one step instead of a search through thousands of roles.
+fn delegated_authority<'a>(
+    delegator: &'a Targets,
+    classic: Option<&SuccinctRoles>,
+    role_name: &str,
+) -> Option<Authority<'a>> {
     let delegations = delegator.delegations.as_ref()?;
     if let Some(roles) = &delegations.roles {
+        // INVARIANT of `classic_bins`: role number n is bin n; the name is checked anyway.
+        let by_bin = classic
+            .and_then(|bins| bins.bin_number(role_name))
+            .and_then(|bin| usize::try_from(bin).ok())
+            .and_then(|bin| roles.get(bin))
+            .filter(|role| role.name.as_str() == role_name);
+        if let Some(role) = by_bin {
+            return Some(Authority::from_delegated_role(delegations, role));
+        }
         if let Some(role) = roles.iter().find(|r| r.name.as_str() == role_name) {
             return Some(Authority::from_delegated_role(delegations, role));
         }

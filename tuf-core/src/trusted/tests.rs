@@ -769,3 +769,169 @@ fn diamond_role_is_verified_per_delegator() {
         "conflicting-metadata"
     );
 }
+
+// ---- diagnostic mode ----
+
+/// Root 1 (expired), timestamp, snapshot and targets all expired, in `mode`; the steps
+/// run as far as they go.
+fn walk_expired(repo: &TestRepo, mode: Mode, top: &[u8]) -> (TrustedState, Result<(), Error>) {
+    let mut state = TrustedState::new_from_root_in_mode(
+        &repo.root_bytes(1, -1),
+        now(),
+        Limits::default(),
+        mode,
+    )
+    .unwrap();
+    let snapshot = repo.snapshot_bytes(1, &[("targets", 1), ("bin-3", 1)], -1);
+    let walked = state
+        .update_timestamp(&repo.timestamp_bytes(1, 1, -1, None), now())
+        .map(|_| ())
+        .and_then(|()| state.update_snapshot(&snapshot, now()))
+        .and_then(|()| state.update_targets(top, now()).map(|_| ()));
+    (state, walked)
+}
+
+#[test]
+fn diagnostic_mode_records_expiry_once_per_step_and_goes_on() {
+    let repo = TestRepo::new();
+    let bin_key = signer(60);
+    let top = targets_bytes(
+        &repo.targets_key,
+        1,
+        -1,
+        &[],
+        Some(succinct(&bin_key, 4, "bin")),
+    );
+
+    // Strict: the expired final root refuses the timestamp; nothing moved.
+    let (strict, walked) = walk_expired(&repo, Mode::Strict, &top);
+    assert!(matches!(walked, Err(Error::Expired { ref role, .. }) if role == "root"));
+    assert!(strict.timestamp().is_none());
+    assert!(strict.problems().is_empty());
+
+    // Diagnostic: the same rules, each expiry recorded once with its step, and the walk
+    // reaches targets (the re-checks of root, timestamp and snapshot add nothing).
+    let (state, walked) = walk_expired(&repo, Mode::Diagnostic, &top);
+    walked.unwrap();
+    let steps: Vec<(String, &str)> = state
+        .problems()
+        .iter()
+        .map(|p| (p.step.to_string(), p.error.code()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("root v1".to_owned(), "expired"),
+            ("timestamp".to_owned(), "expired"),
+            ("snapshot".to_owned(), "expired"),
+            ("targets".to_owned(), "expired"),
+        ]
+    );
+    assert!(state.targets().is_some());
+
+    // A bin checked without being kept: its expiry is its own problem; the snapshot's is
+    // not repeated, also once the recorded problems were taken out.
+    let mut state = state;
+    assert_eq!(state.take_problems().len(), 4);
+    let bin = targets_bytes(&bin_key, 1, -1, &[], None);
+    let (_, found) = state
+        .check_delegated("targets", "bin-3", &bin, now())
+        .unwrap();
+    let found: Vec<String> = found.iter().map(|p| p.step.to_string()).collect();
+    assert_eq!(found, ["bin-3"]);
+    assert!(state.delegated("bin-3").is_none());
+}
+
+#[test]
+fn diagnostic_mode_still_refuses_what_it_cannot_go_past() {
+    // A bad signature, a wrong version, bytes other than listed: the step is refused
+    // in diagnostic mode too, and the state does not move.
+    let repo = TestRepo::new();
+    let mut state = TrustedState::new_from_root_in_mode(
+        &repo.root_bytes(1, 365),
+        now(),
+        Limits::default(),
+        Mode::Diagnostic,
+    )
+    .unwrap();
+    let forged = {
+        let timestamp = Timestamp::new(v(1), expires_in(1), MetaFile::new(v(1)));
+        sign_role(&timestamp, &[&signer(99)]).unwrap()
+    };
+    assert_eq!(code(state.update_timestamp(&forged, now())), "threshold");
+    assert!(state.timestamp().is_none());
+    let snapshot = repo.snapshot_bytes(2, &[("targets", 1)], 7);
+    let _ = state
+        .update_timestamp(&repo.timestamp_bytes(1, 1, 1, Some(&snapshot)), now())
+        .unwrap();
+    assert_eq!(
+        code(state.update_snapshot(&snapshot, now())),
+        "version-mismatch"
+    );
+    assert!(state.snapshot().is_none());
+    assert!(state.problems().is_empty());
+}
+
+#[test]
+fn check_delegated_applies_update_delegateds_rules_in_strict_mode() {
+    let repo = TestRepo::new();
+    let bin_key = signer(60);
+    let top = targets_bytes(
+        &repo.targets_key,
+        1,
+        30,
+        &[],
+        Some(succinct(&bin_key, 4, "bin")),
+    );
+    let state = loaded(&repo, &[("targets", 1), ("bin-3", 1)], &top);
+    let good = targets_bytes(&bin_key, 1, 30, &[], None);
+    let (_, found) = state
+        .check_delegated("targets", "bin-3", &good, now())
+        .unwrap();
+    assert!(found.is_empty());
+    let expired = targets_bytes(&bin_key, 1, -1, &[], None);
+    assert_eq!(
+        code(state.check_delegated("targets", "bin-3", &expired, now())),
+        "expired"
+    );
+    let forged = targets_bytes(&signer(61), 1, 30, &[], None);
+    assert_eq!(
+        code(state.check_delegated("targets", "bin-3", &forged, now())),
+        "threshold"
+    );
+    let wrong_version = targets_bytes(&bin_key, 2, 30, &[], None);
+    assert_eq!(
+        code(state.check_delegated("targets", "bin-3", &wrong_version, now())),
+        "version-mismatch"
+    );
+    assert_eq!(
+        code(state.check_delegated("targets", "bin-4", &good, now())),
+        "missing-role"
+    );
+}
+
+#[test]
+fn a_bin_listing_a_path_of_another_bin_breaks_tap_15() {
+    let bins = SuccinctRoles::new(Vec::new(), Threshold::new(1).unwrap(), 4, "bin");
+    let (home, away) = ("a/b", "x/y/z");
+    let home_bin = bins.bin_of(home);
+    assert_ne!(bins.bin_of(away), home_bin, "pick paths of two bins");
+    let mut bin = Targets::new(v(1), expires_in(1));
+    bin.targets.insert(
+        TargetPath::parse(home).unwrap(),
+        TargetFile::from_bytes(b"1"),
+    );
+    assert_eq!(bins.misplaced_targets(home_bin, &bin).count(), 0);
+    bin.targets.insert(
+        TargetPath::parse(away).unwrap(),
+        TargetFile::from_bytes(b"2"),
+    );
+    let misplaced: Vec<Error> = bins.misplaced_targets(home_bin, &bin).collect();
+    assert_eq!(misplaced.len(), 1);
+    assert!(matches!(
+        &misplaced[0],
+        Error::MisplacedTarget { role, path, belongs_to }
+            if *role == bins.bin_name(home_bin) && path == away && *belongs_to == bins.role_for(away)
+    ));
+    assert_eq!(misplaced[0].code(), "misplaced");
+}

@@ -943,8 +943,12 @@ fn publish_attempt(
 ) -> Result<Option<PublishReport>, Error> {
     let options = run.options;
     let local = run.repo.local_metadata();
-    let (root_version, root) =
-        published::root_in_force(&local, options.new_root.as_ref(), &options.limits)?;
+    let (root_version, root) = published::root_in_force(
+        &local,
+        options.new_root.as_ref(),
+        options.now,
+        &options.limits,
+    )?;
     let (state, etag) = run.load(&root, root_version)?;
     let plan = published::plan(&local, state.as_ref(), root_version)?;
     let found = match (changes, plan.full) {
