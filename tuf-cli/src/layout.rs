@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use tuf_core::metadata::{RoleType, Root, SignedMetadata};
+use tuf_core::metadata::{versioned_file_name, RoleType, Root, SignedMetadata};
 
 use crate::fsutil::{self, Access, Existing};
 use crate::meta;
@@ -134,7 +134,9 @@ impl Repo {
         else {
             return Ok(None);
         };
-        let path = self.metadata_dir().join(format!("{version}.root.json"));
+        let path = self
+            .metadata_dir()
+            .join(versioned_file_name(version, "root"));
         let meta = meta::parse(&bytes, Some(RoleType::Root))
             .with_context(|| format!("{} is not valid TUF metadata", path.display()))?;
         let root = meta::typed_root(&meta, &path)?;

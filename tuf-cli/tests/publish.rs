@@ -9,6 +9,7 @@ use std::fs;
 
 use chrono::TimeDelta;
 use common::*;
+use tuf_core::metadata::versioned_file_name;
 use tuf_core::repo::target_copy_name;
 use tuf_repo::publish::{self, Changes, PublishKind};
 use tuf_repo::verify::TargetCheck;
@@ -526,10 +527,10 @@ fn files_retired_by_a_publish_that_stopped_after_its_timestamp_are_still_pruned(
         let f = Fixture::new(10, 3);
         f.publish(&Changes::Scan);
         let before = f.view();
-        let old_snapshot = f
-            .repo
-            .metadata_dir()
-            .join(format!("{}.snapshot.json", before.snapshot().version.get()));
+        let old_snapshot = f.repo.metadata_dir().join(versioned_file_name(
+            before.snapshot().version.get(),
+            "snapshot",
+        ));
         write_crate(f.index(), &name, &versions(4));
         let mut options = f.options();
         options.fail_after_writes = Some(steps);

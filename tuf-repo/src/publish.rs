@@ -39,7 +39,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tuf_core::crypto::Signer;
-use tuf_core::metadata::{RoleType, SignedMetadata, TargetPath};
+use tuf_core::metadata::{versioned_file_name, RoleType, SignedMetadata, TargetPath};
 use tuf_core::repo::{
     self, offline, Change, Expiries, OnlineSigners, Policy, Publication, PublishedState,
     TargetEntry, VersionFloors,
@@ -361,7 +361,7 @@ impl NewRoot {
     /// Its file name in the metadata directory: `N.root.json` (TUF §5.3 with consistent
     /// snapshots: roots are always versioned).
     pub fn file_name(&self) -> String {
-        format!("{}.root.json", self.version)
+        versioned_file_name(self.version, "root")
     }
 }
 

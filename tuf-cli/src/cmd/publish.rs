@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{TimeDelta, Utc};
-use tuf_core::metadata::RoleType;
+use tuf_core::metadata::{parse_versioned_file_name, versioned_file_name, RoleType};
 use tuf_core::repo::Expiries;
 use tuf_repo::publish::{self, Changes, NewRoot, OnlineKeys, PublishOptions, Repository};
 use tuf_repo::remote::{self, Index, RemoteRepository};
@@ -340,7 +340,9 @@ fn commit_staged_targets(repo: &Repo, now: chrono::DateTime<Utc>, ui: &Ui) -> an
             ),
         ));
     }
-    let published = repo.metadata_dir().join(format!("{version}.targets.json"));
+    let published = repo
+        .metadata_dir()
+        .join(versioned_file_name(version, "targets"));
     // Before the first publish `metadata/` does not exist yet (the root is written later).
     fsutil::create_dir(&repo.metadata_dir())?;
     fsutil::write_atomic(&published, &bytes, Access::Public, Existing::Refuse)?;
@@ -451,15 +453,14 @@ pub(crate) fn newest_published(dir: &Path, role: &str) -> anyhow::Result<Option<
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
     };
-    let suffix = format!(".{role}.json");
     let mut newest = None;
     for entry in entries {
         let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-        if let Some(v) = entry
-            .file_name()
+        let name = entry.file_name();
+        if let Some((v, _)) = name
             .to_str()
-            .and_then(|n| n.strip_suffix(&suffix))
-            .and_then(|v| v.parse::<u64>().ok())
+            .and_then(parse_versioned_file_name)
+            .filter(|(_, r)| *r == role)
         {
             newest = newest.max(Some(v));
         }

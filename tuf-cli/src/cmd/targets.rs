@@ -18,7 +18,8 @@ use anyhow::Context as _;
 use chrono::Utc;
 use tuf_core::crypto::PublicKey;
 use tuf_core::metadata::{
-    sign_role, Expires, KeyId, RoleType, SignedMetadata, SuccinctRoles, Targets, Threshold,
+    sign_role, versioned_file_name, Expires, KeyId, RoleType, SignedMetadata, SuccinctRoles,
+    Targets, Threshold,
 };
 use tuf_core::Limits;
 
@@ -296,7 +297,7 @@ pub fn published_targets_meta(repo: &Repo) -> anyhow::Result<Option<(PathBuf, Si
     let Some(version) = crate::cmd::publish::newest_published(&dir, "targets")? else {
         return Ok(None);
     };
-    let path = dir.join(format!("{version}.targets.json"));
+    let path = dir.join(versioned_file_name(version, "targets"));
     let meta = meta::load(&path, Some(RoleType::Targets))?;
     Ok(Some((path, meta)))
 }

@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chrono::{DateTime, TimeDelta, Utc};
 use rayon::prelude::*;
-use tuf_core::metadata::{TargetPath, Version};
+use tuf_core::metadata::{versioned_file_name, TargetPath, Version};
 use tuf_core::repo::{
     target_copy_name, Change, Edit, FileKind, Publication, PublishedState, TargetEntry,
     VersionFloors,
@@ -867,11 +867,11 @@ impl<'r> Run<'r> {
         }
         let store = &self.repo.store;
         if store
-            .head(&format!("metadata/{newest}.root.json"))?
+            .head(&format!("metadata/{}", versioned_file_name(newest, "root")))?
             .is_none()
         {
             for version in 1..=newest {
-                let name = format!("{version}.root.json");
+                let name = versioned_file_name(version, "root");
                 let bytes = published::read_named(&local, &name)?;
                 let key = format!("metadata/{name}");
                 if store.put_new(&key, Bytes::from(bytes.clone()), ObjectKind::Immutable)?
