@@ -904,9 +904,9 @@ fn check_fetched(
 /// again online and refused offline: a crash costs a download, never a check (issue #14;
 /// durability is kept for the rollback baselines, in tuf-client's store).
 fn write_cache(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(tuf_fs::parent_dir(path))?;
     tuf_fs::AtomicWrite::new()
-        .durability(tuf_fs::Durability::Deferred)
+        .durability(tuf_fs::Durability::Never)
+        .create_parents()
         .write(path, bytes)
 }
 

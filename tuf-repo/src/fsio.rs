@@ -143,9 +143,10 @@ impl BatchWriter {
 /// fsync, rename, fsync of the directory). For state files outside a publish batch.
 /// Parent directories are created.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = tuf_fs::parent_dir(path);
-    fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
-    tuf_fs::write_atomic(path, bytes).map_err(Error::io("write", path))
+    AtomicWrite::new()
+        .create_parents()
+        .write(path, bytes)
+        .map_err(Error::io("write", path))
 }
 
 #[cfg(target_os = "linux")]
