@@ -294,17 +294,17 @@ impl KeyDir {
     /// Load the three keys from `dir`, first generating (ed25519, unencrypted) any that
     /// is missing.
     pub fn open_or_generate(dir: &Path) -> anyhow::Result<Self> {
-        crate::fsutil::create_dir(dir)?;
+        crate::files::create_dir(dir)?;
         let one = |name: &str| -> anyhow::Result<Arc<dyn Signer>> {
             let path = dir.join(name);
             if !path.exists() {
                 let (_, der) = generate(KeyType::Ed25519)?;
                 let pem = private_pem(&der, None)?;
-                crate::fsutil::write_atomic(
+                crate::files::write_atomic(
                     &path,
                     pem.as_bytes(),
-                    crate::fsutil::Access::OwnerOnly,
-                    crate::fsutil::Existing::Refuse,
+                    crate::files::Access::OwnerOnly,
+                    crate::files::Existing::Refuse,
                 )
                 .with_context(|| format!("writing the new key {}", path.display()))?;
             }
@@ -417,7 +417,7 @@ pub fn public_key_json(key: &PublicKey) -> anyhow::Result<Vec<u8>> {
 
 /// Read a TUF public key JSON file; returns its key id and the key.
 pub fn read_public_key(path: &Path) -> anyhow::Result<(KeyId, PublicKey)> {
-    let bytes = crate::fsutil::read(path)?;
+    let bytes = crate::files::read(path)?;
     parse_public_key(&bytes, &path.display().to_string())
 }
 
@@ -504,11 +504,11 @@ mod tests {
         let pem = private_pem(&der, Some("correct horse")).unwrap();
         assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
         let path = dir.path().join("k.pem");
-        crate::fsutil::write_atomic(
+        crate::files::write_atomic(
             &path,
             pem.as_bytes(),
-            crate::fsutil::Access::OwnerOnly,
-            crate::fsutil::Existing::Refuse,
+            crate::files::Access::OwnerOnly,
+            crate::files::Existing::Refuse,
         )
         .unwrap();
         std::env::set_var("TUF_TEST_PASS_OK", "correct horse");

@@ -260,7 +260,7 @@ fn pruning_keeps_files_for_the_grace_period_and_copies_named_again() {
 fn one_publisher_at_a_time() {
     let f = Fixture::new(3, 4);
     f.publish(&Changes::Scan);
-    let _held = tuf_repo::fsio::RepoLock::acquire(&f.repo.state_dir().join("lock")).unwrap();
+    let _held = tuf_repo::lock::RepoLock::acquire(&f.repo.state_dir().join("lock")).unwrap();
     let mut options = f.options();
     options.lock_wait = std::time::Duration::from_millis(50);
     let err = publish::publish(&f.repo, &f.online, &Changes::Scan, &options).unwrap_err();

@@ -16,7 +16,8 @@
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
 //! | [`progress`] | the [`progress::Progress`] callback long work reports to (the caller draws it) |
 //! | [`store`] | object storage (S3, GCS, Azure, `file://`) as a synchronous [`store::Store`]: create-only, compare-and-swap, server-side copies, CDN headers |
-//! | [`fsio`] | atomic writes (temp + rename) made durable in ordered batches; the repository lock |
+//! | [`files`] | atomic writes (temp + rename) made durable in ordered batches; reads of files that may be absent |
+//! | [`lock`] | the repository lock (one publisher at a time) |
 //! | [`error`] | the library's [`Error`] |
 //!
 //! The layout and publish protocol are described in `docs/repository.md`.
@@ -139,8 +140,9 @@
 #![warn(missing_docs)]
 
 pub mod error;
-pub mod fsio;
+pub mod files;
 pub mod hashing;
+pub mod lock;
 pub mod manifest;
 pub mod progress;
 pub mod publish;

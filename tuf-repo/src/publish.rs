@@ -47,8 +47,9 @@ use tuf_core::repo::{
 use tuf_core::Limits;
 
 use crate::error::Error;
-use crate::fsio::{self, BatchWriter, RepoLock};
+use crate::files::{self, BatchWriter};
 use crate::hashing::{self, CopyKind, CopyTo, Hashed, HashedFile, ReadRules, RefusedFile, Scanned};
+use crate::lock::RepoLock;
 use crate::manifest::{self, JournalRecord, Manifest};
 use crate::progress::{units, Progress, Silent, Stage, StageGuard};
 use crate::published::{self, MetadataReader, StateDigests, PROGRESS_EVERY};
@@ -191,8 +192,8 @@ impl Repository {
         if let Some((state, key)) = cached {
             if key.metadata_dir == dir && &key.limits == limits && key.digests.root == sha256(root)
             {
-                let timestamp = fsio::read_optional(&dir.join(repo::TIMESTAMP_FILE))?;
-                let targets = fsio::read_optional(&dir.join(state.targets_file()))?;
+                let timestamp = files::read_optional(&dir.join(repo::TIMESTAMP_FILE))?;
+                let targets = files::read_optional(&dir.join(state.targets_file()))?;
                 if timestamp.is_some_and(|t| sha256(&t) == key.digests.timestamp)
                     && targets.is_some_and(|t| sha256(&t) == key.digests.targets)
                 {
@@ -212,7 +213,7 @@ pub struct LocalMetadata(PathBuf);
 
 impl MetadataReader for LocalMetadata {
     fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
-        fsio::read_optional(&self.0.join(name))
+        files::read_optional(&self.0.join(name))
     }
 
     fn locate(&self, name: &str) -> PathBuf {
@@ -877,7 +878,7 @@ fn prune_with(
     }
     let state_dir = repository.state_dir();
     let marker = state_dir.join(TEMP_SWEEP_FILE);
-    let last_sweep = fsio::read_optional(&marker)?
+    let last_sweep = files::read_optional(&marker)?
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
         .map(|t| t.with_timezone(&Utc));
@@ -892,7 +893,7 @@ fn prune_with(
             .checked_sub(STALE_TEMP_AGE)
             .unwrap_or(SystemTime::UNIX_EPOCH);
         deleted += remove_stale_temp_files(repository, older_than)?;
-        fsio::write_atomic(&marker, now.to_rfc3339().as_bytes())?;
+        files::write_atomic(&marker, now.to_rfc3339().as_bytes())?;
     }
     Ok(deleted)
 }
@@ -972,7 +973,7 @@ fn prune_retired(
     grace: TimeDelta,
 ) -> Result<usize, Error> {
     let path = repository.state_dir().join("retired");
-    let Some(bytes) = fsio::read_optional(&path)? else {
+    let Some(bytes) = files::read_optional(&path)? else {
         return Ok(0);
     };
     let text = String::from_utf8_lossy(&bytes);
@@ -1026,7 +1027,7 @@ fn prune_retired(
         }
     }
     if due {
-        fsio::write_atomic(&path, keep.as_bytes())?;
+        files::write_atomic(&path, keep.as_bytes())?;
     }
     Ok(deleted)
 }
@@ -1035,14 +1036,14 @@ fn prune_retired(
 /// sets it, a refresh that read every bin recomputes it; an incremental publish only
 /// makes bins expire later, so the bound stays true.
 fn read_bins_expire(state_dir: &Path) -> Result<Option<DateTime<Utc>>, Error> {
-    Ok(fsio::read_optional(&state_dir.join("bins-expire"))?
+    Ok(files::read_optional(&state_dir.join("bins-expire"))?
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
         .map(|t| t.with_timezone(&Utc)))
 }
 
 fn write_bins_expire(state_dir: &Path, earliest: DateTime<Utc>) -> Result<(), Error> {
-    fsio::write_atomic(
+    files::write_atomic(
         &state_dir.join("bins-expire"),
         earliest.to_rfc3339().as_bytes(),
     )
@@ -1222,7 +1223,7 @@ fn stage_retiring(
 /// lock with the published state just loaded.
 fn recover_retiring(state_dir: &Path, published: Option<&PublishedState>) -> Result<(), Error> {
     let path = state_dir.join(RETIRING_FILE);
-    let Some(bytes) = fsio::read_optional(&path)? else {
+    let Some(bytes) = files::read_optional(&path)? else {
         return Ok(());
     };
     let text = String::from_utf8_lossy(&bytes);

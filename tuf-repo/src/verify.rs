@@ -21,7 +21,7 @@ use tuf_core::verify::{self, Authority};
 use tuf_core::Limits;
 
 use crate::error::Error;
-use crate::fsio;
+use crate::files;
 use crate::progress::{units, Progress, Stage, StageGuard};
 use crate::publish::Repository;
 use crate::published::MetadataReader;
@@ -62,7 +62,7 @@ impl MetadataReader for Repository {
 
 impl PublishedFiles for Repository {
     fn target_copy(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
-        fsio::read_optional(&self.targets_dir().join(name))
+        files::read_optional(&self.targets_dir().join(name))
     }
 
     fn locate_copy(&self, name: &str) -> String {
@@ -70,7 +70,7 @@ impl PublishedFiles for Repository {
     }
 
     fn index_file(&self, path: &TargetPath) -> Result<Option<Vec<u8>>, Error> {
-        fsio::read_optional(&self.index_dir().join(path.as_str()))
+        files::read_optional(&self.index_dir().join(path.as_str()))
     }
 
     fn locate_index(&self, path: &TargetPath) -> String {

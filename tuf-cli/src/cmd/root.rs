@@ -14,11 +14,12 @@ use crate::cmd::init::{read_keys, threshold};
 use crate::cmd::targets::{self, TargetsChange};
 use crate::duration::parse_expiry;
 use crate::exit::{err, usage, Code};
-use crate::fsutil::{self, Access, Existing};
+use crate::files::{self, Access, Existing};
 use crate::keys::read_public_key;
 use crate::layout::{Keyholders, Repo};
-use crate::meta::{self, Signers};
+use crate::signers::Signers;
 use crate::ui::Ui;
+use crate::{metadata_file, review};
 
 const TOP_LEVEL: [&str; 4] = ["root", "targets", "snapshot", "timestamp"];
 
@@ -194,13 +195,13 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
 
     let staged =
         SignedMetadata::parse(&sign_role(&root, &[])?, RoleType::Root, &Limits::default())?;
-    fsutil::create_dir(&repo.staged_dir())?;
-    meta::write(&staged_path, &staged, Existing::Replace)?;
+    files::create_dir(&repo.staged_dir())?;
+    metadata_file::write(&staged_path, &staged, Existing::Replace)?;
     repo.save_keyholders(&names)?;
     if !ui.is_quiet() {
         tuf_fs::out!(
             "{}",
-            meta::describe(&staged, &staged_path, Some(&trusted.role), &names)?
+            review::describe(&staged, &staged_path, Some(&trusted.role), &names)?
         )?;
     }
     ui.info(format!(
@@ -240,9 +241,9 @@ pub fn run_commit(args: &CommitArgs, ui: &Ui) -> anyhow::Result<Code> {
         return Ok(Code::Ok);
     }
     let checked = check_staged(&repo, false, ui)?;
-    fsutil::create_dir(&repo.metadata_dir())?;
+    files::create_dir(&repo.metadata_dir())?;
     let published = repo.metadata_dir().join(checked.file_name());
-    fsutil::write_atomic(&published, &checked.bytes, Access::Public, Existing::Refuse)?;
+    files::write_atomic(&published, &checked.bytes, Access::Public, Existing::Refuse)?;
     staged_published(&repo, &checked, ui)?;
     Ok(Code::Ok)
 }
@@ -275,18 +276,18 @@ pub fn forget_if_published(repo: &Repo, ui: &Ui) -> anyhow::Result<bool> {
     if !staged_path.exists() {
         return Ok(false);
     }
-    let staged = meta::load(&staged_path, Some(RoleType::Root))?;
-    let root = meta::typed_root(&staged, &staged_path)?;
+    let staged = metadata_file::load(&staged_path, Some(RoleType::Root))?;
+    let root = metadata_file::typed_root(&staged, &staged_path)?;
     let published_path = repo
         .metadata_dir()
         .join(format!("{}.root.json", root.version));
     if !published_path.exists() {
         return Ok(false);
     }
-    if fsutil::read(&published_path)? != meta::file_bytes(&staged, &published_path)? {
+    if files::read(&published_path)? != metadata_file::file_bytes(&staged, &published_path)? {
         return Ok(false);
     }
-    fsutil::remove(&staged_path)?;
+    files::remove(&staged_path)?;
     ui.info(format!(
         "the staged root v{} is already published as {}; removed the staged copy",
         root.version,
@@ -297,7 +298,7 @@ pub fn forget_if_published(repo: &Repo, ui: &Ui) -> anyhow::Result<bool> {
 
 /// After the checked root was published: remove the staged copy and tell the operator.
 pub fn staged_published(repo: &Repo, checked: &CheckedRoot, ui: &Ui) -> anyhow::Result<()> {
-    fsutil::remove(&repo.staged(RoleType::Root))?;
+    files::remove(&repo.staged(RoleType::Root))?;
     ui.info(format!(
         "published root v{} as {}",
         checked.version,
@@ -323,8 +324,8 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
             staged_path.display()
         )));
     }
-    let staged = meta::load(&staged_path, Some(RoleType::Root))?;
-    let root = meta::typed_root(&staged, &staged_path)?;
+    let staged = metadata_file::load(&staged_path, Some(RoleType::Root))?;
+    let root = metadata_file::typed_root(&staged, &staged_path)?;
     let trusted = repo.trusted_root()?;
     let limits = Limits::default();
     let names = repo.keyholders()?;
@@ -439,7 +440,7 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
         .join(format!("{}.root.json", root.version));
     Ok(CheckedRoot {
         version: root.version.get(),
-        bytes: meta::file_bytes(&staged, &published)?,
+        bytes: metadata_file::file_bytes(&staged, &published)?,
         follows: trusted.map(|old| old.role.version.get()),
     })
 }
@@ -459,7 +460,7 @@ fn check_published_targets(repo: &Repo, root: &Root, names: &Keyholders) -> anyh
     }
     let staged_path = repo.staged(RoleType::Targets);
     let staged_count = if staged_path.exists() {
-        let staged = meta::load(&staged_path, Some(RoleType::Targets))?;
+        let staged = metadata_file::load(&staged_path, Some(RoleType::Targets))?;
         let count = signers.count(&staged, names);
         if count.met {
             return Ok(true);

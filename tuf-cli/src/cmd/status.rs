@@ -22,7 +22,8 @@ use tuf_core::Limits;
 use crate::duration::{format_duration, parse_duration};
 use crate::exit::{usage, Code};
 use crate::layout::{Keyholders, Repo};
-use crate::meta::{self, Signers, ThresholdCount};
+use crate::metadata_file;
+use crate::signers::{Signers, ThresholdCount};
 use crate::ui::Ui;
 
 /// Arguments of `tuf status`.
@@ -257,8 +258,8 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
     let staged_root_path = repo.staged(RoleType::Root);
     let mut staged_root: Option<Root> = None;
     if staged_root_path.exists() {
-        let staged = meta::load(&staged_root_path, Some(RoleType::Root))?;
-        let root = meta::typed_root(&staged, &staged_root_path)?;
+        let staged = metadata_file::load(&staged_root_path, Some(RoleType::Root))?;
+        let root = metadata_file::typed_root(&staged, &staged_root_path)?;
         let mut authorities = Vec::new();
         let mut notes = Vec::new();
         if let Some(old) = &trusted {
@@ -296,7 +297,7 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
             &staged,
             &authorities,
         );
-        entry.signed_sha256 = Some(meta::signed_sha256(&staged));
+        entry.signed_sha256 = Some(metadata_file::signed_sha256(&staged));
         entry.notes.extend(notes);
         roles.push(entry);
         staged_root = Some(root);
@@ -305,8 +306,8 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
     // Staged targets: answers to the root that will be in force when it is published.
     let staged_targets_path = repo.staged(RoleType::Targets);
     if staged_targets_path.exists() {
-        let staged = meta::load(&staged_targets_path, Some(RoleType::Targets))?;
-        let targets = meta::typed_targets(&staged, &staged_targets_path)?;
+        let staged = metadata_file::load(&staged_targets_path, Some(RoleType::Targets))?;
+        let targets = metadata_file::typed_targets(&staged, &staged_targets_path)?;
         let governing = staged_root.as_ref().or(trusted.as_ref().map(|t| &t.role));
         let authorities = match governing {
             Some(root) => vec![Signers::from_root(
@@ -324,7 +325,7 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
             &staged,
             &authorities,
         );
-        entry.signed_sha256 = Some(meta::signed_sha256(&staged));
+        entry.signed_sha256 = Some(metadata_file::signed_sha256(&staged));
         if let Some((_, published)) = crate::cmd::targets::published_targets(repo)? {
             entry.notes.extend(crate::cmd::targets::delegation_changes(
                 &published, &targets, &names,
@@ -467,7 +468,9 @@ fn published_chain(repo: &Repo, root: &Root, ctx: &Ctx<'_>, roles: &mut Vec<Role
             dir.join(format!("{name}.json"))
         }
     };
-    let load = |path: &Path, role: RoleType| -> anyhow::Result<_> { meta::load(path, Some(role)) };
+    let load = |path: &Path, role: RoleType| -> anyhow::Result<_> {
+        metadata_file::load(path, Some(role))
+    };
     let limits = Limits::default();
 
     let authority = |role: RoleType| {
@@ -570,7 +573,7 @@ fn bins_report(
             continue;
         };
         let path = versioned(&name, version);
-        let loaded = meta::load(&path, Some(RoleType::Targets)).and_then(|m| {
+        let loaded = metadata_file::load(&path, Some(RoleType::Targets)).and_then(|m| {
             let typed: Targets = m.to_typed(&name, &limits)?;
             Ok((m, typed))
         });

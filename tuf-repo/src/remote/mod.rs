@@ -176,7 +176,7 @@ impl PublishedFiles for StoreFiles {
     fn index_file(&self, path: &TargetPath) -> Result<Option<Vec<u8>>, Error> {
         match &self.index {
             Some(Index::Store(store)) => Ok(store.get(path.as_str())?.map(|o| o.bytes.to_vec())),
-            Some(Index::Local(dir)) => crate::fsio::read_optional(&dir.join(path.as_str())),
+            Some(Index::Local(dir)) => crate::files::read_optional(&dir.join(path.as_str())),
             None => Ok(None),
         }
     }
@@ -1076,8 +1076,8 @@ fn finish(
     let mut report = report.clone();
     if let Some(new_root) = &options.new_root {
         let path = repository.dir.join("metadata").join(new_root.file_name());
-        if crate::fsio::read_optional(&path)?.is_none() {
-            crate::fsio::write_atomic(&path, new_root.bytes())?;
+        if crate::files::read_optional(&path)?.is_none() {
+            crate::files::write_atomic(&path, new_root.bytes())?;
         }
     }
     if !matches!(changes, Changes::Paths(_)) || report.kind != PublishKind::Incremental {
