@@ -357,12 +357,9 @@ pub fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids
 }
 
-/// The sparse index path of a crate name.
+/// The sparse index path of a crate name (lowercase, as cargo asks for it).
 pub fn sparse_path(name: &str) -> String {
-    match name.len() {
-        1 => format!("1/{name}"),
-        2 => format!("2/{name}"),
-        3 => format!("3/{}/{name}", &name[..1]),
-        _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
-    }
+    tuf_core::index::CrateName::parse(name)
+        .unwrap()
+        .sparse_path()
 }
