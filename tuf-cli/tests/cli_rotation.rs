@@ -135,7 +135,7 @@ fn client_sees_index(env: &Env, updater: &mut Updater<HttpFetcher>) -> Vec<Strin
 fn private_key(env: &Env, name: &str) -> Box<dyn Signer> {
     let pem = fs::read_to_string(env.path(&format!("{name}.pem"))).unwrap();
     let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).unwrap();
-    signer_from_pkcs8_der(&der).unwrap()
+    signer_from_pkcs8_der(&der, tuf_cli::keys::system_random()).unwrap()
 }
 
 /// The version of the root the client stored (`NAME/metadata/root.json`): the root it

@@ -32,6 +32,7 @@
 //! use std::sync::Arc;
 //!
 //! use chrono::Utc;
+//! use ring::rand::SystemRandom;
 //! use tuf_core::crypto::{Ed25519Signer, Signer};
 //! use tuf_core::repo::{offline::RepoKeys, Policy};
 //! use tuf_core::Limits;
@@ -52,9 +53,9 @@
 //! // Offline keys sign root and targets once; the online key signs bins, snapshot and
 //! // timestamp on every publish. (Real keys live in files or on a hardware token.)
 //! let (root, targets, online) = (
-//!     Ed25519Signer::generate()?,
-//!     Ed25519Signer::generate()?,
-//!     Arc::new(Ed25519Signer::generate()?),
+//!     Ed25519Signer::generate(&SystemRandom::new())?,
+//!     Ed25519Signer::generate(&SystemRandom::new())?,
+//!     Arc::new(Ed25519Signer::generate(&SystemRandom::new())?),
 //! );
 //! let online_signer: [&dyn Signer; 1] = [online.as_ref()];
 //! let repo = Repository::new(&index, dir.path().join("repo"));
@@ -106,7 +107,7 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let online: Arc<dyn tuf_core::crypto::Signer> =
-//! #     Arc::new(tuf_core::crypto::Ed25519Signer::generate()?);
+//! #     Arc::new(tuf_core::crypto::Ed25519Signer::generate(&ring::rand::SystemRandom::new())?);
 //! // Credentials and region from the environment (AWS_ACCESS_KEY_ID, ...).
 //! let open = |given: &str| -> Result<Arc<Store>, tuf_repo::Error> {
 //!     match Location::parse(given)? {
