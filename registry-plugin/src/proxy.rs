@@ -904,9 +904,9 @@ fn check_fetched(
 /// again online and refused offline: a crash costs a download, never a check (issue #14;
 /// durability is kept for the rollback baselines, in tuf-client's store).
 fn write_cache(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(tuf_fs::parent_dir(path))?;
     tuf_fs::AtomicWrite::new()
-        .durability(tuf_fs::Durability::Deferred)
+        .durability(tuf_fs::Durability::Never)
+        .create_parents()
         .write(path, bytes)
 }
 
@@ -951,26 +951,13 @@ pub fn expand_dl(template: &str, line: &IndexLine) -> String {
     if !MARKERS.iter().any(|m| template.contains(m)) {
         return format!("{template}/{name}/{version}/download");
     }
-    let prefix = index_prefix(name);
+    let prefix = line.name.index_prefix();
     template
         .replace("{crate}", name)
         .replace("{version}", &version)
         .replace("{lowerprefix}", &prefix.to_ascii_lowercase())
         .replace("{prefix}", &prefix)
         .replace("{sha256-checksum}", &line.cksum.to_hex())
-}
-
-/// The directory part of a crate's index path, in the name's own case (`1`, `2`, `3/a`,
-/// `se/rd`).
-fn index_prefix(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    match chars.as_slice() {
-        [_] => "1".to_owned(),
-        [_, _] => "2".to_owned(),
-        [first, _, _] => format!("3/{first}"),
-        [a, b, c, d, ..] => format!("{a}{b}/{c}{d}"),
-        [] => String::new(),
-    }
 }
 
 fn not_found() -> Reply {
@@ -1022,9 +1009,15 @@ mod tests {
             expand_dl("https://x/{sha256-checksum}", &serde),
             format!("https://x/{}", "ab".repeat(32))
         );
-        assert_eq!(index_prefix("a"), "1");
-        assert_eq!(index_prefix("ab"), "2");
-        assert_eq!(index_prefix("Abc"), "3/A");
+        let short = |name: &str| {
+            expand_dl(
+                "https://x/{prefix}/{lowerprefix}/{crate}",
+                &line(name, "1.0.0"),
+            )
+        };
+        assert_eq!(short("a"), "https://x/1/1/a");
+        assert_eq!(short("Ab"), "https://x/2/2/Ab");
+        assert_eq!(short("Abc"), "https://x/3/A/3/a/Abc");
     }
 
     #[test]

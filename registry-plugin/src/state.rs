@@ -8,7 +8,8 @@
 //! | `metadata/` | `tuf-client`'s metadata store: `root.json` (the trusted root: the file given to `init`, replaced on each verified rotation), the last verified `timestamp.json`, `snapshot.json`, `targets.json` and bins (`delegated.crates-bin-*.json`); and `checked.json` (when the timestamp was last checked online) |
 //! | `index/` | index files that passed verification, one flat file per sparse path, percent-encoded (`se%2Frd%2Fserde`): re-checked against the signed entry before each use |
 //!
-//! Every write is atomic: a temporary file in the same directory, fsync, rename.
+//! Every write is atomic: a temporary file in the same directory, fsync, rename (the
+//! index cache in `proxy` skips the fsync: it is checked again before each use).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -363,12 +364,13 @@ pub fn choose_registry(cargo_home: &Path, named: Option<&str>) -> anyhow::Result
     Ok(RegistryDir::new(cargo_home, &name))
 }
 
-/// Write `bytes` to `path` atomically (`tuf_fs`): temp file beside it, fsync, rename,
-/// fsync the directory; concurrent writers of one file each use their own temp file.
-/// Creates parent directories.
+/// Write `bytes` to `path` atomically and durably (`tuf_fs`): temp file beside it, fsync,
+/// rename, fsync the directory; concurrent writers of one file each use their own temp
+/// file. Creates parent directories. Every caller names the path in its error.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    fs::create_dir_all(tuf_fs::parent_dir(path))?;
-    tuf_fs::write_atomic(path, bytes)
+    tuf_fs::AtomicWrite::new()
+        .create_parents()
+        .write(path, bytes)
 }
 
 #[cfg(test)]

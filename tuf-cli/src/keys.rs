@@ -27,7 +27,9 @@ use anyhow::Context as _;
 use pkcs8::der::pem::LineEnding;
 use pkcs8::pkcs5::{pbes2, scrypt};
 use pkcs8::EncryptedPrivateKeyInfo;
-use tuf_core::crypto::{signer_from_pkcs8_der, EcdsaP256Signer, Ed25519Signer, PublicKey, Signer};
+use tuf_core::crypto::{
+    signer_from_pkcs8_der, EcdsaP256Signer, Ed25519Signer, PublicKey, SharedRandom, Signer,
+};
 use tuf_core::metadata::KeyId;
 use tuf_core::{cjson, Limits};
 use zeroize::Zeroizing;
@@ -267,7 +269,8 @@ pub fn signer_from_pem(
             ))
         }
     };
-    signer_from_pkcs8_der(&plain).map_err(|e| err(Code::KeyRefused, format!("{what}: {e}")))
+    signer_from_pkcs8_der(&plain, system_random())
+        .map_err(|e| err(Code::KeyRefused, format!("{what}: {e}")))
 }
 
 /// The keys of a single-operator repository in one directory, in the format of
@@ -294,17 +297,17 @@ impl KeyDir {
     /// Load the three keys from `dir`, first generating (ed25519, unencrypted) any that
     /// is missing.
     pub fn open_or_generate(dir: &Path) -> anyhow::Result<Self> {
-        crate::fsutil::create_dir(dir)?;
+        crate::files::create_dir(dir)?;
         let one = |name: &str| -> anyhow::Result<Arc<dyn Signer>> {
             let path = dir.join(name);
             if !path.exists() {
                 let (_, der) = generate(KeyType::Ed25519)?;
                 let pem = private_pem(&der, None)?;
-                crate::fsutil::write_atomic(
+                crate::files::write_atomic(
                     &path,
                     pem.as_bytes(),
-                    crate::fsutil::Access::OwnerOnly,
-                    crate::fsutil::Existing::Refuse,
+                    crate::files::Access::OwnerOnly,
+                    crate::files::Existing::Refuse,
                 )
                 .with_context(|| format!("writing the new key {}", path.display()))?;
             }
@@ -349,16 +352,22 @@ fn load_unencrypted(path: &Path) -> anyhow::Result<Arc<dyn Signer>> {
 /// A signer and its private key as PKCS#8 DER (zeroized on drop).
 pub type NewKey = (Box<dyn Signer>, Zeroizing<Vec<u8>>);
 
+/// The operating system's random generator, which tuf-core takes from its callers (it is
+/// sans-IO): for new keys and for the nonces of ECDSA signatures.
+pub fn system_random() -> SharedRandom {
+    Arc::new(ring::rand::SystemRandom::new())
+}
+
 /// A new key and its PKCS#8 DER.
 pub fn generate(kind: KeyType) -> anyhow::Result<NewKey> {
     Ok(match kind {
         KeyType::Ed25519 => {
-            let key = Ed25519Signer::generate()?;
+            let key = Ed25519Signer::generate(&ring::rand::SystemRandom::new())?;
             let der = pkcs8_v1(&key.to_pkcs8_der()?)?;
             (Box::new(key), der)
         }
         KeyType::EcdsaP256 => {
-            let key = EcdsaP256Signer::generate()?;
+            let key = EcdsaP256Signer::generate(system_random())?;
             let der = key.to_pkcs8_der();
             (Box::new(key), der)
         }
@@ -417,7 +426,7 @@ pub fn public_key_json(key: &PublicKey) -> anyhow::Result<Vec<u8>> {
 
 /// Read a TUF public key JSON file; returns its key id and the key.
 pub fn read_public_key(path: &Path) -> anyhow::Result<(KeyId, PublicKey)> {
-    let bytes = crate::fsutil::read(path)?;
+    let bytes = crate::files::read(path)?;
     parse_public_key(&bytes, &path.display().to_string())
 }
 
@@ -504,11 +513,11 @@ mod tests {
         let pem = private_pem(&der, Some("correct horse")).unwrap();
         assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
         let path = dir.path().join("k.pem");
-        crate::fsutil::write_atomic(
+        crate::files::write_atomic(
             &path,
             pem.as_bytes(),
-            crate::fsutil::Access::OwnerOnly,
-            crate::fsutil::Existing::Refuse,
+            crate::files::Access::OwnerOnly,
+            crate::files::Existing::Refuse,
         )
         .unwrap();
         std::env::set_var("TUF_TEST_PASS_OK", "correct horse");

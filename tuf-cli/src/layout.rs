@@ -16,10 +16,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use tuf_core::metadata::{RoleType, Root};
+use tuf_core::metadata::{versioned_file_name, RoleType, Root};
 
-use crate::fsutil::{self, Access, Existing};
-use crate::meta;
+use crate::files::{self, Access, Existing};
+use crate::metadata_file;
 use tuf_repo::publish::Repository;
 
 pub use tuf_cli::policy::{Keyholders, Policy};
@@ -93,7 +93,7 @@ impl Repo {
     /// The policy.
     pub fn policy(&self) -> anyhow::Result<Policy> {
         let path = self.policy_path();
-        let bytes = fsutil::read(&path)?;
+        let bytes = files::read(&path)?;
         Policy::parse(&bytes).with_context(|| format!("in {}", path.display()))
     }
 
@@ -103,7 +103,7 @@ impl Repo {
         if !path.exists() {
             return Ok(Keyholders::default());
         }
-        let bytes = fsutil::read(&path)?;
+        let bytes = files::read(&path)?;
         tuf_cli::policy::parse_keyholders(&bytes).with_context(|| {
             format!(
                 "{} is not a map of key id to name; fix or delete it",
@@ -116,7 +116,7 @@ impl Repo {
     pub fn save_keyholders(&self, names: &Keyholders) -> anyhow::Result<()> {
         let mut bytes = serde_json::to_vec_pretty(names)?;
         bytes.push(b'\n');
-        fsutil::write_atomic(
+        files::write_atomic(
             &self.keyholders_path(),
             &bytes,
             Access::Public,
@@ -134,10 +134,12 @@ impl Repo {
         else {
             return Ok(None);
         };
-        let path = self.metadata_dir().join(format!("{version}.root.json"));
-        let meta = meta::parse(&bytes, Some(RoleType::Root))
+        let path = self
+            .metadata_dir()
+            .join(versioned_file_name(version, "root"));
+        let meta = metadata_file::parse(&bytes, Some(RoleType::Root))
             .with_context(|| format!("{} is not valid TUF metadata", path.display()))?;
-        let root = meta::typed_root(&meta, &path)?;
+        let root = metadata_file::typed_root(&meta, &path)?;
         Ok(Some(Published { role: root }))
     }
 }

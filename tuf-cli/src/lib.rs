@@ -13,7 +13,7 @@
 //! | [`keys`] | private key files (PKCS#8 PEM, optionally encrypted, 0600), public key JSON, [`keys::KeySource`] |
 //! | [`pkcs11`] | keys on hardware tokens through PKCS#11, named by RFC 7512 `pkcs11:` URIs |
 //! | [`exit`] | the documented exit codes of `tuf`, and an error that carries one |
-//! | [`fsutil`] | atomic single-file writes with a mode (keys, staged metadata) |
+//! | [`files`] | the operator's files: atomic single-file writes with a mode (keys, staged metadata), reads and removals that name the path |
 #![forbid(unsafe_code)]
 // Output goes through `tuf_fs::outln!`, which a closed pipe (`| head`) does not crash.
 #![deny(clippy::print_stdout)]
@@ -22,7 +22,7 @@
 pub mod detached;
 pub mod duration;
 pub mod exit;
-pub mod fsutil;
+pub mod files;
 pub mod keys;
 pub mod pkcs11;
 pub mod policy;

@@ -13,12 +13,14 @@
 mod cli;
 mod cmd;
 mod layout;
-mod meta;
+mod metadata_file;
+mod review;
+mod signers;
 mod ui;
 
 // Shared with the library (and so with `tuf x-repo`, the tests and the benchmark): one
 // key-file format, one set of exit codes.
-use tuf_cli::{duration, exit, fsutil, keys};
+use tuf_cli::{duration, exit, files, keys};
 
 use std::process::ExitCode;
 

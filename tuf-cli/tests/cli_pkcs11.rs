@@ -250,7 +250,7 @@ fn detached_signature_by_a_token_key_merges_and_equals_the_file_keys() {
     let staged = parse(&env.path("repo/staged/root.json"), RoleType::Root);
     let pem = String::from_utf8(env.read("alice-file.pem")).unwrap();
     let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).unwrap();
-    let file_signature = signer_from_pkcs8_der(&der)
+    let file_signature = signer_from_pkcs8_der(&der, tuf_cli::keys::system_random())
         .unwrap()
         .sign(staged.canonical_signed())
         .unwrap();

@@ -15,7 +15,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 use tuf_client::{ClientError, HttpFetcher, Updater, UpdaterConfig};
 use tuf_core::crypto::{signer_from_pkcs8_der, Signer};
-use tuf_core::metadata::{sign_role, RoleType, SignedMetadata, Timestamp};
+use tuf_core::metadata::{sign_role, versioned_file_name, RoleType, SignedMetadata, Timestamp};
 use tuf_core::Limits;
 use tuf_test_support::http::Server;
 
@@ -80,7 +80,7 @@ fn snapshot_name(env: &Env) -> String {
     let snapshot = signed(env, "timestamp.json")["meta"]["snapshot.json"]["version"]
         .as_u64()
         .unwrap();
-    format!("{snapshot}.snapshot.json")
+    versioned_file_name(snapshot, "snapshot")
 }
 
 /// `tuf root rotate repo` replacing the targets key `tgt` by `tgt2`.
@@ -135,7 +135,7 @@ fn client_sees_index(env: &Env, updater: &mut Updater<HttpFetcher>) -> Vec<Strin
 fn private_key(env: &Env, name: &str) -> Box<dyn Signer> {
     let pem = fs::read_to_string(env.path(&format!("{name}.pem"))).unwrap();
     let (_, der) = pkcs8::der::pem::decode_vec(pem.as_bytes()).unwrap();
-    signer_from_pkcs8_der(&der).unwrap()
+    signer_from_pkcs8_der(&der, tuf_cli::keys::system_random()).unwrap()
 }
 
 /// The version of the root the client stored (`NAME/metadata/root.json`): the root it
@@ -468,7 +468,7 @@ fn rebin_changes_the_number_of_bins_and_clients_follow() {
     let retired = String::from_utf8(env.read("repo/state/retired")).unwrap();
     for name in old_meta.as_object().unwrap().keys() {
         if let Some(role) = name.strip_suffix(".json").filter(|r| *r != "targets") {
-            let file = format!("{}.{role}.json", old_meta[name]["version"]);
+            let file = versioned_file_name(old_meta[name]["version"].as_u64().unwrap(), role);
             assert!(retired.contains(&file), "{file} not retired");
             assert!(env.path(&format!("repo/metadata/{file}")).exists());
         }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cli_support::{index_line, sparse_path, Env};
 use predicates::prelude::*;
 use serde_json::Value;
+use tuf_core::metadata::versioned_file_name;
 
 /// Crates in the test index: enough that every stage would get a progress bar on a
 /// terminal (a bar needs 500 units).
@@ -272,13 +273,17 @@ fn verify_reports_every_problem() {
     let (tampered_bin, _) = &by_size[1];
     let (deleted_bin, _) = &by_size[2];
     assert!(changed_paths.len() >= 2, "{by_size:?}");
-    let tampered_file = env.path(&format!("repo/metadata/1.{tampered_bin}.json"));
+    let tampered_file = env.path(&format!(
+        "repo/metadata/{}",
+        versioned_file_name(1, tampered_bin)
+    ));
     let mut json: Value = serde_json::from_slice(&std::fs::read(&tampered_file).unwrap()).unwrap();
     let sig = json["signatures"][0]["sig"].as_str().unwrap().to_owned();
     let flipped = if sig.starts_with('0') { "1" } else { "0" };
     json["signatures"][0]["sig"] = Value::from(format!("{flipped}{}", &sig[1..]));
     std::fs::write(&tampered_file, serde_json::to_vec(&json).unwrap()).unwrap();
-    std::fs::remove_file(env.path(&format!("repo/metadata/1.{deleted_bin}.json"))).unwrap();
+    let deleted_file = versioned_file_name(1, deleted_bin);
+    std::fs::remove_file(env.path(&format!("repo/metadata/{deleted_file}"))).unwrap();
     let modified = &changed_paths[0];
     let deleted = &changed_paths[1];
     std::fs::write(env.path(&format!("index/{modified}")), b"changed\n").unwrap();
@@ -406,7 +411,8 @@ fn verify_stops_below_a_refused_timestamp_and_says_so() {
     // trusted.
     let bins = bins(&env);
     let first = bins.keys().next().unwrap();
-    std::fs::remove_file(env.path(&format!("repo/metadata/1.{first}.json"))).unwrap();
+    let first_file = versioned_file_name(1, first);
+    std::fs::remove_file(env.path(&format!("repo/metadata/{first_file}"))).unwrap();
     let out = verify(&env).args(["--index", "index"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();

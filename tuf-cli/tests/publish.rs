@@ -9,6 +9,7 @@ use std::fs;
 
 use chrono::TimeDelta;
 use common::*;
+use tuf_core::metadata::versioned_file_name;
 use tuf_core::repo::target_copy_name;
 use tuf_repo::publish::{self, Changes, PublishKind};
 use tuf_repo::verify::TargetCheck;
@@ -259,7 +260,7 @@ fn pruning_keeps_files_for_the_grace_period_and_copies_named_again() {
 fn one_publisher_at_a_time() {
     let f = Fixture::new(3, 4);
     f.publish(&Changes::Scan);
-    let _held = tuf_repo::fsio::RepoLock::acquire(&f.repo.state_dir().join("lock")).unwrap();
+    let _held = tuf_repo::lock::RepoLock::acquire(&f.repo.state_dir().join("lock")).unwrap();
     let mut options = f.options();
     options.lock_wait = std::time::Duration::from_millis(50);
     let err = publish::publish(&f.repo, &f.online, &Changes::Scan, &options).unwrap_err();
@@ -526,10 +527,10 @@ fn files_retired_by_a_publish_that_stopped_after_its_timestamp_are_still_pruned(
         let f = Fixture::new(10, 3);
         f.publish(&Changes::Scan);
         let before = f.view();
-        let old_snapshot = f
-            .repo
-            .metadata_dir()
-            .join(format!("{}.snapshot.json", before.snapshot().version.get()));
+        let old_snapshot = f.repo.metadata_dir().join(versioned_file_name(
+            before.snapshot().version.get(),
+            "snapshot",
+        ));
         write_crate(f.index(), &name, &versions(4));
         let mut options = f.options();
         options.fail_after_writes = Some(steps);

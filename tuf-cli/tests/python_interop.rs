@@ -29,7 +29,7 @@ use ngclient::{interop_python, Ngclient};
 use tuf_cli::keys::KeyDir;
 use tuf_client::{ClientError, HttpFetcher, Updater, UpdaterConfig};
 use tuf_core::hash::sha256;
-use tuf_core::metadata::TargetPath;
+use tuf_core::metadata::{versioned_file_name, TargetPath};
 use tuf_core::repo::target_copy_name;
 use tuf_examples::synth::{self, SynthConfig};
 use tuf_repo::publish::{Changes, OnlineKeys, PublishKind, PublishOptions};
@@ -85,7 +85,10 @@ fn bin_listing(read: impl Fn(&str) -> Vec<u8>, target: &str) -> (String, String)
     let read = |name: &str| -> serde_json::Value { serde_json::from_slice(&read(name)).unwrap() };
     let timestamp = read("timestamp.json");
     let snapshot_version = &timestamp["signed"]["meta"]["snapshot.json"]["version"];
-    let snapshot = read(&format!("{snapshot_version}.snapshot.json"));
+    let snapshot = read(&versioned_file_name(
+        snapshot_version.as_u64().unwrap(),
+        "snapshot",
+    ));
     for (file, meta) in snapshot["signed"]["meta"].as_object().unwrap() {
         let Some(role) = file.strip_suffix(".json") else {
             continue;
@@ -93,7 +96,7 @@ fn bin_listing(read: impl Fn(&str) -> Vec<u8>, target: &str) -> (String, String)
         if !role.starts_with("crates-bin-") {
             continue;
         }
-        let name = format!("{}.{file}", meta["version"]);
+        let name = versioned_file_name(meta["version"].as_u64().unwrap(), role);
         if read(&name)["signed"]["targets"].get(target).is_some() {
             return (role.to_owned(), name);
         }

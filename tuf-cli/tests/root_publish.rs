@@ -14,7 +14,9 @@ use common::*;
 use serde_json::Value;
 use tuf_cli::keys::KeyDir;
 use tuf_core::crypto::Signer;
-use tuf_core::metadata::{sign_role, Expires, RoleType, Root, SignedMetadata, Version};
+use tuf_core::metadata::{
+    sign_role, versioned_file_name, Expires, RoleType, Root, SignedMetadata, Version,
+};
 use tuf_core::Limits;
 use tuf_repo::publish::{self, Changes, NewRoot, OnlineKeys, PublishKind, PublishOptions};
 use tuf_repo::verify::TargetCheck;
@@ -84,7 +86,7 @@ fn metadata(f: &Fixture, name: &str) -> Option<Vec<u8>> {
 /// Every file snapshot `version` names (the snapshot itself, targets and every bin) is on
 /// disk.
 fn snapshot_complete(f: &Fixture, version: u64) -> bool {
-    let Some(bytes) = metadata(f, &format!("{version}.snapshot.json")) else {
+    let Some(bytes) = metadata(f, &versioned_file_name(version, "snapshot")) else {
         return false;
     };
     let snapshot: Value = serde_json::from_slice(&bytes).unwrap();

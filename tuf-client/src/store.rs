@@ -38,13 +38,8 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use tuf_fs::{AtomicWrite, Durability};
-
 use crate::error::ClientError;
 use crate::fetch::{read_capped, CappedError};
-
-/// Longest file name written: most file systems allow 255 bytes.
-const MAX_FILE_NAME: usize = 255;
 
 /// A directory of trusted metadata, one file per role.
 #[derive(Debug, Clone)]
@@ -137,37 +132,21 @@ fn is_top_level(role: &str) -> bool {
     matches!(role, "root" | "timestamp" | "snapshot" | "targets")
 }
 
-/// Write `bytes` to `path` atomically and durably (`tuf_fs`): a temporary file in the
-/// same directory, fsync, rename, fsync of the directory. On any failure the temporary
-/// file is removed. The temporary file's name never ends in `.json`, so a reader listing
-/// the directory for metadata does not mistake it for a role.
+/// Write `bytes` to `path` atomically and durably ([`tuf_fs::write_atomic`]: a temporary
+/// file in the same directory, fsync, rename, fsync of the directory; a name longer than
+/// [`tuf_fs::MAX_FILE_NAME`] is refused). On any failure the temporary file is removed.
+/// The temporary file's name never ends in `.json`, so a reader listing the directory for
+/// metadata does not mistake it for a role.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
-    write_with(path, bytes, Durability::Now)
+    tuf_fs::write_atomic(path, bytes).map_err(|e| ClientError::io(path, e))
 }
 
-/// [`write_atomic`] without the fsyncs, for files verified again whenever they are read
-/// (delegated roles, cached targets): after a crash the file may be the old one, empty
-/// or cut short, which the reader's check refuses, so it is fetched again.
+/// [`write_atomic`] without the fsyncs ([`tuf_fs::write_replaceable`]), for files verified
+/// again whenever they are read (delegated roles, cached targets): after a crash the file
+/// may be the old one, empty or cut short, which the reader's check refuses, so it is
+/// fetched again.
 pub fn write_cache(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
-    write_with(path, bytes, Durability::Deferred)
-}
-
-fn write_with(path: &Path, bytes: &[u8], durability: Durability) -> Result<(), ClientError> {
-    let name_len = path.file_name().map_or(0, |n| n.len());
-    if name_len > MAX_FILE_NAME {
-        return Err(ClientError::io(
-            path,
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("file name is {name_len} bytes, more than {MAX_FILE_NAME}"),
-            ),
-        ));
-    }
-    // `Deferred` with no later sync: nothing relies on these files surviving a crash.
-    AtomicWrite::new()
-        .durability(durability)
-        .write(path, bytes)
-        .map_err(|e| ClientError::io(path, e))
+    tuf_fs::write_replaceable(path, bytes).map_err(|e| ClientError::io(path, e))
 }
 
 /// Percent-encode `name` into a string of `A-Za-z0-9_.-~` and `%XX` only, so it is one

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use tuf_core::delegation::{self, Lookup, Visited};
-use tuf_core::metadata::{check_length_and_hashes, TargetFile, TargetPath};
+use tuf_core::metadata::{check_length_and_hashes, versioned_file_name, TargetFile, TargetPath};
 use tuf_core::trusted::{
     check_expiry, LocalSnapshot, TimestampUpdate, TrustedState, ROOT_DELEGATOR,
 };
@@ -370,7 +370,7 @@ impl<F: Fetcher> Updater<F> {
         let limits = &self.config.limits;
         for _ in 0..limits.max_root_rotations {
             let next = state.root().version.next()?;
-            let url = self.metadata_url(&format!("{next}.root.json"));
+            let url = self.metadata_url(&versioned_file_name(next.get(), "root"));
             let bytes = match self.fetcher.fetch(&url, limits.max_root_bytes) {
                 Ok(bytes) => bytes,
                 Err(FetchError::NotFound { .. }) => break,
@@ -442,7 +442,7 @@ impl<F: Fetcher> Updater<F> {
                 role: "snapshot".to_owned(),
             })?;
         let name = if state.root().consistent_snapshot() {
-            format!("{}.snapshot.json", meta.version)
+            versioned_file_name(meta.version.get(), "snapshot")
         } else {
             "snapshot.json".to_owned()
         };
@@ -550,7 +550,7 @@ impl<F: Fetcher> Updater<F> {
         }
         let encoded = encode_component(role);
         let name = if consistent {
-            format!("{}.{encoded}.json", meta.version)
+            versioned_file_name(meta.version.get(), &encoded)
         } else {
             format!("{encoded}.json")
         };

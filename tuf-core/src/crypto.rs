@@ -20,11 +20,20 @@
 //! tough do the same, and some producers hash differently), so authorisation goes by
 //! declared ids only; this crate never emits a key id it did not compute. Because an id
 //! is only a name, thresholds count keys, not ids ([`KeyMaterial`]).
+//!
+//! # Randomness
+//!
+//! This crate never reaches for the operating system's generator (it is sans-IO; its
+//! `clippy.toml` refuses `ring::rand::SystemRandom`): key generation and ECDSA signing take
+//! a [`ring::rand::SecureRandom`] from the caller, which passes `SystemRandom` (a
+//! [`SharedRandom`] where a signer keeps it for its signatures).
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ring::rand::SecureRandom;
 use ring::signature::{self as ring_sig, KeyPair as _};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -349,6 +358,10 @@ pub trait Signer: Send + Sync + fmt::Debug {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error>;
 }
 
+/// A caller's random generator that a signer keeps for as long as it signs (ECDSA needs a
+/// fresh nonce per signature): `Arc::new(ring::rand::SystemRandom::new())` in a binary.
+pub type SharedRandom = Arc<dyn SecureRandom + Send + Sync>;
+
 /// An ed25519 private key held in memory; zeroized on drop.
 pub struct Ed25519Signer {
     key: ed25519_dalek::SigningKey,
@@ -357,10 +370,10 @@ pub struct Ed25519Signer {
 }
 
 impl Ed25519Signer {
-    /// A new random key (from the operating system's generator, through `ring`).
-    pub fn generate() -> Result<Self, Error> {
+    /// A new random key, its seed from `rng` (the caller's `ring::rand::SystemRandom`).
+    pub fn generate(rng: &dyn SecureRandom) -> Result<Self, Error> {
         let mut seed = Zeroizing::new([0u8; 32]);
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), seed.as_mut())
+        rng.fill(seed.as_mut())
             .map_err(|_| signing_err("", "no randomness available"))?;
         Self::from_seed(&seed)
     }
@@ -420,28 +433,28 @@ impl Signer for Ed25519Signer {
 pub struct EcdsaP256Signer {
     pkcs8: Zeroizing<Vec<u8>>,
     pair: ring_sig::EcdsaKeyPair,
-    rng: ring::rand::SystemRandom,
+    rng: SharedRandom,
     public: PublicKey,
     keyid: KeyId,
 }
 
 impl EcdsaP256Signer {
-    /// A new random key.
-    pub fn generate() -> Result<Self, Error> {
-        let rng = ring::rand::SystemRandom::new();
-        let doc =
-            ring_sig::EcdsaKeyPair::generate_pkcs8(&ring_sig::ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
-                .map_err(|_| signing_err("", "could not generate a P-256 key"))?;
-        Self::from_pkcs8_der(doc.as_ref())
+    /// A new random key from `rng`, which it keeps for its signatures.
+    pub fn generate(rng: SharedRandom) -> Result<Self, Error> {
+        let doc = ring_sig::EcdsaKeyPair::generate_pkcs8(
+            &ring_sig::ECDSA_P256_SHA256_ASN1_SIGNING,
+            rng.as_ref(),
+        )
+        .map_err(|_| signing_err("", "could not generate a P-256 key"))?;
+        Self::from_pkcs8_der(doc.as_ref(), rng)
     }
 
-    /// Load a PKCS#8 DER P-256 private key.
-    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, Error> {
-        let rng = ring::rand::SystemRandom::new();
+    /// Load a PKCS#8 DER P-256 private key; `rng` gives each signature its nonce.
+    pub fn from_pkcs8_der(der: &[u8], rng: SharedRandom) -> Result<Self, Error> {
         let pair = ring_sig::EcdsaKeyPair::from_pkcs8(
             &ring_sig::ECDSA_P256_SHA256_ASN1_SIGNING,
             der,
-            &rng,
+            rng.as_ref(),
         )
         .map_err(|e| signing_err("", &format!("not a P-256 PKCS#8 key: {e}")))?;
         let public = PublicKey::ecdsa_p256(pair.public_key().as_ref())?;
@@ -479,17 +492,18 @@ impl Signer for EcdsaP256Signer {
     }
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         self.pair
-            .sign(&self.rng, message)
+            .sign(self.rng.as_ref(), message)
             .map(|sig| sig.as_ref().to_vec())
             .map_err(|_| signing_err(self.keyid.as_str(), "ECDSA signing failed"))
     }
 }
 
-/// Load a PKCS#8 DER private key of any supported type (ed25519 or P-256).
-pub fn signer_from_pkcs8_der(der: &[u8]) -> Result<Box<dyn Signer>, Error> {
+/// Load a PKCS#8 DER private key of any supported type (ed25519 or P-256); a P-256 key
+/// keeps `rng` for its signatures' nonces.
+pub fn signer_from_pkcs8_der(der: &[u8], rng: SharedRandom) -> Result<Box<dyn Signer>, Error> {
     match Ed25519Signer::from_pkcs8_der(der) {
         Ok(signer) => Ok(Box::new(signer)),
-        Err(_) => EcdsaP256Signer::from_pkcs8_der(der)
+        Err(_) => EcdsaP256Signer::from_pkcs8_der(der, rng)
             .map(|s| Box::new(s) as Box<dyn Signer>)
             .map_err(|_| signing_err("", "not an ed25519 or ECDSA P-256 PKCS#8 private key")),
     }
@@ -506,6 +520,13 @@ fn signing_err(keyid: &str, reason: &str) -> Error {
 mod tests {
     use super::*;
 
+    /// The operating system's generator, as a binary passes it in. Tests may reach for it;
+    /// the library may not (tuf-core/clippy.toml).
+    #[allow(clippy::disallowed_types)]
+    fn rng() -> SharedRandom {
+        Arc::new(ring::rand::SystemRandom::new())
+    }
+
     #[test]
     fn ed25519_sign_verify_and_reject() {
         let signer = Ed25519Signer::from_seed(&[7u8; 32]).unwrap();
@@ -520,7 +541,7 @@ mod tests {
 
     #[test]
     fn ecdsa_sign_verify_and_reject() {
-        let signer = EcdsaP256Signer::generate().unwrap();
+        let signer = EcdsaP256Signer::generate(rng()).unwrap();
         assert_eq!(signer.public_key().keytype, "ecdsa");
         assert!(signer
             .public_key()
@@ -539,13 +560,13 @@ mod tests {
 
     #[test]
     fn pkcs8_round_trips() {
-        let ed = Ed25519Signer::generate().unwrap();
-        let again = signer_from_pkcs8_der(&ed.to_pkcs8_der().unwrap()).unwrap();
+        let ed = Ed25519Signer::generate(rng().as_ref()).unwrap();
+        let again = signer_from_pkcs8_der(&ed.to_pkcs8_der().unwrap(), rng()).unwrap();
         assert_eq!(again.key_id(), ed.key_id());
-        let ec = EcdsaP256Signer::generate().unwrap();
-        let again = signer_from_pkcs8_der(&ec.to_pkcs8_der()).unwrap();
+        let ec = EcdsaP256Signer::generate(rng()).unwrap();
+        let again = signer_from_pkcs8_der(&ec.to_pkcs8_der(), rng()).unwrap();
         assert_eq!(again.key_id(), ec.key_id());
-        assert!(signer_from_pkcs8_der(b"not a key").is_err());
+        assert!(signer_from_pkcs8_der(b"not a key", rng()).is_err());
     }
 
     #[test]
@@ -554,7 +575,7 @@ mod tests {
         let text = format!("{ed:?}");
         assert!(text.contains("redacted"));
         assert!(!text.contains(&hex::encode([1u8; 32])));
-        let ec = EcdsaP256Signer::generate().unwrap();
+        let ec = EcdsaP256Signer::generate(rng()).unwrap();
         assert!(format!("{ec:?}").contains("redacted"));
     }
 
@@ -580,7 +601,10 @@ mod tests {
         let mut key = PublicKey::ed25519(&[0u8; 32]);
         key.keyval.public = "zz".to_owned();
         assert_eq!(key.validate().unwrap_err().code(), "bad-key");
-        let mut key = EcdsaP256Signer::generate().unwrap().public_key().clone();
+        let mut key = EcdsaP256Signer::generate(rng())
+            .unwrap()
+            .public_key()
+            .clone();
         key.keyval.public = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n".into();
         assert_eq!(key.validate().unwrap_err().code(), "bad-key");
     }

@@ -12,7 +12,14 @@
 //!   at the rename, so two writers cannot both create the file);
 //! * **durability**: [`Durability::Now`] fsyncs the file before the rename and the
 //!   directory after it; [`Durability::Deferred`] leaves both to the caller (a batch
-//!   writer that makes many files durable at once).
+//!   writer that makes many files durable at once); [`Durability::Never`] is for a cache
+//!   whose every read checks it again, so a crash costs a download, never a check
+//!   (issue #14: durability only where it protects something);
+//! * **parent directories**: created when missing, if asked ([`AtomicWrite::create_parents`]).
+//!
+//! [`write_atomic`] (durable) and [`write_replaceable`] (never synced) are the two common
+//! cases. A file name longer than [`MAX_FILE_NAME`] bytes is refused before anything is
+//! written, with an error that says so rather than the rename's bare `ENAMETOOLONG`.
 //!
 //! Each write has its own temporary name (`.tuf-XXXXXX.tmp`, never ending in `.json`,
 //! starting with `.` so index and metadata listings skip it), so concurrent writers of
@@ -42,6 +49,11 @@ pub const TEMP_PREFIX: &str = ".tuf-";
 /// How every temporary file name ends (never `.json`, so nothing takes it for metadata).
 pub const TEMP_SUFFIX: &str = ".tmp";
 
+/// The longest file name written, in bytes: most file systems allow 255 (ext4, XFS, btrfs,
+/// APFS). A longer name is refused with [`io::ErrorKind::InvalidInput`] before a byte is
+/// written.
+pub const MAX_FILE_NAME: usize = 255;
+
 /// Whether `name` is a temporary file name of this crate (`.tuf-XXXXXX.tmp`): only a crash
 /// leaves one behind, so one older than any write takes is safe to delete.
 pub fn is_temp_name(name: &str) -> bool {
@@ -50,13 +62,15 @@ pub fn is_temp_name(name: &str) -> bool {
         && name.ends_with(TEMP_SUFFIX)
 }
 
-/// How [`AtomicWrite`] writes: mode, what to do with an existing file, durability.
-/// The default is [`Mode::PUBLIC`], [`Existing::Replace`], [`Durability::Now`].
+/// How [`AtomicWrite`] writes: mode, what to do with an existing file, durability, and
+/// whether missing parent directories are created. The default is [`Mode::PUBLIC`],
+/// [`Existing::Replace`], [`Durability::Now`], parent directory required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AtomicWrite {
     mode: Mode,
     existing: Existing,
     durability: Durability,
+    create_parents: bool,
 }
 
 /// The permission bits a written file gets (not reduced by the umask).
@@ -98,6 +112,12 @@ pub enum Durability {
     /// Later, by the caller (which fsyncs or syncfs-es the file and its directory). The
     /// write is atomic for readers but may be lost, or not yet renamed, after a crash.
     Deferred,
+    /// Not at all: for a file checked again every time it is read (a cached delegated
+    /// role, index file or target, verified against trusted metadata before each use).
+    /// After a crash it may be old, empty or cut short; the reader's check refuses it and
+    /// it is fetched again. Never for a rollback baseline (trusted root, timestamp,
+    /// snapshot: TUF §5.3.8, §5.4.3, §5.5.5), which a crash must not take back silently.
+    Never,
 }
 
 /// A file written under a temporary name beside its path, not yet in place. Dropping it
@@ -123,6 +143,7 @@ impl AtomicWrite {
             mode: Mode::PUBLIC,
             existing: Existing::Replace,
             durability: Durability::Now,
+            create_parents: false,
         }
     }
 
@@ -144,6 +165,17 @@ impl AtomicWrite {
         Self { durability, ..self }
     }
 
+    /// Create the parent directory (and its parents) when missing, instead of failing
+    /// with [`io::ErrorKind::NotFound`]. Created directories are not fsynced: a caller
+    /// that needs them durable syncs them itself.
+    #[must_use]
+    pub const fn create_parents(self) -> Self {
+        Self {
+            create_parents: true,
+            ..self
+        }
+    }
+
     /// Write `bytes` to `path` atomically. The parent directory must exist.
     pub fn write(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
         self.stage(path, bytes)?.persist()
@@ -153,6 +185,16 @@ impl AtomicWrite {
     /// durable now); [`Staged::persist`] puts it in place. For a caller that does
     /// something between the two steps.
     pub fn stage(&self, path: &Path, bytes: &[u8]) -> io::Result<Staged> {
+        let name_len = path.file_name().map_or(0, |n| n.len());
+        if name_len > MAX_FILE_NAME {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("file name is {name_len} bytes, more than {MAX_FILE_NAME}"),
+            ));
+        }
+        if self.create_parents {
+            std::fs::create_dir_all(parent_dir(path))?;
+        }
         let temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .suffix(TEMP_SUFFIX)
@@ -200,6 +242,15 @@ impl Staged {
 /// Write `bytes` to `path` atomically and durably, mode `0644`, replacing a file there.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     AtomicWrite::new().write(path, bytes)
+}
+
+/// Write `bytes` to `path` atomically but never fsynced ([`Durability::Never`]), mode
+/// `0644`, replacing a file there: for a cache whose every read checks it again, so that
+/// it is fetched again after a crash.
+pub fn write_replaceable(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    AtomicWrite::new()
+        .durability(Durability::Never)
+        .write(path, bytes)
 }
 
 /// fsync directory `dir`, so that renames into it are durable. A file system that cannot
@@ -385,6 +436,49 @@ mod tests {
         });
         assert_eq!(created, 1);
         assert_eq!(names(dir.path()), ["key.pem"]);
+    }
+
+    #[test]
+    fn replaceable_writes_replace_whole_and_leave_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("index")).unwrap();
+        let path = dir.path().join("index/se%2Frd%2Fserde");
+        write_replaceable(&path, b"one").unwrap();
+        write_replaceable(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(names(&dir.path().join("index")), ["se%2Frd%2Fserde"]);
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o644);
+    }
+
+    #[test]
+    fn without_create_parents_a_missing_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing/a.json");
+        let err = write_atomic(&path, b"x").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(!dir.path().join("missing").exists());
+        AtomicWrite::new()
+            .create_parents()
+            .write(&path, b"x")
+            .unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"x");
+    }
+
+    #[test]
+    fn names_longer_than_the_limit_are_refused_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let longest = dir.path().join("a".repeat(MAX_FILE_NAME));
+        write_atomic(&longest, b"fits").unwrap();
+        let too_long = dir.path().join("a".repeat(MAX_FILE_NAME + 1));
+        for durability in [Durability::Now, Durability::Deferred, Durability::Never] {
+            let err = AtomicWrite::new()
+                .durability(durability)
+                .write(&too_long, b"x")
+                .unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{durability:?}");
+            assert!(err.to_string().contains("more than 255"), "{err}");
+        }
+        assert_eq!(names(dir.path()), ["a".repeat(MAX_FILE_NAME)]);
     }
 
     #[test]

@@ -46,6 +46,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::Utc;
+use ring::rand::SystemRandom;
 use tuf_core::crypto::{Ed25519Signer, Signer};
 use tuf_core::metadata::TargetPath;
 use tuf_repo::publish::{self, Changes, OnlineKeys, PublishOptions, PublishReport, Repository};
@@ -139,9 +140,9 @@ struct Keys {
 impl Keys {
     fn generate() -> Self {
         Self {
-            root: Ed25519Signer::generate().unwrap(),
-            targets: Ed25519Signer::generate().unwrap(),
-            online: Arc::new(Ed25519Signer::generate().unwrap()),
+            root: Ed25519Signer::generate(&SystemRandom::new()).unwrap(),
+            targets: Ed25519Signer::generate(&SystemRandom::new()).unwrap(),
+            online: Arc::new(Ed25519Signer::generate(&SystemRandom::new()).unwrap()),
         }
     }
 

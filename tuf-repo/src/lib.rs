@@ -16,7 +16,8 @@
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
 //! | [`progress`] | the [`progress::Progress`] callback long work reports to (the caller draws it) |
 //! | [`store`] | object storage (S3, GCS, Azure, `file://`) as a synchronous [`store::Store`]: create-only, compare-and-swap, server-side copies, CDN headers |
-//! | [`fsio`] | atomic writes (temp + rename) made durable in ordered batches; the repository lock |
+//! | [`files`] | atomic writes (temp + rename) made durable in ordered batches; reads of files that may be absent |
+//! | [`lock`] | the repository lock (one publisher at a time) |
 //! | [`error`] | the library's [`Error`] |
 //!
 //! The layout and publish protocol are described in `docs/repository.md`.
@@ -31,6 +32,7 @@
 //! use std::sync::Arc;
 //!
 //! use chrono::Utc;
+//! use ring::rand::SystemRandom;
 //! use tuf_core::crypto::{Ed25519Signer, Signer};
 //! use tuf_core::repo::{offline::RepoKeys, Policy};
 //! use tuf_core::Limits;
@@ -51,9 +53,9 @@
 //! // Offline keys sign root and targets once; the online key signs bins, snapshot and
 //! // timestamp on every publish. (Real keys live in files or on a hardware token.)
 //! let (root, targets, online) = (
-//!     Ed25519Signer::generate()?,
-//!     Ed25519Signer::generate()?,
-//!     Arc::new(Ed25519Signer::generate()?),
+//!     Ed25519Signer::generate(&SystemRandom::new())?,
+//!     Ed25519Signer::generate(&SystemRandom::new())?,
+//!     Arc::new(Ed25519Signer::generate(&SystemRandom::new())?),
 //! );
 //! let online_signer: [&dyn Signer; 1] = [online.as_ref()];
 //! let repo = Repository::new(&index, dir.path().join("repo"));
@@ -105,7 +107,7 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let online: Arc<dyn tuf_core::crypto::Signer> =
-//! #     Arc::new(tuf_core::crypto::Ed25519Signer::generate()?);
+//! #     Arc::new(tuf_core::crypto::Ed25519Signer::generate(&ring::rand::SystemRandom::new())?);
 //! // Credentials and region from the environment (AWS_ACCESS_KEY_ID, ...).
 //! let open = |given: &str| -> Result<Arc<Store>, tuf_repo::Error> {
 //!     match Location::parse(given)? {
@@ -139,8 +141,9 @@
 #![warn(missing_docs)]
 
 pub mod error;
-pub mod fsio;
+pub mod files;
 pub mod hashing;
+pub mod lock;
 pub mod manifest;
 pub mod progress;
 pub mod publish;

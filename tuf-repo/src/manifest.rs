@@ -21,7 +21,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::Error;
-use crate::fsio;
+use crate::files;
 
 /// Header of the manifest file.
 const HEADER: &str = "tuf-manifest 1";
@@ -51,8 +51,8 @@ impl Manifest {
     /// Read `manifest` and replay `manifest.journal` from `state_dir`. Missing files read
     /// as empty.
     pub fn load(state_dir: &Path) -> Result<Self, Error> {
-        let manifest = fsio::read_optional(&state_dir.join("manifest"))?;
-        let journal = fsio::read_optional(&state_dir.join("manifest.journal"))?;
+        let manifest = files::read_optional(&state_dir.join("manifest"))?;
+        let journal = files::read_optional(&state_dir.join("manifest.journal"))?;
         Ok(Self::parse(manifest.as_deref(), journal.as_deref()))
     }
 
@@ -107,7 +107,7 @@ impl Manifest {
 
     /// Replace `manifest` with these entries (atomically) and empty the journal.
     pub fn save(&self, state_dir: &Path) -> Result<(), Error> {
-        fsio::write_atomic(&state_dir.join("manifest"), &self.to_file_bytes())?;
+        files::write_atomic(&state_dir.join("manifest"), &self.to_file_bytes())?;
         let journal = state_dir.join("manifest.journal");
         match fs::remove_file(&journal) {
             Ok(()) => Ok(()),

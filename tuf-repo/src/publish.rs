@@ -39,7 +39,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tuf_core::crypto::Signer;
-use tuf_core::metadata::{RoleType, SignedMetadata, TargetPath};
+use tuf_core::metadata::{versioned_file_name, RoleType, SignedMetadata, TargetPath};
 use tuf_core::repo::{
     self, offline, Change, Expiries, OnlineSigners, Policy, Publication, PublishedState,
     TargetEntry, VersionFloors,
@@ -47,8 +47,9 @@ use tuf_core::repo::{
 use tuf_core::Limits;
 
 use crate::error::Error;
-use crate::fsio::{self, BatchWriter, RepoLock};
+use crate::files::{self, BatchWriter};
 use crate::hashing::{self, CopyKind, CopyTo, Hashed, HashedFile, ReadRules, RefusedFile, Scanned};
+use crate::lock::RepoLock;
 use crate::manifest::{self, JournalRecord, Manifest};
 use crate::progress::{units, Progress, Silent, Stage, StageGuard};
 use crate::published::{self, MetadataReader, StateDigests, PROGRESS_EVERY};
@@ -191,8 +192,8 @@ impl Repository {
         if let Some((state, key)) = cached {
             if key.metadata_dir == dir && &key.limits == limits && key.digests.root == sha256(root)
             {
-                let timestamp = fsio::read_optional(&dir.join(repo::TIMESTAMP_FILE))?;
-                let targets = fsio::read_optional(&dir.join(state.targets_file()))?;
+                let timestamp = files::read_optional(&dir.join(repo::TIMESTAMP_FILE))?;
+                let targets = files::read_optional(&dir.join(state.targets_file()))?;
                 if timestamp.is_some_and(|t| sha256(&t) == key.digests.timestamp)
                     && targets.is_some_and(|t| sha256(&t) == key.digests.targets)
                 {
@@ -212,7 +213,7 @@ pub struct LocalMetadata(PathBuf);
 
 impl MetadataReader for LocalMetadata {
     fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
-        fsio::read_optional(&self.0.join(name))
+        files::read_optional(&self.0.join(name))
     }
 
     fn locate(&self, name: &str) -> PathBuf {
@@ -354,7 +355,7 @@ impl NewRoot {
     /// Its file name in the metadata directory: `N.root.json` (TUF §5.3 with consistent
     /// snapshots: roots are always versioned).
     pub fn file_name(&self) -> String {
-        format!("{}.root.json", self.version)
+        versioned_file_name(self.version, "root")
     }
 }
 
@@ -870,7 +871,7 @@ fn prune_with(
     }
     let state_dir = repository.state_dir();
     let marker = state_dir.join(TEMP_SWEEP_FILE);
-    let last_sweep = fsio::read_optional(&marker)?
+    let last_sweep = files::read_optional(&marker)?
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
         .map(|t| t.with_timezone(&Utc));
@@ -885,7 +886,7 @@ fn prune_with(
             .checked_sub(STALE_TEMP_AGE)
             .unwrap_or(SystemTime::UNIX_EPOCH);
         deleted += remove_stale_temp_files(repository, older_than)?;
-        fsio::write_atomic(&marker, now.to_rfc3339().as_bytes())?;
+        files::write_atomic(&marker, now.to_rfc3339().as_bytes())?;
     }
     Ok(deleted)
 }
@@ -965,7 +966,7 @@ fn prune_retired(
     grace: TimeDelta,
 ) -> Result<usize, Error> {
     let path = repository.state_dir().join("retired");
-    let Some(bytes) = fsio::read_optional(&path)? else {
+    let Some(bytes) = files::read_optional(&path)? else {
         return Ok(0);
     };
     let text = String::from_utf8_lossy(&bytes);
@@ -1019,7 +1020,7 @@ fn prune_retired(
         }
     }
     if due {
-        fsio::write_atomic(&path, keep.as_bytes())?;
+        files::write_atomic(&path, keep.as_bytes())?;
     }
     Ok(deleted)
 }
@@ -1028,14 +1029,14 @@ fn prune_retired(
 /// sets it, a refresh that read every bin recomputes it; an incremental publish only
 /// makes bins expire later, so the bound stays true.
 fn read_bins_expire(state_dir: &Path) -> Result<Option<DateTime<Utc>>, Error> {
-    Ok(fsio::read_optional(&state_dir.join("bins-expire"))?
+    Ok(files::read_optional(&state_dir.join("bins-expire"))?
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
         .map(|t| t.with_timezone(&Utc)))
 }
 
 fn write_bins_expire(state_dir: &Path, earliest: DateTime<Utc>) -> Result<(), Error> {
-    fsio::write_atomic(
+    files::write_atomic(
         &state_dir.join("bins-expire"),
         earliest.to_rfc3339().as_bytes(),
     )
@@ -1215,7 +1216,7 @@ fn stage_retiring(
 /// lock with the published state just loaded.
 fn recover_retiring(state_dir: &Path, published: Option<&PublishedState>) -> Result<(), Error> {
     let path = state_dir.join(RETIRING_FILE);
-    let Some(bytes) = fsio::read_optional(&path)? else {
+    let Some(bytes) = files::read_optional(&path)? else {
         return Ok(());
     };
     let text = String::from_utf8_lossy(&bytes);

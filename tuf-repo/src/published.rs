@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
+use tuf_core::metadata::versioned_file_name;
 use tuf_core::repo::{
     self, versioned_name, Change, Edit, FullInput, Publication, PublishedState, StateLoader,
     TargetEntry, VersionFloors,
@@ -60,7 +61,7 @@ pub fn newest(
 ) -> Result<Option<(u64, Vec<u8>)>, Error> {
     let mut found = None;
     let mut version = from;
-    while let Some(bytes) = reader.read(&format!("{version}.{role}.json"))? {
+    while let Some(bytes) = reader.read(&versioned_file_name(version, role))? {
         found = Some((version, bytes));
         version = version.saturating_add(1);
     }
@@ -70,7 +71,7 @@ pub fn newest(
 /// The newest root, which must exist.
 pub fn newest_root(reader: &dyn MetadataReader) -> Result<(u64, Vec<u8>), Error> {
     newest(reader, "root", 1)?.ok_or_else(|| Error::Missing {
-        path: reader.locate("1.root.json"),
+        path: reader.locate(&versioned_file_name(1, "root")),
         reason: "no root: initialise the repository first".to_owned(),
     })
 }
@@ -85,12 +86,12 @@ pub fn root_chain(
     limits: &Limits,
     mode: Mode,
 ) -> Result<Option<TrustedState>, Error> {
-    let first = "1.root.json";
-    let Some(bytes) = reader.read(first)? else {
+    let first = versioned_file_name(1, "root");
+    let Some(bytes) = reader.read(&first)? else {
         return Ok(None);
     };
     let mut trusted = TrustedState::new_from_root_in_mode(&bytes, now, limits.clone(), mode)
-        .map_err(Error::tuf(first))?;
+        .map_err(Error::tuf(&first))?;
     walk_roots(reader, &mut trusted, now)?;
     Ok(Some(trusted))
 }
@@ -163,7 +164,7 @@ pub fn root_in_force(
     match &newest {
         Some((version, bytes)) => {
             let mut trusted = TrustedState::new_from_root_with_limits(bytes, now, limits.clone())
-                .map_err(Error::tuf(format!("{version}.root.json")))?;
+                .map_err(Error::tuf(versioned_file_name(*version, "root")))?;
             trusted
                 .update_root(new_root.bytes(), now)
                 .map_err(Error::tuf(name))?;
@@ -205,7 +206,7 @@ pub(crate) fn load_state(
         return under_newest.map(Some);
     };
     for version in (1..root_version).rev() {
-        let Some(older) = reader.read(&format!("{version}.root.json"))? else {
+        let Some(older) = reader.read(&versioned_file_name(version, "root"))? else {
             continue;
         };
         if let Ok((state, digests)) = load_state_under(reader, timestamp, &older, limits) {
@@ -283,7 +284,7 @@ pub(crate) fn plan(
 ) -> Result<Plan, Error> {
     let from = state.map_or(1, |s| s.targets().version.get());
     let targets = newest(reader, "targets", from)?.ok_or_else(|| Error::Missing {
-        path: reader.locate(&format!("{from}.targets.json")),
+        path: reader.locate(&versioned_file_name(from, "targets")),
         reason: "no targets: initialise the repository first".to_owned(),
     })?;
     let full = match state {

@@ -22,7 +22,7 @@ use tuf_core::verify::Verified;
 use tuf_core::Limits;
 
 use crate::error::Error;
-use crate::fsio;
+use crate::files;
 use crate::progress::{units, Progress, Stage, StageGuard};
 use crate::publish::Repository;
 use crate::published::{walk_roots, MetadataReader};
@@ -63,7 +63,7 @@ impl MetadataReader for Repository {
 
 impl PublishedFiles for Repository {
     fn target_copy(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
-        fsio::read_optional(&self.targets_dir().join(name))
+        files::read_optional(&self.targets_dir().join(name))
     }
 
     fn locate_copy(&self, name: &str) -> String {
@@ -71,7 +71,7 @@ impl PublishedFiles for Repository {
     }
 
     fn index_file(&self, path: &TargetPath) -> Result<Option<Vec<u8>>, Error> {
-        fsio::read_optional(&self.index_dir().join(path.as_str()))
+        files::read_optional(&self.index_dir().join(path.as_str()))
     }
 
     fn locate_index(&self, path: &TargetPath) -> String {

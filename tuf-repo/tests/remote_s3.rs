@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{TimeDelta, Utc};
+use ring::rand::SystemRandom;
 use tuf_client::{HttpFetcher, Updater, UpdaterConfig};
 use tuf_core::crypto::{Ed25519Signer, Signer};
 use tuf_core::index::CrateName;
@@ -67,10 +68,10 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let local = Repository::new(dir.path().join("no-index"), dir.path().join("repo"));
         let (root, targets) = (
-            Ed25519Signer::generate().unwrap(),
-            Ed25519Signer::generate().unwrap(),
+            Ed25519Signer::generate(&SystemRandom::new()).unwrap(),
+            Ed25519Signer::generate(&SystemRandom::new()).unwrap(),
         );
-        let online = Arc::new(Ed25519Signer::generate().unwrap());
+        let online = Arc::new(Ed25519Signer::generate(&SystemRandom::new()).unwrap());
         let online_signer: [&dyn Signer; 1] = [online.as_ref()];
         local
             .init(

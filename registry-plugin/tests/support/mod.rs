@@ -19,8 +19,8 @@ use chrono::Utc;
 use tuf_core::crypto::{Ed25519Signer, Signer};
 use tuf_core::index::CrateName;
 use tuf_core::metadata::{
-    sign_role, Delegations, Expires, HexDigest, MetaFile, RoleKeys, Root, Snapshot, SuccinctRoles,
-    TargetFile, TargetPath, Targets, Threshold, Timestamp, Version,
+    sign_role, versioned_file_name, Delegations, Expires, HexDigest, MetaFile, RoleKeys, Root,
+    Snapshot, SuccinctRoles, TargetFile, TargetPath, Targets, Threshold, Timestamp, Version,
 };
 use tuf_core::repo::BinStyle;
 pub use tuf_test_support::http::Server;
@@ -355,8 +355,8 @@ impl Registry {
         let mut meta = BTreeMap::new();
         for (name, bin) in &bins {
             let bytes = sign_role(bin, &[bin_key]).unwrap();
-            self.server
-                .put(&format!("metadata/{}.{name}.json", self.version), bytes);
+            let file = versioned_file_name(self.version, name);
+            self.server.put(&format!("metadata/{file}"), bytes);
             meta.insert(format!("{name}.json"), MetaFile::new(version));
         }
 
@@ -372,10 +372,8 @@ impl Registry {
             extra: BTreeMap::new(),
         });
         let targets_bytes = sign_role(&top, &[targets_key]).unwrap();
-        self.server.put(
-            &format!("metadata/{}.targets.json", self.version),
-            targets_bytes,
-        );
+        let file = versioned_file_name(self.version, "targets");
+        self.server.put(&format!("metadata/{file}"), targets_bytes);
         meta.insert("targets.json".into(), MetaFile::new(version));
 
         let snapshot = Snapshot::new(version, expires, meta);
@@ -384,10 +382,8 @@ impl Registry {
         let file = TargetFile::from_bytes(&snapshot_bytes);
         snapshot_meta.length = Some(file.length);
         snapshot_meta.hashes = Some(file.hashes);
-        self.server.put(
-            &format!("metadata/{}.snapshot.json", self.version),
-            snapshot_bytes,
-        );
+        let file = versioned_file_name(self.version, "snapshot");
+        self.server.put(&format!("metadata/{file}"), snapshot_bytes);
 
         let timestamp = Timestamp::new(
             version,
@@ -395,10 +391,9 @@ impl Registry {
             snapshot_meta,
         );
         let timestamp_bytes = sign_role(&timestamp, &[timestamp_key]).unwrap();
-        self.server.put(
-            &format!("metadata/{}.timestamp.json", self.version),
-            timestamp_bytes.clone(),
-        );
+        let file = versioned_file_name(self.version, "timestamp");
+        self.server
+            .put(&format!("metadata/{file}"), timestamp_bytes.clone());
         self.server.put("metadata/timestamp.json", timestamp_bytes);
     }
 }

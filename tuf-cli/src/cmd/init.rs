@@ -16,11 +16,11 @@ use tuf_core::Limits;
 
 use crate::duration::{format_duration, parse_duration, parse_expiry};
 use crate::exit::{usage, Code};
-use crate::fsutil::{self, Access, Existing};
+use crate::files::{self, Access, Existing};
 use crate::keys::{holder_name, read_public_key};
 use crate::layout::{Keyholders, Policy, Repo};
-use crate::meta;
 use crate::ui::Ui;
+use crate::{metadata_file, review};
 
 /// Arguments of `tuf init`.
 #[derive(Debug, clap::Args)]
@@ -150,18 +150,18 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     );
     let targets = bins_targets(&policy, &online, one, targets_expires)?;
 
-    fsutil::create_dir(&repo.staged_dir())?;
+    files::create_dir(&repo.staged_dir())?;
     let limits = Limits::default();
     let root_meta = SignedMetadata::parse(&sign_role(&root, &[])?, RoleType::Root, &limits)?;
     let targets_meta =
         SignedMetadata::parse(&sign_role(&targets, &[])?, RoleType::Targets, &limits)?;
     let root_path = repo.staged(RoleType::Root);
     let targets_path = repo.staged(RoleType::Targets);
-    meta::write(&root_path, &root_meta, Existing::Replace)?;
-    meta::write(&targets_path, &targets_meta, Existing::Replace)?;
+    metadata_file::write(&root_path, &root_meta, Existing::Replace)?;
+    metadata_file::write(&targets_path, &targets_meta, Existing::Replace)?;
     repo.save_keyholders(&names)?;
     // The policy is written last: its presence marks the repository as initialised.
-    fsutil::write_atomic(
+    files::write_atomic(
         &repo.policy_path(),
         &policy.to_file_bytes()?,
         Access::Public,
@@ -169,10 +169,13 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     )?;
 
     if !ui.is_quiet() {
-        tuf_fs::out!("{}", meta::describe(&root_meta, &root_path, None, &names)?)?;
         tuf_fs::out!(
             "{}",
-            meta::describe(&targets_meta, &targets_path, None, &names)?
+            review::describe(&root_meta, &root_path, None, &names)?
+        )?;
+        tuf_fs::out!(
+            "{}",
+            review::describe(&targets_meta, &targets_path, None, &names)?
         )?;
     }
     ui.info(format!(

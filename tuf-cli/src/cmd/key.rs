@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::exit::Code;
-use crate::fsutil::{self, Access, Existing};
+use crate::files::{self, Access, Existing};
 use crate::keys::{self, KeyType, PassphraseArgs, PinArgs};
 use crate::ui::Ui;
 use tuf_cli::pkcs11;
@@ -82,17 +82,17 @@ pub fn run_generate(args: &GenerateArgs, ui: &Ui) -> anyhow::Result<Code> {
     let pem = keys::private_pem(&der, passphrase.as_ref().map(|p| p.as_str()))?;
     let public = keys::public_key_json(signer.public_key())?;
 
-    fsutil::write_atomic(
+    files::write_atomic(
         &args.out,
         pem.as_bytes(),
         Access::OwnerOnly,
         Existing::Refuse,
     )
     .context("writing the private key")?;
-    if let Err(e) = fsutil::write_atomic(&public_path, &public, Access::Public, Existing::Refuse) {
+    if let Err(e) = files::write_atomic(&public_path, &public, Access::Public, Existing::Refuse) {
         // Nothing half-written: a private key without its public key is removed again
         // (it was never used).
-        let _ = fsutil::remove(&args.out);
+        let _ = files::remove(&args.out);
         return Err(e.context("writing the public key; the private key was removed again"));
     }
     ui.info(format!(
@@ -144,7 +144,7 @@ fn run_generate_on_token(args: &GenerateArgs, text: &str, ui: &Ui) -> anyhow::Re
     }
     let (public, named) = pkcs11::generate(&uri, args.module.as_deref(), &args.pin, args.key_type)?;
     let json = keys::public_key_json(&public)?;
-    fsutil::write_atomic(&public_path, &json, Access::Public, Existing::Refuse)
+    files::write_atomic(&public_path, &json, Access::Public, Existing::Refuse)
         .context("writing the public key (the key pair stays on the token)")?;
     ui.info(format!(
         "made a key pair on the token: {named} (the private key cannot leave the token)"
@@ -251,7 +251,7 @@ pub fn run_export(args: &ExportArgs, ui: &Ui) -> anyhow::Result<Code> {
     }
     let (public, named) = pkcs11::export(&uri, args.token.module.as_deref(), args.token.pin())?;
     let json = keys::public_key_json(&public)?;
-    fsutil::write_atomic(&args.out, &json, Access::Public, Existing::Refuse)
+    files::write_atomic(&args.out, &json, Access::Public, Existing::Refuse)
         .context("writing the public key")?;
     ui.info(format!(
         "wrote the public key of {named} to {} (give this file to the repository operator)",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{TimeDelta, Utc};
-use tuf_core::metadata::RoleType;
+use tuf_core::metadata::{parse_versioned_file_name, versioned_file_name, RoleType};
 use tuf_core::repo::Expiries;
 use tuf_repo::publish::{self, Changes, NewRoot, OnlineKeys, PublishOptions, Repository};
 use tuf_repo::remote::{self, Index, RemoteRepository};
@@ -16,10 +16,10 @@ use tuf_repo::remote::{self, Index, RemoteRepository};
 use crate::cmd::{root, status, store, summary, targets};
 use crate::duration::parse_duration;
 use crate::exit::{err, usage, Code};
-use crate::fsutil::{self, Access, Existing};
+use crate::files::{self, Access, Existing};
 use crate::keys::{FileKeySource, KeySource as _, PassphraseArgs};
 use crate::layout::{self, Repo};
-use crate::meta;
+use crate::metadata_file;
 use crate::ui::Ui;
 
 /// Arguments of `tuf publish`.
@@ -314,10 +314,10 @@ fn commit_staged_targets(repo: &Repo, now: chrono::DateTime<Utc>, ui: &Ui) -> an
     if !staged_path.exists() {
         return Ok(());
     }
-    let bytes = fsutil::read(&staged_path)?;
-    let staged = meta::parse(&bytes, Some(RoleType::Targets))
+    let bytes = files::read(&staged_path)?;
+    let staged = metadata_file::parse(&bytes, Some(RoleType::Targets))
         .with_context(|| format!("in {}", staged_path.display()))?;
-    let targets = meta::typed_targets(&staged, &staged_path)?;
+    let targets = metadata_file::typed_targets(&staged, &staged_path)?;
     let version = targets.version.get();
     let newest = newest_published(&repo.metadata_dir(), "targets")?;
     if newest.is_some_and(|n| version <= n) {
@@ -340,11 +340,13 @@ fn commit_staged_targets(repo: &Repo, now: chrono::DateTime<Utc>, ui: &Ui) -> an
             ),
         ));
     }
-    let published = repo.metadata_dir().join(format!("{version}.targets.json"));
+    let published = repo
+        .metadata_dir()
+        .join(versioned_file_name(version, "targets"));
     // Before the first publish `metadata/` does not exist yet (the root is written later).
-    fsutil::create_dir(&repo.metadata_dir())?;
-    fsutil::write_atomic(&published, &bytes, Access::Public, Existing::Refuse)?;
-    fsutil::remove(&staged_path)?;
+    files::create_dir(&repo.metadata_dir())?;
+    files::write_atomic(&published, &bytes, Access::Public, Existing::Refuse)?;
+    files::remove(&staged_path)?;
     ui.info(format!(
         "committed staged targets v{version} as {}",
         published.display()
@@ -372,7 +374,7 @@ fn follow_bins_in_policy(
     }
     policy.bins.bit_length = bins.bit_length;
     policy.bins.name_prefix.clone_from(&bins.name_prefix);
-    fsutil::write_atomic(
+    files::write_atomic(
         &repo.policy_path(),
         &policy.to_file_bytes()?,
         Access::Public,
@@ -401,8 +403,8 @@ fn check_online_in_force(
 ) -> anyhow::Result<()> {
     let staged_root = repo.staged(RoleType::Root);
     if staged_root.exists() {
-        let staged = meta::load(&staged_root, Some(RoleType::Root))?;
-        let root = meta::typed_root(&staged, &staged_root)?;
+        let staged = metadata_file::load(&staged_root, Some(RoleType::Root))?;
+        let root = metadata_file::typed_root(&staged, &staged_root)?;
         check_online_key(repo, path, online, &root, "staged")?;
     } else if let Some(trusted) = published {
         check_online_key(repo, path, online, &trusted.role, "published")?;
@@ -411,7 +413,7 @@ fn check_online_in_force(
     let targets = if staged_targets.exists() {
         Some((
             staged_targets.clone(),
-            meta::load(&staged_targets, Some(RoleType::Targets))?,
+            metadata_file::load(&staged_targets, Some(RoleType::Targets))?,
         ))
     } else {
         targets::published_targets_meta(repo)?
@@ -451,15 +453,14 @@ pub(crate) fn newest_published(dir: &Path, role: &str) -> anyhow::Result<Option<
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
     };
-    let suffix = format!(".{role}.json");
     let mut newest = None;
     for entry in entries {
         let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-        if let Some(v) = entry
-            .file_name()
+        let name = entry.file_name();
+        if let Some((v, _)) = name
             .to_str()
-            .and_then(|n| n.strip_suffix(&suffix))
-            .and_then(|v| v.parse::<u64>().ok())
+            .and_then(parse_versioned_file_name)
+            .filter(|(_, r)| *r == role)
         {
             newest = newest.max(Some(v));
         }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use tuf_core::metadata::{sign_role, Expires, KeyId, RoleType, Root, SignedMetadata, Threshold};
+use tuf_core::metadata::{
+    sign_role, versioned_file_name, Expires, KeyId, RoleType, Root, SignedMetadata, Threshold,
+    TIMESTAMP_FILE,
+};
 use tuf_core::trusted::{check_expiry, Mode, TrustedState};
 use tuf_core::verify::Verified;
 use tuf_core::Limits;
@@ -17,11 +20,12 @@ use crate::cmd::init::{read_keys, threshold};
 use crate::cmd::targets::{self, TargetsChange};
 use crate::duration::parse_expiry;
 use crate::exit::{err, usage, Code};
-use crate::fsutil::{self, Access, Existing};
+use crate::files::{self, Access, Existing};
 use crate::keys::read_public_key;
 use crate::layout::{Keyholders, Repo};
-use crate::meta::{self, Signers};
+use crate::signers::Signers;
 use crate::ui::Ui;
+use crate::{metadata_file, review};
 
 const TOP_LEVEL: [&str; 4] = ["root", "targets", "snapshot", "timestamp"];
 
@@ -198,13 +202,13 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
 
     let staged =
         SignedMetadata::parse(&sign_role(&root, &[])?, RoleType::Root, &Limits::default())?;
-    fsutil::create_dir(&repo.staged_dir())?;
-    meta::write(&staged_path, &staged, Existing::Replace)?;
+    files::create_dir(&repo.staged_dir())?;
+    metadata_file::write(&staged_path, &staged, Existing::Replace)?;
     repo.save_keyholders(&names)?;
     if !ui.is_quiet() {
         tuf_fs::out!(
             "{}",
-            meta::describe(&staged, &staged_path, Some(trusted), &names)?
+            review::describe(&staged, &staged_path, Some(trusted), &names)?
         )?;
     }
     ui.info(format!(
@@ -243,9 +247,9 @@ pub fn run_commit(args: &CommitArgs, ui: &Ui) -> anyhow::Result<Code> {
         return Ok(Code::Ok);
     }
     let checked = check_staged(&repo, false, ui)?;
-    fsutil::create_dir(&repo.metadata_dir())?;
+    files::create_dir(&repo.metadata_dir())?;
     let published = repo.metadata_dir().join(checked.file_name());
-    fsutil::write_atomic(&published, &checked.bytes, Access::Public, Existing::Refuse)?;
+    files::write_atomic(&published, &checked.bytes, Access::Public, Existing::Refuse)?;
     staged_published(&repo, &checked, ui)?;
     Ok(Code::Ok)
 }
@@ -266,7 +270,7 @@ pub struct CheckedRoot {
 impl CheckedRoot {
     /// `N.root.json`.
     pub fn file_name(&self) -> String {
-        format!("{}.root.json", self.version)
+        versioned_file_name(self.version, "root")
     }
 }
 
@@ -278,18 +282,18 @@ pub fn forget_if_published(repo: &Repo, ui: &Ui) -> anyhow::Result<bool> {
     if !staged_path.exists() {
         return Ok(false);
     }
-    let staged = meta::load(&staged_path, Some(RoleType::Root))?;
-    let root = meta::typed_root(&staged, &staged_path)?;
+    let staged = metadata_file::load(&staged_path, Some(RoleType::Root))?;
+    let root = metadata_file::typed_root(&staged, &staged_path)?;
     let published_path = repo
         .metadata_dir()
-        .join(format!("{}.root.json", root.version));
+        .join(versioned_file_name(root.version.get(), "root"));
     if !published_path.exists() {
         return Ok(false);
     }
-    if fsutil::read(&published_path)? != meta::file_bytes(&staged, &published_path)? {
+    if files::read(&published_path)? != metadata_file::file_bytes(&staged, &published_path)? {
         return Ok(false);
     }
-    fsutil::remove(&staged_path)?;
+    files::remove(&staged_path)?;
     ui.info(format!(
         "the staged root v{} is already published as {}; removed the staged copy",
         root.version,
@@ -300,7 +304,7 @@ pub fn forget_if_published(repo: &Repo, ui: &Ui) -> anyhow::Result<bool> {
 
 /// After the checked root was published: remove the staged copy and tell the operator.
 pub fn staged_published(repo: &Repo, checked: &CheckedRoot, ui: &Ui) -> anyhow::Result<()> {
-    fsutil::remove(&repo.staged(RoleType::Root))?;
+    files::remove(&repo.staged(RoleType::Root))?;
     ui.info(format!(
         "published root v{} as {}",
         checked.version,
@@ -326,17 +330,17 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
             staged_path.display()
         )));
     }
-    let staged = meta::load(&staged_path, Some(RoleType::Root))?;
+    let staged = metadata_file::load(&staged_path, Some(RoleType::Root))?;
     // Read for the messages below; trusted only once the client's steps accept it.
-    let unverified = meta::typed_root(&staged, &staged_path)?;
+    let unverified = metadata_file::typed_root(&staged, &staged_path)?;
     let now = Utc::now();
     let mut chain = published_chain(repo, now)?;
     let trusted: Option<Verified<Root>> = chain.as_ref().map(|c| c.root().clone());
     let names = repo.keyholders()?;
     let published = repo
         .metadata_dir()
-        .join(format!("{}.root.json", unverified.version));
-    let bytes = meta::file_bytes(&staged, &published)?;
+        .join(versioned_file_name(unverified.version.get(), "root"));
+    let bytes = metadata_file::file_bytes(&staged, &published)?;
     let newest = trusted.as_ref().map(|t| t.version.get());
     if let Err(e) = check_next_root_version(newest, unverified.version.get()) {
         return Err(err(
@@ -404,7 +408,7 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
         };
         if !publishing
             && online(old) != online(&root)
-            && repo.metadata_dir().join("timestamp.json").exists()
+            && repo.metadata_dir().join(TIMESTAMP_FILE).exists()
         {
             ui.warn(format!(
                 "root v{} replaces the online (timestamp/snapshot) key: clients refuse the \
@@ -509,7 +513,7 @@ fn check_published_targets(repo: &Repo, root: &Root, names: &Keyholders) -> anyh
     }
     let staged_path = repo.staged(RoleType::Targets);
     let staged_count = if staged_path.exists() {
-        let staged = meta::load(&staged_path, Some(RoleType::Targets))?;
+        let staged = metadata_file::load(&staged_path, Some(RoleType::Targets))?;
         let count = signers.count(&staged, names);
         if count.met {
             return Ok(true);

@@ -18,11 +18,12 @@ use tuf_core::crypto::Signer;
 use tuf_core::metadata::{RoleType, Root, Signature, SignedMetadata};
 
 use crate::exit::{err, usage, Code};
-use crate::fsutil::{self, Access, Existing};
+use crate::files::{self, Access, Existing};
 use crate::keys::{self, PassphraseArgs, PinArgs};
 use crate::layout::{Keyholders, Repo};
-use crate::meta::{self, Signers};
+use crate::signers::Signers;
 use crate::ui::Ui;
+use crate::{metadata_file, review};
 
 pub use tuf_cli::detached::{DetachedSignature, DETACHED_TYPE};
 
@@ -97,7 +98,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
         ));
     }
     let target = Target::resolve(args)?;
-    let mut staged = meta::load(&target.path, target.role)?;
+    let mut staged = metadata_file::load(&target.path, target.role)?;
     let version = version_of(&staged);
     let authorities = target.authorities(&staged)?;
     if authorities.is_empty() {
@@ -110,7 +111,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     if !ui.is_quiet() {
         tuf_fs::out!(
             "{}",
-            meta::describe(
+            review::describe(
                 &staged,
                 &target.path,
                 target.previous_root.as_ref(),
@@ -118,7 +119,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
             )?
         )?;
     }
-    let sha256 = meta::signed_sha256(&staged);
+    let sha256 = metadata_file::signed_sha256(&staged);
     if let Some(expected) = &args.expect_sha256 {
         if !expected.eq_ignore_ascii_case(&sha256) {
             return Err(err(
@@ -161,7 +162,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
             changed = true;
         }
         if changed {
-            meta::write(&target.path, &staged, Existing::Replace)?;
+            metadata_file::write(&target.path, &staged, Existing::Replace)?;
         }
     } else if let Some(key_path) = &args.key {
         let source = keys::key_source(key_path, &args.passphrase, &args.pin)?;
@@ -181,7 +182,7 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
             }
             None => {
                 staged.add_signature(signer.as_ref())?;
-                meta::write(&target.path, &staged, Existing::Replace)?;
+                metadata_file::write(&target.path, &staged, Existing::Replace)?;
                 ui.info(format!(
                     "signed {} with key {}",
                     target.path.display(),
@@ -240,8 +241,8 @@ impl Target {
             .ok_or_else(|| usage("give --repo REPO --role ROLE, or --file FILE"))?;
         let previous_root = match &args.trusted_root {
             Some(root_path) => {
-                let meta = meta::load(root_path, Some(RoleType::Root))?;
-                Some(meta::typed_root(&meta, root_path)?)
+                let meta = metadata_file::load(root_path, Some(RoleType::Root))?;
+                Some(metadata_file::typed_root(&meta, root_path)?)
             }
             None => None,
         };
@@ -260,7 +261,7 @@ impl Target {
         let mut out = Vec::new();
         match staged.role_type() {
             RoleType::Root => {
-                let root = meta::typed_root(staged, &self.path)?;
+                let root = metadata_file::typed_root(staged, &self.path)?;
                 if let Some(old) = &self.previous_root {
                     if old.version < root.version {
                         out.push(Signers::from_root(
@@ -282,8 +283,8 @@ impl Target {
                 let staged_root = match &self.repo {
                     Some(repo) if repo.staged(RoleType::Root).exists() => {
                         let path = repo.staged(RoleType::Root);
-                        let meta = meta::load(&path, Some(RoleType::Root))?;
-                        Some(meta::typed_root(&meta, &path)?)
+                        let meta = metadata_file::load(&path, Some(RoleType::Root))?;
+                        Some(metadata_file::typed_root(&meta, &path)?)
                     }
                     _ => None,
                 };
@@ -391,7 +392,7 @@ fn write_detached(
         },
     };
     let bytes = detached.to_file_bytes()?;
-    fsutil::write_atomic(out, &bytes, Access::Public, Existing::Refuse)
+    files::write_atomic(out, &bytes, Access::Public, Existing::Refuse)
 }
 
 fn read_detached(
@@ -400,7 +401,7 @@ fn read_detached(
     version: u64,
     sha256: &str,
 ) -> anyhow::Result<Signature> {
-    let bytes = fsutil::read(path)?;
+    let bytes = files::read(path)?;
     let detached = DetachedSignature::parse(&bytes).with_context(|| {
         format!(
             "{} is not a detached signature file written by `tuf sign --detached`",

@@ -16,16 +16,17 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
-use tuf_core::metadata::{Expires, Role, RoleType, Root};
+use tuf_core::metadata::{versioned_file_name, Expires, Role, RoleType, Root, TIMESTAMP_FILE};
 use tuf_core::trusted::{Mode, TrustedState};
 use tuf_core::verify::Verified;
 use tuf_repo::published::check_next_root_version;
 
 use crate::duration::{format_duration, parse_duration};
 use crate::exit::{usage, Code};
-use crate::fsutil;
+use crate::files;
 use crate::layout::{Keyholders, Repo};
-use crate::meta::{self, Signers, ThresholdCount};
+use crate::metadata_file;
+use crate::signers::{Signers, ThresholdCount};
 use crate::ui::Ui;
 
 /// Arguments of `tuf status`.
@@ -266,8 +267,8 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
     let staged_root_path = repo.staged(RoleType::Root);
     let mut staged_root: Option<Root> = None;
     if staged_root_path.exists() {
-        let staged = meta::load(&staged_root_path, Some(RoleType::Root))?;
-        let root = meta::typed_root(&staged, &staged_root_path)?;
+        let staged = metadata_file::load(&staged_root_path, Some(RoleType::Root))?;
+        let root = metadata_file::typed_root(&staged, &staged_root_path)?;
         let mut authorities = Vec::new();
         let mut notes = Vec::new();
         if let Some(old) = &trusted {
@@ -306,7 +307,7 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
             &staged,
             &authorities,
         );
-        entry.signed_sha256 = Some(meta::signed_sha256(&staged));
+        entry.signed_sha256 = Some(metadata_file::signed_sha256(&staged));
         entry.notes.extend(notes);
         roles.push(entry);
         staged_root = Some(root);
@@ -315,8 +316,8 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
     // Staged targets: answers to the root that will be in force when it is published.
     let staged_targets_path = repo.staged(RoleType::Targets);
     if staged_targets_path.exists() {
-        let staged = meta::load(&staged_targets_path, Some(RoleType::Targets))?;
-        let targets = meta::typed_targets(&staged, &staged_targets_path)?;
+        let staged = metadata_file::load(&staged_targets_path, Some(RoleType::Targets))?;
+        let targets = metadata_file::typed_targets(&staged, &staged_targets_path)?;
         let governing = staged_root.as_ref().or(trusted.as_deref());
         let authorities = match governing {
             Some(root) => vec![Signers::from_root(
@@ -334,7 +335,7 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
             &staged,
             &authorities,
         );
-        entry.signed_sha256 = Some(meta::signed_sha256(&staged));
+        entry.signed_sha256 = Some(metadata_file::signed_sha256(&staged));
         if let Some((_, published)) = crate::cmd::targets::published_targets(repo)? {
             entry.notes.extend(crate::cmd::targets::delegation_changes(
                 &published, &targets, &names,
@@ -350,8 +351,8 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
             let root = chain.root().clone();
             let path = repo
                 .metadata_dir()
-                .join(format!("{}.root.json", root.version));
-            let entry = meta::load(&path, Some(RoleType::Root)).and_then(|meta| {
+                .join(versioned_file_name(root.version.get(), "root"));
+            let entry = metadata_file::load(&path, Some(RoleType::Root)).and_then(|meta| {
                 let authorities = vec![Signers::from_root(
                     &root,
                     RoleType::Root,
@@ -458,8 +459,8 @@ impl Ctx<'_> {
         path: &Path,
         step: impl FnOnce(&[u8]) -> Result<(), tuf_core::Error>,
     ) -> Option<tuf_core::metadata::SignedMetadata> {
-        let taken = fsutil::read(path).and_then(|bytes| {
-            let meta = meta::parse(&bytes, None)?;
+        let taken = files::read(path).and_then(|bytes| {
+            let meta = metadata_file::parse(&bytes, None)?;
             step(&bytes)?;
             Ok(meta)
         });
@@ -522,14 +523,14 @@ fn published_chain(
     roles: &mut Vec<RoleReport>,
 ) {
     let dir = repo.metadata_dir();
-    let timestamp_path = dir.join("timestamp.json");
+    let timestamp_path = dir.join(TIMESTAMP_FILE);
     if !timestamp_path.exists() {
         return;
     }
     let root = trusted.root().clone();
     let versioned = |name: &str, version: u64| {
         if root.consistent_snapshot() {
-            dir.join(format!("{version}.{name}.json"))
+            dir.join(versioned_file_name(version, name))
         } else {
             dir.join(format!("{name}.json"))
         }
@@ -626,7 +627,7 @@ fn bins_report(
             continue;
         };
         let path = versioned(&name, version);
-        let checked = fsutil::read(&path).and_then(|bytes| {
+        let checked = files::read(&path).and_then(|bytes| {
             Ok(trusted.check_delegated(RoleType::Targets.as_str(), &name, &bytes, ctx.now)?)
         });
         let bin = match checked {

@@ -16,7 +16,7 @@ use tuf_repo::remote::Index;
 use tuf_repo::store::{Location, Store, StoreConfig, StoreUrl};
 
 use crate::exit::usage;
-use crate::fsutil::{self, Access, Existing};
+use crate::files::{self, Access, Existing};
 use crate::layout::Repo;
 use crate::ui::Ui;
 
@@ -108,7 +108,7 @@ pub fn run_set(args: &SetArgs, ui: &Ui) -> anyhow::Result<crate::exit::Code> {
     let path = repo.dir().join(STORE_FILE);
     let mut bytes = serde_json::to_vec_pretty(&file)?;
     bytes.push(b'\n');
-    fsutil::write_atomic(&path, &bytes, Access::Public, Existing::Replace)?;
+    files::write_atomic(&path, &bytes, Access::Public, Existing::Replace)?;
     ui.info(format!(
         "{} publishes to {url}{}; `tuf publish`, `tuf refresh` and `tuf status` use it",
         repo.dir().display(),
@@ -137,7 +137,7 @@ pub fn run_unset(args: &RepoArgs, ui: &Ui) -> anyhow::Result<crate::exit::Code> 
     let repo = Repo::open(&args.repo)?;
     let path = repo.dir().join(STORE_FILE);
     if path.exists() {
-        fsutil::remove(&path)?;
+        files::remove(&path)?;
     }
     ui.info(format!(
         "{} publishes to its own directory",
@@ -161,7 +161,7 @@ pub fn resolve(args: &StoreArgs, dir: &Path) -> anyhow::Result<Option<Target>> {
         }));
     }
     let path = dir.join(STORE_FILE);
-    let Some(bytes) = tuf_repo::fsio::read_optional(&path)? else {
+    let Some(bytes) = tuf_repo::files::read_optional(&path)? else {
         return Ok(None);
     };
     let file: StoreFile = serde_json::from_slice(&bytes).with_context(|| {

@@ -18,17 +18,18 @@ use anyhow::Context as _;
 use chrono::Utc;
 use tuf_core::crypto::PublicKey;
 use tuf_core::metadata::{
-    sign_role, Expires, KeyId, RoleType, SignedMetadata, SuccinctRoles, Targets, Threshold,
+    sign_role, versioned_file_name, Expires, KeyId, RoleType, SignedMetadata, SuccinctRoles,
+    Targets, Threshold,
 };
 use tuf_core::Limits;
 
 use crate::cmd::init::read_keys;
 use crate::duration::parse_expiry;
 use crate::exit::{usage, Code};
-use crate::fsutil::{self, Existing};
+use crate::files::{self, Existing};
 use crate::layout::{Keyholders, Repo};
-use crate::meta;
 use crate::ui::Ui;
+use crate::{metadata_file, review};
 
 /// Arguments of `tuf targets stage`.
 #[derive(Debug, clap::Args)]
@@ -173,7 +174,7 @@ pub fn prepare(
         // Before the first publish, an unsigned staged targets (v1 from `tuf init`) is
         // only the starting point: re-staging it loses nothing.
         let unsigned_first = published.is_none()
-            && meta::load(&staged_path, Some(RoleType::Targets))?
+            && metadata_file::load(&staged_path, Some(RoleType::Targets))?
                 .signatures()
                 .is_empty();
         if !unsigned_first {
@@ -187,8 +188,8 @@ pub fn prepare(
     let (mut targets, version) = match published {
         Some((version, targets)) => (targets, version.checked_add(1).context("version")?),
         None if staged_path.exists() => {
-            let staged = meta::load(&staged_path, Some(RoleType::Targets))?;
-            let targets = meta::typed_targets(&staged, &staged_path)?;
+            let staged = metadata_file::load(&staged_path, Some(RoleType::Targets))?;
+            let targets = metadata_file::typed_targets(&staged, &staged_path)?;
             let version = targets.version.get();
             (targets, version)
         }
@@ -263,10 +264,10 @@ pub fn prepare(
 /// Write a prepared targets to `staged/targets.json` and describe it.
 pub fn write(repo: &Repo, prepared: &Prepared, names: &Keyholders, ui: &Ui) -> anyhow::Result<()> {
     let path = repo.staged(RoleType::Targets);
-    fsutil::create_dir(&repo.staged_dir())?;
-    meta::write(&path, &prepared.meta, Existing::Replace)?;
+    files::create_dir(&repo.staged_dir())?;
+    metadata_file::write(&path, &prepared.meta, Existing::Replace)?;
     if !ui.is_quiet() {
-        tuf_fs::out!("{}", meta::describe(&prepared.meta, &path, None, names)?)?;
+        tuf_fs::out!("{}", review::describe(&prepared.meta, &path, None, names)?)?;
     }
     for line in &prepared.summary {
         ui.info(format!("  {line}"));
@@ -286,7 +287,7 @@ pub fn published_targets(repo: &Repo) -> anyhow::Result<Option<(u64, Targets)>> 
     let Some((path, meta)) = published_targets_meta(repo)? else {
         return Ok(None);
     };
-    let targets = meta::typed_targets(&meta, &path)?;
+    let targets = metadata_file::typed_targets(&meta, &path)?;
     Ok(Some((targets.version.get(), targets)))
 }
 
@@ -296,8 +297,8 @@ pub fn published_targets_meta(repo: &Repo) -> anyhow::Result<Option<(PathBuf, Si
     let Some(version) = crate::cmd::publish::newest_published(&dir, "targets")? else {
         return Ok(None);
     };
-    let path = dir.join(format!("{version}.targets.json"));
-    let meta = meta::load(&path, Some(RoleType::Targets))?;
+    let path = dir.join(versioned_file_name(version, "targets"));
+    let meta = metadata_file::load(&path, Some(RoleType::Targets))?;
     Ok(Some((path, meta)))
 }
 
@@ -348,7 +349,7 @@ pub fn delegation_changes(
 
 /// The bin keys of the targets `path` holds.
 pub fn bin_keyids(meta: &SignedMetadata, path: &Path) -> anyhow::Result<Vec<KeyId>> {
-    Ok(meta::typed_targets(meta, path)?
+    Ok(metadata_file::typed_targets(meta, path)?
         .delegations
         .and_then(|d| d.hashed_bins().ok())
         .map(|b| b.keyids)

@@ -15,7 +15,7 @@ use tuf_repo::store::Location;
 use tuf_repo::verify::{check_published, check_repository, CheckReport, TargetCheck};
 
 use crate::exit::{err, usage, Code};
-use crate::fsutil;
+use crate::files;
 use crate::layout;
 use crate::ui::Ui;
 
@@ -77,7 +77,7 @@ struct JsonProblem<'a> {
 
 /// Run `tuf verify`.
 pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
-    let trusted = fsutil::read(&args.root)?;
+    let trusted = files::read(&args.root)?;
     let metadata = &args.metadata;
     let on_store = metadata
         .to_str()

@@ -1309,7 +1309,11 @@ mod tests {
         let doc =
             ring_sig::EcdsaKeyPair::generate_pkcs8(&ring_sig::ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
                 .unwrap();
-        let file = tuf_core::crypto::EcdsaP256Signer::from_pkcs8_der(doc.as_ref()).unwrap();
+        let file = tuf_core::crypto::EcdsaP256Signer::from_pkcs8_der(
+            doc.as_ref(),
+            crate::keys::system_random(),
+        )
+        .unwrap();
         let pair = ring_sig::EcdsaKeyPair::from_pkcs8(
             &ring_sig::ECDSA_P256_SHA256_ASN1_SIGNING,
             doc.as_ref(),

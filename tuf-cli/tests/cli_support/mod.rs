@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use tuf_core::metadata::{RoleType, SignedMetadata};
+use tuf_core::metadata::{versioned_file_name, RoleType, SignedMetadata};
 use tuf_core::Limits;
 
 /// Passphrase the tests encrypt keys with, passed through `TUF_TEST_PW`.
@@ -270,13 +270,20 @@ pub fn signed_targets(env: &Env) -> std::collections::BTreeMap<String, (u64, Str
     };
     let timestamp = read("timestamp.json");
     let snapshot_version = &timestamp["signed"]["meta"]["snapshot.json"]["version"];
-    let snapshot = read(&format!("{snapshot_version}.snapshot.json"));
+    let snapshot = read(&versioned_file_name(
+        snapshot_version.as_u64().unwrap(),
+        "snapshot",
+    ));
     let mut targets = std::collections::BTreeMap::new();
     for (name, meta) in snapshot["signed"]["meta"].as_object().unwrap() {
         if name == "targets.json" {
             continue;
         }
-        let bin = read(&format!("{}.{name}", meta["version"]));
+        let role = name.strip_suffix(".json").unwrap();
+        let bin = read(&versioned_file_name(
+            meta["version"].as_u64().unwrap(),
+            role,
+        ));
         for (path, target) in bin["signed"]["targets"].as_object().unwrap() {
             targets.insert(
                 path.clone(),
@@ -350,12 +357,9 @@ pub fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids
 }
 
-/// The sparse index path of a crate name.
+/// The sparse index path of a crate name (lowercase, as cargo asks for it).
 pub fn sparse_path(name: &str) -> String {
-    match name.len() {
-        1 => format!("1/{name}"),
-        2 => format!("2/{name}"),
-        3 => format!("3/{}/{name}", &name[..1]),
-        _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
-    }
+    tuf_core::index::CrateName::parse(name)
+        .unwrap()
+        .sparse_path()
 }

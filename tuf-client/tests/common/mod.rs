@@ -15,6 +15,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use tuf_client::store::encode_component;
 use tuf_client::{ClientError, HttpFetcher, MetadataStore, Updater, UpdaterConfig};
 use tuf_core::crypto::{Ed25519Signer, Signer};
+use tuf_core::metadata::versioned_file_name;
 use tuf_core::metadata::{
     sign_role, DelegatedRole, Delegations, Expires, HexDigest, Length, MetaFile, PathPattern,
     RoleKeys, RoleName, Root, Snapshot, SuccinctRoles, TargetFile, TargetPath, Targets, Threshold,
@@ -297,20 +298,17 @@ impl Repo {
     /// them at their versions), timestamp, and the target files under their hash names.
     pub fn publish(&mut self, server: &Server) {
         for (i, root) in self.roots.iter().enumerate() {
-            server.put_metadata(&format!("{}.root.json", i + 1), root);
+            server.put_metadata(&versioned_file_name(i as u64 + 1, "root"), root);
         }
         let mut meta = BTreeMap::new();
         for (name, d) in &self.delegated {
             let bytes = self.sign_targets(name);
-            let file = format!("{}.json", encode_component(name));
-            server.put_metadata(&self.versioned(d.targets.version, &file), &bytes);
+            let file = self.versioned(d.targets.version, &encode_component(name));
+            server.put_metadata(&file, &bytes);
             meta.insert(format!("{name}.json"), MetaFile::new(d.targets.version));
         }
         let targets = self.sign_targets("targets");
-        server.put_metadata(
-            &self.versioned(self.targets.version, "targets.json"),
-            &targets,
-        );
+        server.put_metadata(&self.versioned(self.targets.version, "targets"), &targets);
         meta.insert(
             "targets.json".to_owned(),
             MetaFile::new(self.targets.version),
@@ -318,7 +316,7 @@ impl Repo {
         self.snapshot.meta = meta;
         let snapshot = sign_role(&self.snapshot, &[&self.snapshot_key]).unwrap();
         server.put_metadata(
-            &self.versioned(self.snapshot.version, "snapshot.json"),
+            &self.versioned(self.snapshot.version, "snapshot"),
             &snapshot,
         );
         let mut snapshot_meta = MetaFile::new(self.snapshot.version);
@@ -347,11 +345,11 @@ impl Repo {
         }
     }
 
-    fn versioned(&self, version: Version, file: &str) -> String {
+    fn versioned(&self, version: Version, role: &str) -> String {
         if self.consistent {
-            format!("{version}.{file}")
+            versioned_file_name(version.get(), role)
         } else {
-            file.to_owned()
+            format!("{role}.json")
         }
     }
 

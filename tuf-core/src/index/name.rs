@@ -84,29 +84,21 @@ impl CrateName {
         let lower = self.0.to_ascii_lowercase();
         // Longest prefix is "ab/cd/": six bytes.
         let mut path = String::with_capacity(lower.len().saturating_add(6));
-        match lower.as_bytes() {
-            // INVARIANT: a CrateName is never empty, so `[]` cannot occur; it
-            // shares the one-character arm only to keep the match total.
-            [] | [_] => path.push_str("1/"),
-            [_, _] => path.push_str("2/"),
-            [first, _, _] => {
-                path.push_str("3/");
-                path.push(char::from(*first));
-                path.push('/');
-            }
-            [a, b, c, d, ..] => {
-                for byte in [a, b] {
-                    path.push(char::from(*byte));
-                }
-                path.push('/');
-                for byte in [c, d] {
-                    path.push(char::from(*byte));
-                }
-                path.push('/');
-            }
-        }
+        push_prefix(&lower, &mut path);
+        path.push('/');
         path.push_str(&lower);
         path
+    }
+
+    /// The directory part of the index path in the name's own case, cargo's `{prefix}`
+    /// of a `dl` template: `1`, `2`, `3/S`, `Se/rd` for `a`, `ab`, `Syn`, `Serde`. Its
+    /// lowercase is `{lowerprefix}`, the directory of [`CrateName::sparse_path`].
+    ///
+    /// Source: the cargo book, "Registry Index", *Index Configuration* (`dl` markers).
+    pub fn index_prefix(&self) -> String {
+        let mut prefix = String::with_capacity(5);
+        push_prefix(&self.0, &mut prefix);
+        prefix
     }
 
     /// Reads a sparse index path back into the crate name it is for.
@@ -168,6 +160,29 @@ impl TryFrom<String> for CrateName {
 impl From<CrateName> for String {
     fn from(name: CrateName) -> String {
         name.0
+    }
+}
+
+/// Append the index directory of `name` (`1`, `2`, `3/a`, `ab/cd`), in `name`'s case: the
+/// one spelling of the cargo index layout that [`CrateName::sparse_path`] and
+/// [`CrateName::index_prefix`] share.
+fn push_prefix(name: &str, out: &mut String) {
+    match name.as_bytes() {
+        // INVARIANT: a CrateName is never empty, so `[]` cannot occur; it
+        // shares the one-character arm only to keep the match total.
+        [] | [_] => out.push('1'),
+        [_, _] => out.push('2'),
+        [first, _, _] => {
+            out.push_str("3/");
+            out.push(char::from(*first));
+        }
+        [a, b, c, d, ..] => {
+            out.push(char::from(*a));
+            out.push(char::from(*b));
+            out.push('/');
+            out.push(char::from(*c));
+            out.push(char::from(*d));
+        }
     }
 }
 
@@ -288,6 +303,28 @@ mod tests {
                 CrateName::parse(name).unwrap().sparse_path(),
                 path,
                 "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn index_prefix_keeps_the_case_and_lowercases_to_the_sparse_directory() {
+        let cases = [
+            ("a", "1"),
+            ("Ab", "2"),
+            ("Syn", "3/S"),
+            ("Serde", "Se/rd"),
+            ("MyCrate", "My/Cr"),
+            ("a-_b", "a-/_b"),
+        ];
+        for (name, prefix) in cases {
+            let name = CrateName::parse(name).unwrap();
+            assert_eq!(name.index_prefix(), prefix, "{name:?}");
+            let lower = prefix.to_ascii_lowercase();
+            assert_eq!(
+                name.sparse_path(),
+                format!("{lower}/{}", name.as_str().to_ascii_lowercase()),
+                "{name:?}"
             );
         }
     }

@@ -10,6 +10,7 @@
 //!   so a value of the type is valid by construction.
 
 pub(crate) mod fast;
+pub mod names;
 mod root;
 mod snapshot;
 mod targets;
@@ -23,6 +24,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+pub use names::{parse_versioned_file_name, versioned_file_name, TIMESTAMP_FILE};
 pub use root::{RoleKeys, Root};
 pub use snapshot::{MetaFile, Snapshot};
 pub use targets::{DelegatedRole, Delegations, PathPattern, SuccinctRoles, TargetFile, Targets};

@@ -56,6 +56,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+pub use crate::metadata::TIMESTAMP_FILE;
 pub use edit::Edit;
 pub use full::{full_publish, FullInput};
 pub use state::{PublishedState, StateLoader};
@@ -63,7 +64,9 @@ pub use versions::VersionFloors;
 
 use crate::crypto::Signer;
 use crate::error::Error;
-use crate::metadata::{sign_role, Expires, TargetFile, TargetPath, Targets, Version};
+use crate::metadata::{
+    sign_role, versioned_file_name, Expires, TargetFile, TargetPath, Targets, Version,
+};
 use crate::verify::Authority;
 
 /// The default prefix of bin role names (`crates-bin-a3f`).
@@ -285,13 +288,10 @@ impl Publication {
 }
 
 /// The consistent-snapshot file name of `version` of `role`: `N.ROLE.json` (TUF §5.5 with
-/// consistent snapshots).
+/// consistent snapshots); [`versioned_file_name`] for a typed [`Version`].
 pub fn versioned_name(role: &str, version: Version) -> String {
-    format!("{version}.{role}.json")
+    versioned_file_name(version.get(), role)
 }
-
-/// The name of the timestamp file (never versioned, TUF §5.4).
-pub const TIMESTAMP_FILE: &str = "timestamp.json";
 
 /// The python-tuf style consistent-snapshot name of a target copy: `dir/HASH.basename`
 /// (`se/rd/<sha256 hex>.serde`, `<sha256 hex>.config.json`).

@@ -402,7 +402,11 @@ fn incremental_publish_resigns_one_bin_then_snapshot_then_timestamp() {
     // The new bin verifies under the new state and lists the new hash.
     let all = all_files(&[&first_pub, &publication]);
     let verified = new_state
-        .verify_bin(bin, &all[&format!("2.{bin_name}.json")], &Limits::default())
+        .verify_bin(
+            bin,
+            &all[&versioned_file_name(2, &bin_name)],
+            &Limits::default(),
+        )
         .unwrap();
     assert_eq!(
         verified.targets[&changed.path].sha256(),

@@ -178,7 +178,7 @@ fn a_skipped_version_is_refused_when_the_file_holds_another() {
     floors.raise("snapshot", version(3));
     let won = edit_with_floors(&keys, state, &files, change(), &floors);
     let lost_files = all_files(&[&lost]);
-    let lost_bin = &lost_files[&format!("2.{bin_name}.json")];
+    let lost_bin = &lost_files[&versioned_file_name(2, &bin_name)];
     let err = won
         .state
         .verify_bin(bin, lost_bin, &Limits::default())
@@ -187,7 +187,7 @@ fn a_skipped_version_is_refused_when_the_file_holds_another() {
 
     // A client given the lost attempt's bin under the won snapshot's name refuses it.
     let mut all = all_files(&[&first_pub, &won]);
-    all.insert(format!("3.{bin_name}.json"), lost_bin.clone());
+    all.insert(versioned_file_name(3, &bin_name), lost_bin.clone());
     let err = client_update(&offline.root, &first_pub, &won, &all, &bin_name).unwrap_err();
     assert_eq!(err.code(), "version-mismatch", "{err}");
 }

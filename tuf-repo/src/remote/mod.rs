@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chrono::{DateTime, TimeDelta, Utc};
 use rayon::prelude::*;
-use tuf_core::metadata::{TargetPath, Version};
+use tuf_core::metadata::{versioned_file_name, TargetPath, Version};
 use tuf_core::repo::{
     target_copy_name, Change, Edit, FileKind, Publication, PublishedState, TargetEntry,
     VersionFloors,
@@ -176,7 +176,7 @@ impl PublishedFiles for StoreFiles {
     fn index_file(&self, path: &TargetPath) -> Result<Option<Vec<u8>>, Error> {
         match &self.index {
             Some(Index::Store(store)) => Ok(store.get(path.as_str())?.map(|o| o.bytes.to_vec())),
-            Some(Index::Local(dir)) => crate::fsio::read_optional(&dir.join(path.as_str())),
+            Some(Index::Local(dir)) => crate::files::read_optional(&dir.join(path.as_str())),
             None => Ok(None),
         }
     }
@@ -867,11 +867,11 @@ impl<'r> Run<'r> {
         }
         let store = &self.repo.store;
         if store
-            .head(&format!("metadata/{newest}.root.json"))?
+            .head(&format!("metadata/{}", versioned_file_name(newest, "root")))?
             .is_none()
         {
             for version in 1..=newest {
-                let name = format!("{version}.root.json");
+                let name = versioned_file_name(version, "root");
                 let bytes = published::read_named(&local, &name)?;
                 let key = format!("metadata/{name}");
                 if store.put_new(&key, Bytes::from(bytes.clone()), ObjectKind::Immutable)?
@@ -1080,8 +1080,8 @@ fn finish(
     let mut report = report.clone();
     if let Some(new_root) = &options.new_root {
         let path = repository.dir.join("metadata").join(new_root.file_name());
-        if crate::fsio::read_optional(&path)?.is_none() {
-            crate::fsio::write_atomic(&path, new_root.bytes())?;
+        if crate::files::read_optional(&path)?.is_none() {
+            crate::files::write_atomic(&path, new_root.bytes())?;
         }
     }
     if !matches!(changes, Changes::Paths(_)) || report.kind != PublishKind::Incremental {

@@ -1,7 +1,8 @@
-//! Atomic file writes for the ceremony commands, through `tuf_fs`: a temporary file in the
-//! same directory, given its mode, written, fsynced, renamed over the target, and the
-//! directory fsynced. A reader (or a crash) sees the old file or the new one, never half
-//! of one.
+//! The operator's files for the ceremony commands: written atomically through `tuf_fs`
+//! (a temporary file in the same directory, given its mode before a byte is written,
+//! fsynced, renamed over the target, the directory fsynced), so a reader or a crash sees
+//! the old file or the new one, never half of one; read and removed with the path in
+//! the error.
 
 use std::fs;
 use std::path::Path;

@@ -1,4 +1,5 @@
-//! Atomic, ordered, durable writes.
+//! The repository's files on a local disk: atomic, ordered, durable writes, and reads of
+//! files that may not exist yet.
 //!
 //! Every file is written to a temporary name in its own directory and renamed into place
 //! (`tuf_fs`), so a reader sees the old file or the new one, never a part. Durability comes in
@@ -9,7 +10,7 @@
 //! point the disk holds the old timestamp or a new one whose every file is complete.
 
 use std::collections::HashSet;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use tuf_fs::{AtomicWrite, Durability, Existing};
@@ -143,9 +144,10 @@ impl BatchWriter {
 /// fsync, rename, fsync of the directory). For state files outside a publish batch.
 /// Parent directories are created.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = tuf_fs::parent_dir(path);
-    fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
-    tuf_fs::write_atomic(path, bytes).map_err(Error::io("write", path))
+    AtomicWrite::new()
+        .create_parents()
+        .write(path, bytes)
+        .map_err(Error::io("write", path))
 }
 
 #[cfg(target_os = "linux")]
@@ -157,52 +159,6 @@ fn syncfs(any_file: &Path) -> std::io::Result<()> {
 #[cfg(not(target_os = "linux"))]
 fn syncfs(_any_file: &Path) -> std::io::Result<()> {
     Err(std::io::Error::other("syncfs is Linux only"))
-}
-
-/// An exclusive lock on a repository, held until dropped (or the process dies).
-#[derive(Debug)]
-pub struct RepoLock {
-    _file: File,
-}
-
-impl RepoLock {
-    /// Take the lock at `path`, waiting up to `wait` for another holder to finish.
-    ///
-    /// Waiting also rides out a lock that is only apparently held: a child process forked
-    /// by another thread of this process briefly shares every open file (the lock file
-    /// included) until it execs.
-    pub fn acquire_within(path: &Path, wait: std::time::Duration) -> Result<Self, Error> {
-        let deadline = std::time::Instant::now() + wait;
-        loop {
-            match Self::acquire(path) {
-                Err(Error::Locked { .. }) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(2));
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Take the lock at `path` without waiting.
-    pub fn acquire(path: &Path) -> Result<Self, Error> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(Error::io("open lock", path))?;
-        // flock(2): released when the file is closed, including when the process dies.
-        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(rustix::io::Errno::WOULDBLOCK) => Err(Error::Locked {
-                path: path.to_owned(),
-            }),
-            Err(e) => Err(Error::io("lock", path)(e.into())),
-        }
-    }
 }
 
 /// Read a whole file, `None` when it does not exist.
@@ -257,15 +213,5 @@ mod tests {
         }
         writer.commit().unwrap();
         assert_eq!(writer.steps(), 201);
-    }
-
-    #[test]
-    fn lock_is_exclusive() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("lock");
-        let held = RepoLock::acquire(&path).unwrap();
-        assert_eq!(RepoLock::acquire(&path).unwrap_err().code(), "locked");
-        drop(held);
-        RepoLock::acquire(&path).unwrap();
     }
 }
