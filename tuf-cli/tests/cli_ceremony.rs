@@ -355,3 +355,51 @@ fn usage_and_setup_errors() {
         .code(2)
         .stderr(predicate::str::contains("not a duration"));
 }
+
+#[test]
+fn a_published_root_not_signed_by_the_root_before_it_is_not_trusted() {
+    // `tuf status` and `tuf root rotate` used to take the newest N.root.json as the
+    // published root without walking the chain; a 2.root.json signed only by its own
+    // (new) keys looked trusted. They now walk from 1.root.json with the client's steps
+    // (TUF §5.3.4), which refuse it.
+    use tuf_core::crypto::{Ed25519Signer, Signer};
+    use tuf_core::metadata::{sign_role, Threshold, Version};
+    let env = Env::new();
+    env.committed_ceremony_repo();
+    let (report, _) = env.status_json(&[]);
+    let published = role(&report, "root", "published");
+    assert!(published["error"].is_null(), "{published}");
+    assert_eq!(published["version"], 1);
+
+    let limits = Limits::default();
+    let one: Root = parse(&env.path("repo/metadata/1.root.json"), RoleType::Root)
+        .decode_unverified("root", &limits)
+        .unwrap();
+    let stranger = Ed25519Signer::from_seed(&[77; 32]).unwrap();
+    let mut two = one.clone();
+    two.version = Version::new(2).unwrap();
+    two.keys
+        .insert(stranger.key_id().clone(), stranger.public_key().clone());
+    let root_role = two.roles.get_mut("root").unwrap();
+    root_role.keyids = vec![stranger.key_id().clone()];
+    root_role.threshold = Threshold::new(1).unwrap();
+    let signers: [&dyn Signer; 1] = [&stranger];
+    env.write(
+        "repo/metadata/2.root.json",
+        sign_role(&two, &signers).unwrap(),
+    );
+
+    let (report, code) = env.status_json(&[]);
+    assert_eq!(code, 1, "{report}");
+    let published = role(&report, "root", "published");
+    let error = published["error"].as_str().unwrap();
+    assert!(
+        error.contains("2.root.json") && error.contains("threshold"),
+        "{error}"
+    );
+    env.tuf()
+        .args(["root", "rotate", "repo"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("2.root.json"));
+}

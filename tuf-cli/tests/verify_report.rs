@@ -199,3 +199,65 @@ fn publish_reports_progress_in_batches() {
     assert_eq!((stages[0].1, stages[0].2), (Some(64), 64));
     assert!(stages[0].3 <= 2, "{stages:?}");
 }
+
+#[test]
+fn a_bin_listing_a_path_of_another_bin_is_reported_and_refused() {
+    // TAP 15: a path belongs to the bin its hash names; a client never looks for it
+    // elsewhere. One function holds the rule (`SuccinctRoles::misplaced_targets`); the
+    // strict walk refuses the bin, the diagnostic one names the path and goes on.
+    use tuf_core::metadata::{sign_role, RoleType, SignedMetadata, Targets};
+    let fx = Fixture::new(30, 3);
+    fx.publish(&Changes::Scan);
+    let view = fx.view();
+    let limits = Limits::default();
+    let file_of = |bin: u32| {
+        let name = view.bins().bin_name(bin);
+        let version = view.snapshot().role_meta(&name).unwrap().version.get();
+        fx.repo
+            .metadata_dir()
+            .join(tuf_core::metadata::versioned_file_name(version, &name))
+    };
+    let read_bin = |bin: u32| -> Targets {
+        let meta = SignedMetadata::parse(
+            &std::fs::read(file_of(bin)).unwrap(),
+            RoleType::Targets,
+            &limits,
+        )
+        .unwrap();
+        meta.decode_unverified("bin", &limits).unwrap()
+    };
+    let (home, away) = (0, 1);
+    let mut forged = read_bin(home);
+    let (stray, entry) = read_bin(away).targets.into_iter().next().unwrap();
+    forged.targets.insert(stray.clone(), entry);
+    let online: [&dyn tuf_core::crypto::Signer; 1] = [fx.keys.online.as_ref()];
+    std::fs::write(file_of(home), sign_role(&forged, &online).unwrap()).unwrap();
+
+    let err = verify_repository(
+        &fx.repo,
+        &fx.trusted_root(),
+        Utc::now(),
+        TargetCheck::Copies,
+        &limits,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "misplaced", "{err}");
+
+    let report = check_repository(
+        &fx.repo,
+        &fx.trusted_root(),
+        Utc::now(),
+        TargetCheck::Copies,
+        &limits,
+        &tuf_repo::progress::Silent,
+    );
+    let found: Vec<(&str, &str)> = report
+        .problems
+        .iter()
+        .map(|p| (p.subject.as_str(), p.code))
+        .collect();
+    assert_eq!(found, [(stray.as_str(), "misplaced")]);
+    assert!(report.stopped.is_none());
+    // The entry in its own bin is still counted there, the stray one is not counted.
+    assert_eq!(report.targets, 31);
+}
