@@ -136,7 +136,7 @@ pub fn run_publish(args: &PublishArgs, ui: &Ui) -> anyhow::Result<Code> {
     // a client looks for N+1.root.json first (TUF §5.3), and must not find it before a
     // timestamp signed under it. If the publish fails, it stays staged for a rerun.
     let new_root = if root_staged {
-        Some(root::check_staged(&repo, true, ui)?)
+        Some(root::check_staged(&repo, true, now, ui)?)
     } else {
         None
     };
@@ -331,14 +331,8 @@ fn commit_staged_targets(repo: &Repo, now: chrono::DateTime<Utc>, ui: &Ui) -> an
             ),
         ));
     }
-    if targets.expires.is_expired_at(now) {
-        return Err(err(
-            Code::Failure,
-            format!(
-                "staged targets v{version} expired at {}; re-stage it",
-                targets.expires
-            ),
-        ));
+    if let Err(e) = tuf_core::trusted::check_expiry("targets", &targets, now) {
+        return Err(err(Code::Failure, format!("staged {e}; re-stage it")));
     }
     let published = repo
         .metadata_dir()

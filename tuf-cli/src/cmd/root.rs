@@ -71,7 +71,7 @@ pub fn run_rotate(args: &RotateArgs, ui: &Ui) -> anyhow::Result<Code> {
     let repo = Repo::open(&args.repo)?;
     let policy = repo.policy()?;
     let now = Utc::now();
-    let chain = published_chain(&repo, now)?.ok_or_else(|| {
+    let chain = published_chain(&repo, now, Mode::Strict)?.ok_or_else(|| {
         usage(format!(
             "no root is published in {} yet: a rotation starts from the trusted root. \
              Sign and `tuf root commit` the staged root v1 first",
@@ -246,7 +246,7 @@ pub fn run_commit(args: &CommitArgs, ui: &Ui) -> anyhow::Result<Code> {
     if forget_if_published(&repo, ui)? {
         return Ok(Code::Ok);
     }
-    let checked = check_staged(&repo, false, ui)?;
+    let checked = check_staged(&repo, false, Utc::now(), ui)?;
     files::create_dir(&repo.metadata_dir())?;
     let published = repo.metadata_dir().join(checked.file_name());
     files::write_atomic(&published, &checked.bytes, Access::Public, Existing::Refuse)?;
@@ -318,10 +318,15 @@ pub fn staged_published(repo: &Repo, checked: &CheckedRoot, ui: &Ui) -> anyhow::
     Ok(())
 }
 
-/// Check the staged root of `repo` as `tuf root commit` does before publishing it, writing
-/// nothing; `publishing` when `tuf publish` publishes it with the online roles signed
-/// under it (then no warning about the online roles lagging behind).
-pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<CheckedRoot> {
+/// Check the staged root of `repo` as `tuf root commit` does before publishing it, at the
+/// command's `now`, writing nothing; `publishing` when `tuf publish` publishes it with the
+/// online roles signed under it (then no warning about the online roles lagging behind).
+pub fn check_staged(
+    repo: &Repo,
+    publishing: bool,
+    now: DateTime<Utc>,
+    ui: &Ui,
+) -> anyhow::Result<CheckedRoot> {
     let policy = repo.policy()?;
     let staged_path = repo.staged(RoleType::Root);
     if !staged_path.exists() {
@@ -333,8 +338,7 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
     let staged = metadata_file::load(&staged_path, Some(RoleType::Root))?;
     // Read for the messages below; trusted only once the client's steps accept it.
     let unverified = metadata_file::typed_root(&staged, &staged_path)?;
-    let now = Utc::now();
-    let mut chain = published_chain(repo, now)?;
+    let mut chain = published_chain(repo, now, Mode::Strict)?;
     let trusted: Option<Verified<Root>> = chain.as_ref().map(|c| c.root().clone());
     let names = repo.keyholders()?;
     let published = repo
@@ -358,18 +362,8 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
         Some(chain) => chain.update_root(&bytes, now).cloned(),
         None => TrustedState::new_from_root(&bytes, now).map(|state| state.root().clone()),
     };
-    let root = match verified {
-        Ok(root) => root,
-        Err(e) => {
-            return Err(not_signed_enough(
-                &unverified,
-                trusted.as_ref(),
-                &staged,
-                &names,
-                &e,
-            ))
-        }
-    };
+    let root = verified
+        .map_err(|e| not_signed_enough(&unverified, trusted.as_ref(), &staged, &names, &e))?;
     // TUF §5.3.10: a client refuses an expired final root.
     if let Err(e) = check_expiry("root", &*root, now) {
         return Err(err(
@@ -391,7 +385,7 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
             ),
         ));
     }
-    if let Some(old) = &trusted {
+    if trusted.is_some() {
         if check_published_targets(repo, &root, &names)? && !publishing {
             ui.warn(format!(
                 "the published targets does not verify under root v{} until `tuf publish` \
@@ -400,16 +394,11 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
                 root.version
             ));
         }
-        let online = |r: &Root| {
-            (
-                r.roles.get("snapshot").cloned(),
-                r.roles.get("timestamp").cloned(),
-            )
-        };
-        if !publishing
-            && online(old) != online(&root)
-            && repo.metadata_dir().join(TIMESTAMP_FILE).exists()
-        {
+        // TUF §5.3.11, as the client's root step notes it.
+        let online_rotated = chain
+            .as_ref()
+            .is_some_and(TrustedState::fast_forward_recovery_needed);
+        if !publishing && online_rotated && repo.metadata_dir().join(TIMESTAMP_FILE).exists() {
             ui.warn(format!(
                 "root v{} replaces the online (timestamp/snapshot) key: clients refuse the \
                  published timestamp from now on (TUF §5.3.11). Run `tuf publish` with the \
@@ -425,14 +414,9 @@ pub fn check_staged(repo: &Repo, publishing: bool, ui: &Ui) -> anyhow::Result<Ch
     })
 }
 
-/// The published roots of `repo`, walked as a client walks them
+/// The published roots of `repo`, walked as a client walks them in `mode`
 /// ([`tuf_repo::published::root_chain`]); `None` when nothing is published.
-pub fn published_chain(repo: &Repo, now: DateTime<Utc>) -> anyhow::Result<Option<TrustedState>> {
-    published_chain_in(repo, now, Mode::Strict)
-}
-
-/// [`published_chain`] in `mode` (`tuf status` goes on past what it can report).
-pub fn published_chain_in(
+pub fn published_chain(
     repo: &Repo,
     now: DateTime<Utc>,
     mode: Mode,
@@ -451,27 +435,16 @@ fn not_signed_enough(
     names: &Keyholders,
     error: &tuf_core::Error,
 ) -> anyhow::Error {
-    let mut authorities = Vec::new();
-    if let Some(old) = trusted {
-        authorities.extend(
-            Signers::from_root(
-                old,
-                RoleType::Root,
-                format!("root v{} (trusted)", old.version),
-            )
-            .ok(),
-        );
-    }
-    authorities.extend(
-        Signers::from_root(
-            unverified,
-            RoleType::Root,
-            format!("root v{} (itself)", unverified.version),
-        )
-        .ok(),
-    );
+    let authorities = trusted
+        .map(|old| (&**old, "trusted"))
+        .into_iter()
+        .chain([(unverified, "itself")])
+        .filter_map(|(root, which)| {
+            let label = format!("root v{} ({which})", root.version);
+            Signers::from_root(root, RoleType::Root, label).ok()
+        });
     let mut missing = Vec::new();
-    for authority in &authorities {
+    for authority in authorities {
         let count = authority.count(staged, names);
         if !count.met {
             let keys: Vec<String> = count.missing.iter().map(ToString::to_string).collect();

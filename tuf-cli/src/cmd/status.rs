@@ -14,6 +14,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use tuf_core::metadata::{versioned_file_name, Expires, Role, RoleType, Root, TIMESTAMP_FILE};
@@ -251,11 +252,12 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
     let names = repo.keyholders()?;
     // The published roots as a client walks them, from 1.root.json: a staged root answers
     // to the newest, and the published roles below are checked from it.
-    let chain = crate::cmd::root::published_chain_in(repo, now, Mode::Diagnostic);
-    let trusted: Option<Verified<Root>> = match &chain {
-        Ok(chain) => chain.as_ref().map(|c| c.root().clone()),
-        Err(_) => None,
-    };
+    let chain = crate::cmd::root::published_chain(repo, now, Mode::Diagnostic);
+    let trusted: Option<Verified<Root>> = chain
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .map(|c| c.root().clone());
     let ctx = Ctx {
         now,
         windows,
@@ -278,10 +280,9 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
                     RoleType::Root,
                     format!("root v{} (trusted)", old.version),
                 )?);
-                if let Err(e) = check_next_root_version(Some(old.version.get()), root.version.get())
-                {
+                if check_next_root_version(Some(old.version.get()), root.version.get()).is_err() {
                     notes.push(format!(
-                        "staged root is v{} but the trusted root is v{}: it must be v{} ({e})",
+                        "staged root is v{} but the trusted root is v{}: it must be v{}",
                         root.version,
                         old.version,
                         old.version.get().saturating_add(1)
@@ -348,20 +349,16 @@ pub fn build(repo: &Repo, now: DateTime<Utc>, windows: &Windows) -> anyhow::Resu
     // the online roles under the newest root.
     match chain {
         Ok(Some(mut chain)) => {
-            let root = chain.root().clone();
+            let version = chain.root().version.get();
             let path = repo
                 .metadata_dir()
-                .join(versioned_file_name(root.version.get(), "root"));
-            let entry = metadata_file::load(&path, Some(RoleType::Root)).and_then(|meta| {
-                let authorities = vec![Signers::from_root(
-                    &root,
-                    RoleType::Root,
-                    format!("root v{} (itself)", root.version),
-                )?];
-                Ok(ctx.entry("root", "published", &path, &*root, &meta, &authorities))
-            });
-            roles.push(entry.unwrap_or_else(|e| ctx.failed("root", &path, &e)));
-            published_chain(repo, &mut chain, &ctx, &mut roles);
+                .join(versioned_file_name(version, "root"));
+            // Already taken by the chain's steps: counted against its own keys.
+            let taken = |_: &mut TrustedState, _: &[u8]| Ok(());
+            let root = (RoleType::Root, path.as_path());
+            if ctx.published(&mut roles, &mut chain, root, taken, |c| Some(c.root())) {
+                published_chain(repo, &mut chain, &ctx, &mut roles);
+            }
         }
         Ok(None) => {}
         Err(e) => roles.push(ctx.failed("root", &repo.metadata_dir(), &e)),
@@ -450,47 +447,36 @@ impl Ctx<'_> {
         }
     }
 
-    /// Read `path` and give its bytes to the client's step `step`; the parsed envelope
-    /// when the step took it, else `None` with the refusal in `roles`.
-    fn step(
+    /// Published top-level role `role` at `path` through its client step `step`: its
+    /// entry, counted against the root's keys for it, or why the step refused it.
+    /// Whether the walk goes on.
+    fn published<T: Role>(
         &self,
         roles: &mut Vec<RoleReport>,
-        role: &str,
-        path: &Path,
-        step: impl FnOnce(&[u8]) -> Result<(), tuf_core::Error>,
-    ) -> Option<tuf_core::metadata::SignedMetadata> {
-        let taken = files::read(path).and_then(|bytes| {
-            let meta = metadata_file::parse(&bytes, None)?;
-            step(&bytes)?;
-            Ok(meta)
+        trusted: &mut TrustedState,
+        (role, path): (RoleType, &Path),
+        step: impl FnOnce(&mut TrustedState, &[u8]) -> Result<(), tuf_core::Error>,
+        taken: impl FnOnce(&TrustedState) -> Option<&Verified<T>>,
+    ) -> bool {
+        let entry = files::read(path).and_then(|bytes| {
+            let meta = metadata_file::parse(&bytes, Some(role))?;
+            step(trusted, &bytes)?;
+            let root = trusted.root();
+            let label = format!("root v{}", root.version);
+            let authorities = [Signers::from_root(root, role, label)?];
+            let typed = taken(trusted).context("the step keeps what it took")?;
+            Ok(self.entry(
+                role.as_str(),
+                "published",
+                path,
+                &**typed,
+                &meta,
+                &authorities,
+            ))
         });
-        match taken {
-            Ok(meta) => Some(meta),
-            Err(e) => {
-                let mut failed = self.failed(role, path, &e);
-                if is_threshold(&e) {
-                    failed.notes.push("signatures below threshold".to_owned());
-                }
-                roles.push(failed);
-                None
-            }
-        }
-    }
-
-    /// The entry of a published role the client's steps took.
-    fn push<T: Role>(
-        &self,
-        roles: &mut Vec<RoleReport>,
-        role: &str,
-        path: &Path,
-        typed: &T,
-        signed: &tuf_core::metadata::SignedMetadata,
-        authorities: anyhow::Result<Vec<Signers>>,
-    ) {
-        roles.push(match authorities {
-            Ok(authorities) => self.entry(role, "published", path, typed, signed, &authorities),
-            Err(e) => self.failed(role, path, &e),
-        });
+        let went_on = entry.is_ok();
+        roles.push(entry.unwrap_or_else(|e| self.failed(role.as_str(), path, &e)));
+        went_on
     }
 
     fn failed(&self, role: &str, path: &Path, error: &anyhow::Error) -> RoleReport {
@@ -527,77 +513,48 @@ fn published_chain(
     if !timestamp_path.exists() {
         return;
     }
-    let root = trusted.root().clone();
+    let consistent = trusted.root().consistent_snapshot();
     let versioned = |name: &str, version: u64| {
-        if root.consistent_snapshot() {
-            dir.join(versioned_file_name(version, name))
+        dir.join(if consistent {
+            versioned_file_name(version, name)
         } else {
-            dir.join(format!("{name}.json"))
-        }
-    };
-    let authority = |role: RoleType| {
-        Signers::from_root(&root, role, format!("root v{}", root.version)).map(|s| vec![s])
+            format!("{name}.json")
+        })
     };
     let now = ctx.now;
-
-    let Some(meta) = ctx.step(roles, "timestamp", &timestamp_path, |bytes| {
-        trusted.update_timestamp(bytes, now).map(|_| ())
-    }) else {
+    let role = (RoleType::Timestamp, timestamp_path.as_path());
+    let step = |t: &mut TrustedState, b: &[u8]| t.update_timestamp(b, now).map(|_| ());
+    if !ctx.published(roles, trusted, role, step, TrustedState::timestamp) {
+        return;
+    }
+    let Some(version) = trusted.snapshot_meta().map(|m| m.version.get()) else {
         return;
     };
-    let Some(timestamp) = trusted.timestamp() else {
-        return;
-    };
-    ctx.push(
+    let path = versioned("snapshot", version);
+    let step = |t: &mut TrustedState, b: &[u8]| t.update_snapshot(b, now);
+    if !ctx.published(
         roles,
-        "timestamp",
-        &timestamp_path,
-        &**timestamp,
-        &meta,
-        authority(RoleType::Timestamp),
-    );
-    let Some(snapshot_version) = trusted.snapshot_meta().map(|m| m.version.get()) else {
+        trusted,
+        (RoleType::Snapshot, &path),
+        step,
+        TrustedState::snapshot,
+    ) {
+        return;
+    }
+    let Some(version) = trusted.role_meta("targets").map(|m| m.version.get()) else {
         return;
     };
-
-    let snapshot_path = versioned("snapshot", snapshot_version);
-    let Some(meta) = ctx.step(roles, "snapshot", &snapshot_path, |bytes| {
-        trusted.update_snapshot(bytes, now)
-    }) else {
-        return;
-    };
-    let Some(snapshot) = trusted.snapshot() else {
-        return;
-    };
-    ctx.push(
+    let path = versioned("targets", version);
+    let step = |t: &mut TrustedState, b: &[u8]| t.update_targets(b, now).map(|_| ());
+    if !ctx.published(
         roles,
-        "snapshot",
-        &snapshot_path,
-        &**snapshot,
-        &meta,
-        authority(RoleType::Snapshot),
-    );
-    let Some(targets_version) = trusted.role_meta("targets").map(|m| m.version.get()) else {
+        trusted,
+        (RoleType::Targets, &path),
+        step,
+        TrustedState::targets,
+    ) {
         return;
-    };
-
-    let targets_path = versioned("targets", targets_version);
-    let Some(meta) = ctx.step(roles, "targets", &targets_path, |bytes| {
-        trusted.update_targets(bytes, now).map(|_| ())
-    }) else {
-        return;
-    };
-    let Some(targets) = trusted.targets() else {
-        return;
-    };
-    ctx.push(
-        roles,
-        "targets",
-        &targets_path,
-        &**targets,
-        &meta,
-        authority(RoleType::Targets),
-    );
+    }
     if let Some(bins) = bins_report(trusted, ctx, &versioned, &dir) {
         roles.push(bins);
     }
@@ -632,12 +589,12 @@ fn bins_report(
         });
         let bin = match checked {
             Ok((bin, _)) => bin,
-            Err(e) if is_threshold(&e) => {
-                short.push(name);
-                continue;
-            }
+            // Below threshold is exit 3, any other refusal exit 1.
             Err(e) => {
-                errors.push(format!("{name}: {e:#}"));
+                match e.downcast_ref::<tuf_core::Error>() {
+                    Some(tuf_core::Error::Threshold { .. }) => short.push(name),
+                    _ => errors.push(format!("{name}: {e:#}")),
+                }
                 continue;
             }
         };
@@ -654,12 +611,7 @@ fn bins_report(
         notes.push(format!(
             "{} bin(s) below threshold: {}",
             short.len(),
-            short
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            first(&short, 10).join(", ")
         ));
     }
     Some(RoleReport {
@@ -678,22 +630,14 @@ fn bins_report(
             format!(
                 "{} bin file(s) refused: {}",
                 errors.len(),
-                errors
-                    .iter()
-                    .take(5)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                first(&errors, 5).join("; ")
             )
         }),
     })
 }
 
-/// Whether `error` is a threshold not met (exit 3, not 1).
-fn is_threshold(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<tuf_core::Error>()
-        .is_some_and(|e| matches!(e, tuf_core::Error::Threshold { .. }))
+fn first(items: &[String], n: usize) -> &[String] {
+    items.get(..n).unwrap_or(items)
 }
 
 /// The report for a person.

@@ -12,7 +12,7 @@ use tuf_repo::publish::Repository;
 
 use tuf_repo::remote::{Index, StoreFiles};
 use tuf_repo::store::Location;
-use tuf_repo::verify::{check_published, check_repository, CheckReport, TargetCheck};
+use tuf_repo::verify::{check_published, CheckReport, PublishedFiles, TargetCheck};
 
 use crate::exit::{err, usage, Code};
 use crate::files;
@@ -87,24 +87,44 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
             Location::Url(url) => Some(url),
             Location::Local(_) => None,
         });
-    if let Some(url) = on_store {
-        let store = crate::cmd::store::open_url(&url, args.s3_endpoint.as_deref())?;
-        let index = args.index.as_ref().map(|dir| Index::Local(dir.clone()));
-        let check = match &args.index {
-            Some(_) => TargetCheck::Index,
-            None => TargetCheck::Copies,
-        };
-        let progress = ui.progress();
-        let report = check_published(
-            Arc::new(StoreFiles::new(store, index)),
-            &trusted,
-            Utc::now(),
-            check,
-            &Limits::default(),
-            progress.as_ref(),
-        );
-        return finish(args, check, &report, ui);
-    }
+    let (published, check): (Arc<dyn PublishedFiles>, _) = match on_store {
+        Some(url) => {
+            let store = crate::cmd::store::open_url(&url, args.s3_endpoint.as_deref())?;
+            let index = args.index.as_ref().map(|dir| Index::Local(dir.clone()));
+            let check = match &args.index {
+                Some(_) => TargetCheck::Index,
+                None => TargetCheck::Copies,
+            };
+            (Arc::new(StoreFiles::new(store, index)), check)
+        }
+        None => {
+            let repository = local_repository(args)?;
+            let check = match &args.index {
+                Some(_) => TargetCheck::Index,
+                None if repository.targets_dir().is_dir() => TargetCheck::Copies,
+                None => TargetCheck::None,
+            };
+            (Arc::new(repository), check)
+        }
+    };
+    let progress = ui.progress();
+    // One `now` for the whole walk.
+    let now = Utc::now();
+    let report = check_published(
+        published,
+        &trusted,
+        now,
+        check,
+        &Limits::default(),
+        progress.as_ref(),
+    );
+    finish(args, check, &report, ui)
+}
+
+/// The local repository whose metadata directory `args` names (`REPO/metadata`, beside
+/// `REPO/targets`).
+fn local_repository(args: &Args) -> anyhow::Result<Repository> {
+    let metadata = &args.metadata;
     if !metadata.is_dir() {
         return Err(usage(format!(
             "{}: not a directory; give the published metadata directory (REPO/metadata)",
@@ -136,22 +156,10 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
             )));
         }
     }
-    let repository = Repository::new(args.index.clone().unwrap_or_default(), repo_dir.as_path());
-    let check = match &args.index {
-        Some(_) => TargetCheck::Index,
-        None if repository.targets_dir().is_dir() => TargetCheck::Copies,
-        None => TargetCheck::None,
-    };
-    let progress = ui.progress();
-    let report = check_repository(
-        &repository,
-        &trusted,
-        Utc::now(),
-        check,
-        &Limits::default(),
-        progress.as_ref(),
-    );
-    finish(args, check, &report, ui)
+    Ok(Repository::new(
+        args.index.clone().unwrap_or_default(),
+        repo_dir.as_path(),
+    ))
 }
 
 /// Print `report` and decide the exit code.
