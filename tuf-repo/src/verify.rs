@@ -237,7 +237,7 @@ impl RepoView {
         let bins = targets
             .delegations
             .as_ref()
-            .ok_or_else(|| "no delegations".to_owned())
+            .ok_or(tuf_core::metadata::NotHashedBins::NoDelegations)
             .and_then(|d| d.hashed_bins())
             .map_err(|e| Error::Missing {
                 path: reader.locate(&targets_name),
