@@ -6,8 +6,8 @@
 //! ```
 //!
 //! INDEX_DIR is a sparse index (`synth-index --crates N --seed 1 DIR`), REPO_DIR its TUF
-//! repository (`tuf x-repo init --bit-length 12` + `tuf x-repo publish`, with target
-//! copies). Both are served on 127.0.0.1 by a static server that behaves like a CDN
+//! repository (`tuf key generate`, `tuf init --bit-length 12`, `tuf sign`, `tuf publish`,
+//! with target copies: the recipe in docs/benchmarks.md). Both are served on 127.0.0.1 by a static server that behaves like a CDN
 //! edge: HTTP/1.1 keep-alive, `TCP_NODELAY`, one write per response (headers and body
 //! flattened), gzip when the request accepts it (compressed once, then kept in memory,
 //! as an edge keeps its objects), and the same added delay before every response.

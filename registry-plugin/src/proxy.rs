@@ -56,7 +56,9 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tuf_core::index::{parse_index_file, CrateName, IndexLimits, IndexLine, RegistryConfig};
+use tuf_core::index::{
+    parse_index_file, CrateName, IndexError, IndexLimits, IndexLine, RegistryConfig,
+};
 
 use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::state::Mount;
@@ -171,9 +173,11 @@ struct Reply {
     body: Bytes,
 }
 
-/// Why a request was refused; rendered as the body cargo shows.
-#[derive(Debug)]
-struct Refusal {
+/// Why the proxy refused a file: what it was, which check failed, the detail and what to
+/// do. Its text ([`std::fmt::Display`], one line) is the body cargo shows.
+#[derive(Debug, thiserror::Error)]
+#[error("cargo-tuf refused {subject}: {check} check failed: {detail}. What to do: {advice}.")]
+pub struct Refusal {
     status: StatusCode,
     subject: String,
     check: &'static str,
@@ -207,12 +211,38 @@ impl Refusal {
         Self::new(subject, "signed metadata", error.to_string()).advice(error.advice())
     }
 
-    fn text(&self) -> String {
-        format!(
-            "cargo-tuf refused {}: {} check failed: {}. What to do: {}.\n",
-            self.subject, self.check, self.detail, self.advice
-        )
+    /// What was refused (`the index file of crate `serde``).
+    pub fn subject(&self) -> &str {
+        &self.subject
     }
+
+    /// The check that failed (`signed metadata`, `JSON`, `sha256`, ...).
+    pub fn check(&self) -> &'static str {
+        self.check
+    }
+
+    /// The body cargo shows: the refusal and a newline.
+    fn text(&self) -> String {
+        format!("{self}\n")
+    }
+}
+
+/// Why an upstream `config.json` cannot be served ([`rewrite_config`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Not a `config.json` the publisher would sign ([`RegistryConfig::parse`]).
+    #[error("{source} (code {})", .source.code())]
+    Invalid {
+        /// The check that failed.
+        source: IndexError,
+    },
+    /// The rewritten members could not be written as JSON.
+    #[error("writing the rewritten config.json: {source}")]
+    Write {
+        /// serde_json's error.
+        source: serde_json::Error,
+    },
 }
 
 impl Proxy {
@@ -241,20 +271,18 @@ impl Proxy {
     }
 
     /// The verified lines of `name`'s index file, as the proxy would serve it;
-    /// `Ok(None)` when the signed metadata has no such crate. The error is the refusal
-    /// text.
-    pub fn signed_index_lines(&self, name: &CrateName) -> Result<Option<Vec<IndexLine>>, String> {
+    /// `Ok(None)` when the signed metadata has no such crate; the [`Refusal`] the proxy
+    /// would answer with otherwise.
+    pub fn signed_index_lines(&self, name: &CrateName) -> Result<Option<Vec<IndexLine>>, Refusal> {
         let subject = format!("the index file of crate `{name}`");
         let entry = self
             .verifier
             .index_entry(name)
-            .map_err(|e| Refusal::from_verify(subject, &e).text())?;
+            .map_err(|e| Refusal::from_verify(subject, &e))?;
         let Some(entry) = entry else {
             return Ok(None);
         };
-        let index = self
-            .verified_index(name, &entry, None)
-            .map_err(|refusal| refusal.text())?;
+        let index = self.verified_index(name, &entry, None)?;
         Ok(Some(index.lines.clone()))
     }
 
@@ -513,7 +541,7 @@ impl Proxy {
         }
         let bytes = self.target_bytes(subject, "config.json", &entry, early)?;
         let (dl, rewritten) = rewrite_config(&bytes, &self.public_base)
-            .map_err(|e| Refusal::new(subject, "JSON", e))?;
+            .map_err(|e| Refusal::new(subject, "JSON", e.to_string()))?;
         let config = Arc::new(UpstreamConfig {
             entry,
             dl,
@@ -923,15 +951,15 @@ fn cache_path(dir: &std::path::Path, path: &str) -> PathBuf {
 /// the proxy (`{public_base}dl`), every other member kept. The file is checked by
 /// [`RegistryConfig::parse`], the check the publisher (`tuf publish`) makes before it
 /// signs a `config.json`, so the two accept the same files.
-pub fn rewrite_config(bytes: &[u8], public_base: &str) -> Result<(String, Vec<u8>), String> {
-    let config = RegistryConfig::parse(bytes).map_err(|e| format!("{e} (code {})", e.code()))?;
+pub fn rewrite_config(bytes: &[u8], public_base: &str) -> Result<(String, Vec<u8>), ConfigError> {
+    let config = RegistryConfig::parse(bytes).map_err(|source| ConfigError::Invalid { source })?;
     let dl = config.dl().to_owned();
     let mut json = config.into_members();
     json.insert(
         "dl".to_owned(),
         serde_json::Value::String(format!("{public_base}dl")),
     );
-    let rewritten = serde_json::to_vec(&json).map_err(|e| e.to_string())?;
+    let rewritten = serde_json::to_vec(&json).map_err(|source| ConfigError::Write { source })?;
     Ok((dl, rewritten))
 }
 

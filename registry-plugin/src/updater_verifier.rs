@@ -337,33 +337,12 @@ fn core_error(error: tuf_core::Error) -> VerifyError {
             role: "snapshot".to_owned(),
             reason: format!("does not list the role {role}"),
         },
+        // The role the error names in its own field (tuf-core's `Error::role`); an error
+        // that names none (JSON syntax, a key) is about the signed metadata in general.
         other => VerifyError::Metadata {
-            role: role_of(&other),
+            role: other.role().unwrap_or("signed").to_owned(),
             source: other,
         },
-    }
-}
-
-/// The role (or file) a verification error is about.
-fn role_of(error: &tuf_core::Error) -> String {
-    use tuf_core::Error;
-    match error {
-        Error::TooLarge { role, .. }
-        | Error::TooMany { role, .. }
-        | Error::Schema { role, .. }
-        | Error::SpecVersion { role, .. }
-        | Error::DuplicateSignature { role, .. }
-        | Error::Threshold { role, .. }
-        | Error::Invalid { role, .. }
-        | Error::RoleRemoved { role }
-        | Error::NotDelegated { role, .. }
-        | Error::KeysRotated { role }
-        | Error::ConflictingMetadata { role } => role.clone(),
-        Error::LengthMismatch { what, .. }
-        | Error::HashMismatch { what, .. }
-        | Error::UnsupportedHash { what, .. } => what.clone(),
-        Error::WrongType { expected, .. } => (*expected).to_owned(),
-        _ => "signed".to_owned(),
     }
 }
 

@@ -24,8 +24,7 @@
 //!   and verified from disk each time (a publisher process per publish), then kept in
 //!   memory between publishes (a long-running publisher); also one scan-mode publish;
 //! * process: the same one-version publish, each in a new process as a registry's publish
-//!   hook runs it: `tuf x-repo publish --changed PATH` (the library with the online key
-//!   directory) and the operator verb `tuf publish REPO --changed PATH` (on a repository
+//!   hook runs it: the operator verb `tuf publish REPO --changed PATH` (on a repository
 //!   set up by the `tuf` ceremony commands: key generate, init, sign, first publish). The
 //!   time is from spawn to exit, process start and key loading included (only with
 //!   `--mode process`, not part of `all`);
@@ -44,7 +43,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use rayon::prelude::*;
-use tuf_cli::keys::KeyDir;
 use tuf_core::crypto::Signer;
 use tuf_repo::publish::{self, Changes, OnlineKeys, PublishOptions, Repository};
 
@@ -188,15 +186,18 @@ fn fresh_repo(args: &Args, run: usize) -> (Repository, OnlineKeys) {
     // where thousands were just deleted (its allocator skips recently freed inodes).
     let dir = args.work.join(format!("run-{run}-{}", stamp()));
     fs::create_dir_all(&dir).unwrap();
-    let keys = KeyDir::open_or_generate(&dir.join("keys")).unwrap();
+    let rng = ring::rand::SystemRandom::new();
+    let key = || tuf_core::crypto::Ed25519Signer::generate(&rng).unwrap();
+    let (root, targets) = (key(), key());
+    let online: Arc<dyn Signer> = Arc::new(key());
     let repo = support::init_repository(
         &args.index,
         dir.join("repo"),
-        keys.root.as_ref(),
-        keys.targets.as_ref(),
-        keys.online.as_ref(),
+        &root,
+        &targets,
+        online.as_ref(),
     );
-    (repo, OnlineKeys::single(Arc::clone(&keys.online)))
+    (repo, OnlineKeys::single(online))
 }
 
 fn floor(index: &Path, run: usize) {
@@ -405,29 +406,8 @@ fn process(args: &Args, paths: &[tuf_core::metadata::TargetPath]) {
         (true, false) => &[],
     };
 
-    // The library path: `tuf x-repo publish` on a repository made by `init` + first publish.
-    let (repo, _) = fresh_repo(args, 98);
-    let dir = repo_root(&repo);
-    let index = args.index.to_str().unwrap();
-    let repo_dir = dir.join("repo");
-    let keys_dir = dir.join("keys");
-    let x_repo = |changed: Option<&str>| {
-        let mut cmd = std::process::Command::new(tuf);
-        cmd.args(["x-repo", "publish", "--index", index])
-            .arg("--repo")
-            .arg(&repo_dir)
-            .arg("--keys")
-            .arg(&keys_dir)
-            .args(copies);
-        if let Some(path) = changed {
-            cmd.args(["--changed", path]);
-        }
-        cmd
-    };
-    time_hook(args, paths, runs, 1, "tuf x-repo publish --changed", x_repo);
-    remove_work(&dir);
-
     // The operator verb, on a repository set up by the ceremony commands.
+    let index = args.index.to_str().unwrap();
     let dir = args.work.join(format!("verb-{}", stamp()));
     fs::create_dir_all(&dir).unwrap();
     let tuf_in = |args: &[&str]| {

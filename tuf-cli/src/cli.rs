@@ -63,10 +63,6 @@ pub enum Command {
     /// Azure), remembered in `REPO/store.json`.
     #[command(subcommand)]
     Store(StoreCommand),
-    /// Unstable repository commands (publish, refresh, verify) for tests and benchmarks,
-    /// until `tuf publish` / `tuf refresh` / `tuf verify` are built on the same library.
-    #[command(subcommand, hide = true, name = "x-repo")]
-    XRepo(tuf_cli::repo_cmd::RepoCmd),
 }
 
 /// `tuf key ...`
@@ -131,6 +127,5 @@ pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
         Command::Store(StoreCommand::Set(args)) => cmd::store::run_set(&args, ui),
         Command::Store(StoreCommand::Show(args)) => cmd::store::run_show(&args, ui),
         Command::Store(StoreCommand::Unset(args)) => cmd::store::run_unset(&args, ui),
-        Command::XRepo(cmd) => tuf_cli::repo_cmd::run(cmd).map(|()| Code::Ok),
     }
 }

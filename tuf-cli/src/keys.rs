@@ -11,10 +11,6 @@
 //! A [`KeySource`] yields a `Box<dyn Signer>`: [`FileKeySource`] for a key file, or
 //! [`crate::pkcs11::Pkcs11KeySource`] for a key on a hardware token; [`key_source`] picks
 //! one from a `--key` value (a `pkcs11:` URI or a path; see `docs/keys.md`).
-//!
-//! [`KeyDir`] is a single operator's key directory (`root.pem`, `targets.pem`,
-//! `online.pem`, unencrypted) in the same format, for the hidden `tuf x-repo`, the tests
-//! and the benchmark.
 
 use std::fmt;
 use std::fs::File;
@@ -273,82 +269,6 @@ pub fn signer_from_pem(
         .map_err(|e| err(Code::KeyRefused, format!("{what}: {e}")))
 }
 
-/// The keys of a single-operator repository in one directory, in the format of
-/// `tuf key generate --unencrypted`: `root.pem`, `targets.pem` (offline roles) and
-/// `online.pem` (bins, snapshot, timestamp), each PKCS#8 PEM, mode 0600.
-#[derive(Debug, Clone)]
-pub struct KeyDir {
-    /// Root key.
-    pub root: Arc<dyn Signer>,
-    /// Targets key.
-    pub targets: Arc<dyn Signer>,
-    /// Online key.
-    pub online: Arc<dyn Signer>,
-}
-
-impl KeyDir {
-    /// File name of the root key.
-    pub const ROOT: &'static str = "root.pem";
-    /// File name of the targets key.
-    pub const TARGETS: &'static str = "targets.pem";
-    /// File name of the online key.
-    pub const ONLINE: &'static str = "online.pem";
-
-    /// Load the three keys from `dir`, first generating (ed25519, unencrypted) any that
-    /// is missing.
-    pub fn open_or_generate(dir: &Path) -> anyhow::Result<Self> {
-        crate::files::create_dir(dir)?;
-        let one = |name: &str| -> anyhow::Result<Arc<dyn Signer>> {
-            let path = dir.join(name);
-            if !path.exists() {
-                let (_, der) = generate(KeyType::Ed25519)?;
-                let pem = private_pem(&der, None)?;
-                crate::files::write_atomic(
-                    &path,
-                    pem.as_bytes(),
-                    crate::files::Access::OwnerOnly,
-                    crate::files::Existing::Refuse,
-                )
-                .with_context(|| format!("writing the new key {}", path.display()))?;
-            }
-            load_unencrypted(&path)
-        };
-        Ok(Self {
-            root: one(Self::ROOT)?,
-            targets: one(Self::TARGETS)?,
-            online: one(Self::ONLINE)?,
-        })
-    }
-
-    /// Load only the online key, `dir/online.pem`: all a publish or refresh signs with.
-    /// The offline keys need not be in `dir` (and should not be on a publishing server).
-    pub fn open_online(dir: &Path) -> anyhow::Result<Arc<dyn Signer>> {
-        load_unencrypted(&dir.join(Self::ONLINE))
-    }
-}
-
-/// A key file of a [`KeyDir`]: the same checks as any key file (mode, size, PEM label);
-/// an encrypted one is refused rather than prompted for, since a key directory is for
-/// unattended use.
-fn load_unencrypted(path: &Path) -> anyhow::Result<Arc<dyn Signer>> {
-    let no_prompt = PassphraseArgs {
-        passphrase_env: None,
-    };
-    if read_private_file(path)?.contains(LABEL_ENCRYPTED) {
-        return Err(err(
-            Code::KeyRefused,
-            format!(
-                "{} is encrypted; a key directory holds unencrypted keys \
-                 (`tuf key generate --unencrypted`)",
-                path.display()
-            ),
-        ));
-    }
-    FileKeySource::new(path.to_owned(), no_prompt)
-        .signer()
-        .map(Arc::from)
-}
-
 /// A signer and its private key as PKCS#8 DER (zeroized on drop).
 pub type NewKey = (Box<dyn Signer>, Zeroizing<Vec<u8>>);
 
@@ -541,37 +461,28 @@ mod tests {
     }
 
     #[test]
-    fn key_dir_generates_pem_0600_and_loads_the_same_keys() {
+    fn an_unencrypted_key_file_loads_only_as_pem_and_0600() {
         let dir = tempfile::tempdir().unwrap();
-        let keys = dir.path().join("keys");
-        let made = KeyDir::open_or_generate(&keys).unwrap();
-        for name in [KeyDir::ROOT, KeyDir::TARGETS, KeyDir::ONLINE] {
-            let path = keys.join(name);
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
-            let text = std::fs::read_to_string(&path).unwrap();
-            assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "{text}");
-        }
-        let again = KeyDir::open_or_generate(&keys).unwrap();
-        assert_eq!(again.root.key_id(), made.root.key_id());
-        assert_ne!(made.root.key_id(), made.online.key_id());
-        assert_eq!(
-            KeyDir::open_online(&keys).unwrap().key_id(),
-            made.online.key_id()
-        );
-        // The same 0600 rule as every key file.
-        let online = keys.join(KeyDir::ONLINE);
-        std::fs::set_permissions(&online, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let e = KeyDir::open_online(&keys).unwrap_err();
+        let no_prompt = || PassphraseArgs {
+            passphrase_env: None,
+        };
+        let (made, der) = generate(KeyType::Ed25519).unwrap();
+        let pem = dir.path().join("online.pem");
+        std::fs::write(&pem, private_pem(&der, None).unwrap().as_bytes()).unwrap();
+        std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let loaded = FileKeySource::new(pem.clone(), no_prompt())
+            .signer()
+            .unwrap();
+        assert_eq!(loaded.key_id(), made.key_id());
+        // The 0600 rule of every key file.
+        std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = FileKeySource::new(pem, no_prompt()).signer().unwrap_err();
         assert_eq!(crate::exit::code_of(&e), Code::KeyRefused);
         // A DER file (the old `.pk8` format) is refused, not guessed at.
-        let der = keys.join("der.pem");
-        let (_, bytes) = generate(KeyType::Ed25519).unwrap();
-        std::fs::write(&der, bytes.as_slice()).unwrap();
-        std::fs::set_permissions(&der, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(load_unencrypted(&der).is_err());
+        let der_file = dir.path().join("der.pem");
+        std::fs::write(&der_file, der.as_slice()).unwrap();
+        std::fs::set_permissions(&der_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(FileKeySource::new(der_file, no_prompt()).signer().is_err());
     }
 
     /// Scrypt parameters come from the key file: ones that would cost more than the cap

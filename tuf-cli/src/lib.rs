@@ -6,7 +6,6 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`repo_cmd`] | hidden `tuf x-repo` commands over these modules, for tests and benchmarks |
 //! | [`policy`] | `policy.json` and `keyholders.json` of a repository directory |
 //! | [`detached`] | detached signature files (`tuf sign --detached`) |
 //! | [`duration`] | durations (`7d`, `1d12h`) and expiry times |
@@ -26,4 +25,3 @@ pub mod files;
 pub mod keys;
 pub mod pkcs11;
 pub mod policy;
-pub mod repo_cmd;

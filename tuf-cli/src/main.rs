@@ -18,7 +18,7 @@ mod review;
 mod signers;
 mod ui;
 
-// Shared with the library (and so with `tuf x-repo`, the tests and the benchmark): one
+// Shared with the library (and so with the tests and the benchmark): one
 // key-file format, one set of exit codes.
 use tuf_cli::{duration, exit, files, keys};
 

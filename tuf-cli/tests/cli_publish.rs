@@ -208,35 +208,6 @@ fn error_paths() {
 }
 
 #[test]
-fn x_repo_publish_reads_only_the_online_key() {
-    let env = Env::new();
-    write_index(&env);
-    env.tuf()
-        .args(["x-repo", "init", "--repo", "xr", "--keys", "xkeys"])
-        .args(["--bit-length", "2"])
-        .assert()
-        .success();
-    // The offline keys are not on the publishing server.
-    std::fs::remove_file(env.path("xkeys/root.pem")).unwrap();
-    std::fs::remove_file(env.path("xkeys/targets.pem")).unwrap();
-    env.tuf()
-        .args(["x-repo", "publish", "--index", "index", "--repo", "xr"])
-        .args(["--keys", "xkeys"])
-        .assert()
-        .success();
-    env.tuf()
-        .args(["x-repo", "refresh", "--index", "index", "--repo", "xr"])
-        .args(["--keys", "xkeys"])
-        .assert()
-        .success();
-    env.tuf()
-        .args(["verify", "--root", "xr/metadata/1.root.json", "xr/metadata"])
-        .args(["--index", "index"])
-        .assert()
-        .success();
-}
-
-#[test]
 fn link_copies_warns_of_index_files_rewritten_in_place() {
     let env = Env::new();
     let _h = env.committed_ceremony_repo();

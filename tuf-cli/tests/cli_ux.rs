@@ -9,7 +9,6 @@ mod cli_support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use cli_support::{index_line, sparse_path, Env};
-use predicates::prelude::*;
 use serde_json::Value;
 use tuf_core::metadata::versioned_file_name;
 
@@ -427,47 +426,6 @@ fn verify_stops_below_a_refused_timestamp_and_says_so() {
     let (json, _) = json_of(verify(&env).arg("--json"), 1);
     assert!(json["stopped"].is_string(), "{json}");
     assert_eq!(json["problems"].as_array().unwrap().len(), 1);
-}
-
-#[test]
-fn x_repo_keys_are_pem_files_like_tuf_key_generate_writes() {
-    let env = Env::new();
-    signed_repo(&env, 3, 2);
-    env.tuf()
-        .args([
-            "x-repo",
-            "init",
-            "--repo",
-            "xr",
-            "--keys",
-            "xkeys",
-            "--bit-length",
-            "2",
-        ])
-        .assert()
-        .success();
-    for name in ["root.pem", "targets.pem", "online.pem"] {
-        let text = String::from_utf8(env.read(&format!("xkeys/{name}"))).unwrap();
-        assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "{text}");
-    }
-    // The same 0600 rule as `tuf publish --online-key`.
-    use std::os::unix::fs::PermissionsExt as _;
-    let online = env.path("xkeys/online.pem");
-    std::fs::set_permissions(&online, std::fs::Permissions::from_mode(0o640)).unwrap();
-    env.tuf()
-        .args([
-            "x-repo", "publish", "--index", "index", "--repo", "xr", "--keys", "xkeys",
-        ])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("chmod 600"));
-    std::fs::set_permissions(&online, std::fs::Permissions::from_mode(0o600)).unwrap();
-    env.tuf()
-        .args([
-            "x-repo", "publish", "--index", "index", "--repo", "xr", "--keys", "xkeys",
-        ])
-        .assert()
-        .success();
 }
 
 /// The bin layout the published targets delegates with.

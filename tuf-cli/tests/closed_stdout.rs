@@ -134,17 +134,6 @@ fn every_command_that_prints_ends_cleanly_with_its_own_exit_code_when_stdout_is_
     assert_eq!(same_code_when_closed(&env, &refresh), 0);
     same_code_when_closed(&env, &["status", "repo"]);
     same_code_when_closed(&env, &["status", "repo", "--json"]);
-    let x_verify = [
-        "x-repo",
-        "verify",
-        "--index",
-        "index",
-        "--repo",
-        "repo",
-        "--root",
-        "trusted-root.json",
-    ];
-    same_code_when_closed(&env, &x_verify);
 
     // A verify that finds a problem (an index file changed since the publish) still
     // exits 1 when nobody reads its problem lines: `| head` must not turn it into 0.

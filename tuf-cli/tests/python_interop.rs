@@ -26,13 +26,14 @@ use std::time::Instant;
 use chrono::Utc;
 use cli_support::{sparse_path, Env};
 use ngclient::{interop_python, Ngclient};
-use tuf_cli::keys::KeyDir;
+use tuf_cli::keys::{generate, KeyType};
 use tuf_client::{ClientError, HttpFetcher, Updater, UpdaterConfig};
+use tuf_core::crypto::Signer;
 use tuf_core::hash::sha256;
 use tuf_core::metadata::{versioned_file_name, TargetPath};
-use tuf_core::repo::target_copy_name;
+use tuf_core::repo::{offline::RepoKeys, target_copy_name, Policy};
 use tuf_examples::synth::{self, SynthConfig};
-use tuf_repo::publish::{Changes, OnlineKeys, PublishKind, PublishOptions};
+use tuf_repo::publish::{Changes, OnlineKeys, PublishKind, PublishOptions, Repository};
 use tuf_repo::remote::{self, Index, RemoteRepository};
 use tuf_repo::store::{ObjectKind, Store, StoreConfig, StoreUrl};
 use tuf_test_support::http::Server;
@@ -292,16 +293,30 @@ fn tuf_client_accepts(
 fn python_tuf_and_tuf_client_update_from_an_s3_bucket_and_refuse_a_tampered_bin() {
     let python = interop_python();
     // The operator's directory: root and targets v1 (256 succinct bins) and the keys,
-    // by `tuf x-repo init`; the library publishes to an S3 bucket (moto on 127.0.0.1)
+    // made by the library (`Repository::init`); the library publishes to an S3 bucket (moto on 127.0.0.1)
     // from the local index with the online key.
     let env = Env::new();
     let synth_config = SynthConfig::new(300, 1);
     synth::write_tree(&synth_config, &env.path("index")).unwrap();
-    env.tuf()
-        .args(["x-repo", "init", "--repo", "repo", "--keys", "keys"])
-        .args(["--bit-length", "8"])
-        .assert()
-        .success();
+    let new_key = || -> Arc<dyn Signer> { Arc::from(generate(KeyType::Ed25519).unwrap().0) };
+    let (root_key, targets_key, online_key) = (new_key(), new_key(), new_key());
+    let online_signer: [&dyn Signer; 1] = [online_key.as_ref()];
+    Repository::new(env.path("index"), env.path("repo"))
+        .init(
+            &Policy {
+                bit_length: 8,
+                ..Policy::default()
+            },
+            &RepoKeys {
+                root: &[root_key.as_ref()],
+                targets: &[targets_key.as_ref()],
+                snapshot: &online_signer,
+                timestamp: &online_signer,
+                bins: &online_signer,
+            },
+            Utc::now(),
+        )
+        .unwrap();
     env.trust_root_v1();
     let server = S3Server::shared();
     let bucket = server.create_bucket("interop");
@@ -317,7 +332,7 @@ fn python_tuf_and_tuf_client_update_from_an_s3_bucket_and_refuse_a_tampered_bin(
         store.clone(),
         Index::Local(env.path("index")),
     );
-    let online = OnlineKeys::single(KeyDir::open_online(&env.path("keys")).unwrap());
+    let online = OnlineKeys::single(online_key);
     let publish = |changes: Changes| {
         remote::publish(&repo, &online, &changes, &PublishOptions::new(Utc::now()))
             .unwrap_or_else(|e| panic!("{e}"))

@@ -245,15 +245,24 @@ fn a_killed_publisher_leaves_the_old_or_the_new_state() {
     const RUNS: usize = 60;
     let f = Fixture::new(CRATES, 7);
     f.publish(&Changes::Scan);
+    // `tuf publish` works on an operator's repository: the one the library made, with its
+    // policy (the bins it was made with).
+    let mut policy = tuf_cli::policy::Policy::default();
+    policy.bins.bit_length = 7;
+    fs::write(
+        f.repo_dir().join("policy.json"),
+        policy.to_file_bytes().unwrap(),
+    )
+    .unwrap();
     let tuf = env!("CARGO_BIN_EXE_tuf");
     let publish_cmd = |changed: &[String]| {
         let mut cmd = Command::new(tuf);
-        cmd.args(["x-repo", "publish", "--index"])
-            .arg(f.index())
-            .arg("--repo")
+        cmd.arg("publish")
             .arg(f.repo_dir())
-            .arg("--keys")
-            .arg(f.keys_dir())
+            .arg("--index")
+            .arg(f.index())
+            .arg("--online-key")
+            .arg(f.online_key_file())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         for path in changed {

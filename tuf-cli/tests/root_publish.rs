@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use common::*;
 use serde_json::Value;
-use tuf_cli::keys::KeyDir;
 use tuf_core::crypto::Signer;
 use tuf_core::metadata::{
     sign_role, versioned_file_name, Expires, RoleType, Root, SignedMetadata, Version,
@@ -64,13 +63,9 @@ fn next_root(
     .unwrap()
 }
 
-/// A second key directory's online key: a key root v1 does not know.
+/// A new online key: a key root v1 does not know.
 fn fresh_key(f: &Fixture) -> Arc<dyn Signer> {
-    Arc::clone(
-        &KeyDir::open_or_generate(&f.dir.path().join("keys2"))
-            .unwrap()
-            .online,
-    )
+    Keys::generate(&f.dir.path().join("online2.pem")).online
 }
 
 fn options(new_root: &NewRoot) -> PublishOptions {

@@ -355,33 +355,43 @@ fn tough_reads_a_4096_bin_repository_made_by_the_cli() {
     let config = SynthConfig::new(60, 3);
     let index = dir.path().join("index");
     synth::write_tree(&config, &index).unwrap();
-    let (repo, keys) = (dir.path().join("repo"), dir.path().join("keys"));
+    let repo = dir.path().join("repo");
+    // The operator's ceremony: keys, init with classic hash-prefix bins, sign, publish.
     let tuf = |args: &[&str]| {
         assert_cmd::Command::cargo_bin("tuf")
             .unwrap()
+            .current_dir(dir.path())
             .args(args)
             .assert()
             .success();
     };
-    let (repo_s, keys_s, index_s) = (
-        repo.to_str().unwrap(),
-        keys.to_str().unwrap(),
-        index.to_str().unwrap(),
-    );
+    for key in ["root", "targets", "online"] {
+        tuf(&["key", "generate", &format!("{key}.pem"), "--unencrypted"]);
+    }
     tuf(&[
-        "x-repo",
         "init",
-        "--repo",
-        repo_s,
-        "--keys",
-        keys_s,
+        "repo",
+        "--root-key",
+        "root.pub.json",
+        "--targets-key",
+        "targets.pub.json",
+        "--online-key",
+        "online.pub.json",
         "--bit-length",
         "12",
         "--bin-style",
         "hash-prefixes",
     ]);
+    for (role, key) in [("root", "root.pem"), ("targets", "targets.pem")] {
+        tuf(&["sign", "--repo", "repo", "--role", role, "--key", key]);
+    }
     tuf(&[
-        "x-repo", "publish", "--index", index_s, "--repo", repo_s, "--keys", keys_s,
+        "publish",
+        "repo",
+        "--index",
+        index.to_str().unwrap(),
+        "--online-key",
+        "online.pem",
     ]);
     let targets_json = fs::read(repo.join("metadata/1.targets.json")).unwrap();
     eprintln!(

@@ -434,6 +434,46 @@ impl Error {
         }
     }
 
+    /// The role this error is about, read from the variant's own field: the role for a
+    /// check of one role's metadata, the expected role of a wrong `_type`, the file (or
+    /// role) whose length or hash was checked. `None` when the error names no role (JSON
+    /// syntax, keys, signing, index files, the repository editor's state), so a consumer
+    /// never works a role out of a message. Every variant is listed: a new one decides.
+    pub fn role(&self) -> Option<&str> {
+        match self {
+            Self::TooLarge { role, .. }
+            | Self::TooMany { role, .. }
+            | Self::Schema { role, .. }
+            | Self::SpecVersion { role, .. }
+            | Self::DuplicateSignature { role, .. }
+            | Self::Threshold { role, .. }
+            | Self::Invalid { role, .. }
+            | Self::Rollback { role, .. }
+            | Self::Expired { role, .. }
+            | Self::VersionMismatch { role, .. }
+            | Self::RoleRemoved { role }
+            | Self::MissingRole { role }
+            | Self::NotDelegated { role, .. }
+            | Self::KeysRotated { role }
+            | Self::ConflictingMetadata { role } => Some(role),
+            Self::LengthMismatch { what, .. }
+            | Self::HashMismatch { what, .. }
+            | Self::UnsupportedHash { what, .. } => Some(what),
+            Self::WrongType { expected, .. } => Some(expected),
+            Self::Json { .. }
+            | Self::Float { .. }
+            | Self::DuplicateKey { .. }
+            | Self::TooDeep { .. }
+            | Self::Key { .. }
+            | Self::UnsupportedKey { .. }
+            | Self::Signing { .. }
+            | Self::OutOfOrder { .. }
+            | Self::Index(_)
+            | Self::RepoState { .. }
+            | Self::DuplicateTarget { .. } => None,
+        }
+    }
+
     /// Turn a `serde_json` error from deserializing a typed role into a schema error.
     ///
     /// Our newtypes report through serde as `"[code] detail"` (see
@@ -496,6 +536,32 @@ mod tests {
             assert_eq!(kind.code(), code);
         }
         assert_eq!(SchemaKind::from_code("nope"), None);
+    }
+
+    #[test]
+    fn role_is_the_variants_own_field() {
+        let threshold = Error::Threshold {
+            role: "crates-bin-3".to_owned(),
+            valid: 0,
+            threshold: 1,
+        };
+        assert_eq!(threshold.role(), Some("crates-bin-3"));
+        let hash = Error::HashMismatch {
+            what: "snapshot".to_owned(),
+            algorithm: "sha256".to_owned(),
+            expected: "aa".to_owned(),
+            found: "bb".to_owned(),
+        };
+        assert_eq!(hash.role(), Some("snapshot"));
+        let wrong = Error::WrongType {
+            expected: "timestamp",
+            found: "root".to_owned(),
+        };
+        assert_eq!(wrong.role(), Some("timestamp"));
+        let json = Error::Json {
+            reason: "root: expected value".to_owned(),
+        };
+        assert_eq!(json.role(), None, "no role is read out of a message");
     }
 
     #[test]

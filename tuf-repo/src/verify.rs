@@ -662,7 +662,7 @@ fn walk_top_level(
     targets
         .delegations
         .as_ref()
-        .ok_or_else(|| "no delegations".to_owned())
+        .ok_or(tuf_core::metadata::NotHashedBins::NoDelegations)
         .and_then(|d| d.hashed_bins())
         .map_err(|e| Error::Missing {
             path: reader.locate(&targets_name),

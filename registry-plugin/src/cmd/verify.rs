@@ -111,7 +111,7 @@ pub fn run(args: &Args) -> anyhow::Result<usize> {
                 continue;
             }
             Err(refusal) => {
-                problems.push(format!("{id}: {}", refusal.trim_end()));
+                problems.push(format!("{id}: {refusal}"));
                 continue;
             }
         };

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
-use tuf_cli::keys::KeyDir;
 use tuf_core::crypto::Signer;
 use tuf_core::index::CrateName;
 use tuf_core::repo::{offline::RepoKeys, BinStyle, Policy};
@@ -15,8 +14,44 @@ use tuf_repo::publish::{self, Changes, OnlineKeys, PublishOptions, PublishReport
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub repo: Repository,
-    pub keys: KeyDir,
+    pub keys: Keys,
     pub online: OnlineKeys,
+}
+
+/// A single operator's keys, made for one test: root, targets, and the online key (bins,
+/// snapshot, timestamp), which is also written as `online.pem` for a `tuf publish`.
+pub struct Keys {
+    pub root: Arc<dyn Signer>,
+    pub targets: Arc<dyn Signer>,
+    pub online: Arc<dyn Signer>,
+}
+
+impl Keys {
+    /// Three new ed25519 keys; the online one also as an unencrypted PKCS#8 PEM file
+    /// (mode 0600) at `online_pem`, the format of `tuf key generate --unencrypted`.
+    pub fn generate(online_pem: &Path) -> Self {
+        let new = || -> Arc<dyn Signer> {
+            Arc::from(
+                tuf_cli::keys::generate(tuf_cli::keys::KeyType::Ed25519)
+                    .unwrap()
+                    .0,
+            )
+        };
+        let (online, der) = tuf_cli::keys::generate(tuf_cli::keys::KeyType::Ed25519).unwrap();
+        let pem = tuf_cli::keys::private_pem(&der, None).unwrap();
+        tuf_cli::files::write_atomic(
+            online_pem,
+            pem.as_bytes(),
+            tuf_cli::files::Access::OwnerOnly,
+            tuf_cli::files::Existing::Refuse,
+        )
+        .unwrap();
+        Self {
+            root: new(),
+            targets: new(),
+            online: Arc::from(online),
+        }
+    }
 }
 
 pub fn crate_name(i: usize) -> String {
@@ -78,7 +113,7 @@ impl Fixture {
     pub fn over_index_styled(dir: tempfile::TempDir, bit_length: u8, style: BinStyle) -> Self {
         let index = dir.path().join("index");
         let repo = Repository::new(index, dir.path().join("repo"));
-        let keys = KeyDir::open_or_generate(&dir.path().join("keys")).unwrap();
+        let keys = Keys::generate(&dir.path().join("online.pem"));
         let root: [&dyn Signer; 1] = [keys.root.as_ref()];
         let targets: [&dyn Signer; 1] = [keys.targets.as_ref()];
         let online: [&dyn Signer; 1] = [keys.online.as_ref()];
@@ -112,8 +147,9 @@ impl Fixture {
         self.repo.index_dir()
     }
 
-    pub fn keys_dir(&self) -> PathBuf {
-        self.dir.path().join("keys")
+    /// The online key as a file, for `tuf publish --online-key`.
+    pub fn online_key_file(&self) -> PathBuf {
+        self.dir.path().join("online.pem")
     }
 
     pub fn repo_dir(&self) -> PathBuf {

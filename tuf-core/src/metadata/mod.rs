@@ -27,7 +27,10 @@ use serde_json::Value;
 pub use names::{parse_versioned_file_name, versioned_file_name, TIMESTAMP_FILE};
 pub use root::{RoleKeys, Root};
 pub use snapshot::{MetaFile, Snapshot};
-pub use targets::{DelegatedRole, Delegations, PathPattern, SuccinctRoles, TargetFile, Targets};
+pub use targets::{
+    BinMismatch, DelegatedRole, Delegations, NotHashedBins, PathPattern, SuccinctRoles, TargetFile,
+    Targets,
+};
 pub use timestamp::Timestamp;
 
 use crate::cjson;

@@ -395,23 +395,23 @@ impl SuccinctRoles {
     /// [`Self::to_delegated_roles`] makes of some bins: `2^bit_length` roles in bin order,
     /// each named `PREFIX-XXX`, terminating, with the hash prefixes of its bin and the
     /// same keys and threshold as the others, and no other field. Anything else is
-    /// refused with the reason: the editor and `bin_of` must agree with every client on
-    /// the bin of a path.
-    pub fn from_delegated_roles(roles: &[DelegatedRole]) -> Result<Self, String> {
-        let first = roles.first().ok_or("delegations lists no roles")?;
+    /// refused with the reason ([`NotHashedBins`]): the editor and `bin_of` must agree
+    /// with every client on the bin of a path.
+    pub fn from_delegated_roles(roles: &[DelegatedRole]) -> Result<Self, NotHashedBins> {
+        let first = roles.first().ok_or(NotHashedBins::NoRoles)?;
         let count = u64::try_from(roles.len()).unwrap_or(u64::MAX);
         if !count.is_power_of_two() || !(2..=1u64 << 32).contains(&count) {
-            return Err(format!(
-                "{count} delegated roles; hashed bins are 2^bit_length roles \
-                 (bit_length 1..=32)"
-            ));
+            return Err(NotHashedBins::RoleCount { count });
         }
         let bit_length = u8::try_from(count.trailing_zeros()).unwrap_or(u8::MAX);
-        let (name_prefix, _) = first
-            .name
-            .as_str()
-            .rsplit_once('-')
-            .ok_or_else(|| format!("role {} is not named PREFIX-BIN", first.name))?;
+        let (name_prefix, _) =
+            first
+                .name
+                .as_str()
+                .rsplit_once('-')
+                .ok_or_else(|| NotHashedBins::NotPrefixBin {
+                    role: first.name.clone(),
+                })?;
         let bins = Self::new(
             first.keyids.clone(),
             first.threshold,
@@ -422,45 +422,123 @@ impl SuccinctRoles {
             let bin = u32::try_from(bin).unwrap_or(u32::MAX);
             let name = bins.bin_name(bin);
             if role.name.as_str() != name {
-                return Err(format!(
-                    "role {} is listed where bin {name} belongs",
-                    role.name
-                ));
+                return Err(NotHashedBins::OutOfOrder {
+                    bin,
+                    expected: name,
+                    found: role.name.clone(),
+                });
             }
-            let mismatch = |what: &str| Err(format!("role {name}: {what}"));
+            let mismatch = |mismatch: BinMismatch| {
+                Err(NotHashedBins::Bin {
+                    role: role.name.clone(),
+                    mismatch,
+                })
+            };
             if role.keyids != bins.keyids || role.threshold != bins.threshold {
-                return mismatch("keys or threshold differ from the other bins");
+                return mismatch(BinMismatch::KeysOrThreshold);
             }
             if !role.terminating {
-                return mismatch("a hashed bin must be terminating");
+                return mismatch(BinMismatch::NotTerminating);
             }
             if role.paths.is_some() {
-                return mismatch("a hashed bin has path_hash_prefixes, not paths");
+                return mismatch(BinMismatch::Paths);
             }
-            if role.path_hash_prefixes.as_deref() != Some(bins.hash_prefixes(bin).as_slice()) {
-                return mismatch(&format!(
-                    "path_hash_prefixes must be {:?}",
-                    bins.hash_prefixes(bin)
-                ));
+            let expected = bins.hash_prefixes(bin);
+            if role.path_hash_prefixes.as_deref() != Some(expected.as_slice()) {
+                return mismatch(BinMismatch::HashPrefixes { expected });
             }
             if !role.extra.is_empty() {
-                return mismatch("unknown fields in a hashed bin delegation");
+                return mismatch(BinMismatch::UnknownFields);
             }
         }
         Ok(bins)
     }
 }
 
+/// Why delegations are not the hashed bins a Cargo registry's targets delegates to (TAP 15
+/// `succinct_roles`, or classic `roles` laid out exactly as
+/// [`SuccinctRoles::to_delegated_roles`] makes them). The editor and `bin_of` must agree
+/// with every client on the bin of a path, so anything else is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotHashedBins {
+    /// Targets has no `delegations`.
+    #[error("no delegations")]
+    NoDelegations,
+    /// `delegations` has both `succinct_roles` and `roles`, or neither.
+    #[error("not exactly one of succinct_roles and delegated roles")]
+    NotOneForm,
+    /// `delegations.roles` is empty.
+    #[error("the delegated roles are not hashed bins: delegations lists no roles")]
+    NoRoles,
+    /// The number of roles is not `2^bit_length` with `bit_length` in 1..=32.
+    #[error(
+        "the delegated roles are not hashed bins: {count} delegated roles; hashed bins are \
+         2^bit_length roles (bit_length 1..=32)"
+    )]
+    RoleCount {
+        /// Roles listed.
+        count: u64,
+    },
+    /// The first role's name is not `PREFIX-BIN`.
+    #[error("the delegated roles are not hashed bins: role {role} is not named PREFIX-BIN")]
+    NotPrefixBin {
+        /// Its name.
+        role: RoleName,
+    },
+    /// A role is listed where another bin belongs (roles must be in bin order).
+    #[error("the delegated roles are not hashed bins: role {found} is listed where bin {expected} belongs")]
+    OutOfOrder {
+        /// The bin at this position.
+        bin: u32,
+        /// Its name.
+        expected: String,
+        /// The role listed there.
+        found: RoleName,
+    },
+    /// A bin's delegation differs from what the layout makes of it.
+    #[error("the delegated roles are not hashed bins: role {role}: {mismatch}")]
+    Bin {
+        /// The bin's role name.
+        role: RoleName,
+        /// What differs.
+        mismatch: BinMismatch,
+    },
+}
+
+/// How one classic bin delegation differs from [`SuccinctRoles::to_delegated_roles`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BinMismatch {
+    /// Its keys or threshold differ from the first bin's.
+    #[error("keys or threshold differ from the other bins")]
+    KeysOrThreshold,
+    /// It is not terminating.
+    #[error("a hashed bin must be terminating")]
+    NotTerminating,
+    /// It lists `paths`.
+    #[error("a hashed bin has path_hash_prefixes, not paths")]
+    Paths,
+    /// Its `path_hash_prefixes` are not its bin's.
+    #[error("path_hash_prefixes must be {expected:?}")]
+    HashPrefixes {
+        /// The bin's prefixes.
+        expected: Vec<String>,
+    },
+    /// It has fields the layout does not make.
+    #[error("unknown fields in a hashed bin delegation")]
+    UnknownFields,
+}
+
 impl Delegations {
     /// The hashed-bin layout of these delegations, in either form: TAP 15
     /// `succinct_roles`, or classic `roles` with `path_hash_prefixes` laid out exactly as
-    /// [`SuccinctRoles::to_delegated_roles`] makes them. The reason when it is neither.
-    pub fn hashed_bins(&self) -> Result<SuccinctRoles, String> {
+    /// [`SuccinctRoles::to_delegated_roles`] makes them. Why not when it is neither.
+    pub fn hashed_bins(&self) -> Result<SuccinctRoles, NotHashedBins> {
         match (&self.succinct_roles, &self.roles) {
             (Some(bins), None) => Ok(bins.clone()),
-            (None, Some(roles)) => SuccinctRoles::from_delegated_roles(roles)
-                .map_err(|e| format!("the delegated roles are not hashed bins: {e}")),
-            _ => Err("no succinct_roles and no delegated roles".to_owned()),
+            (None, Some(roles)) => SuccinctRoles::from_delegated_roles(roles),
+            _ => Err(NotHashedBins::NotOneForm),
         }
     }
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::metadata::{
-    sign_role, MetaFile, RoleType, SignedMetadata, Snapshot, TargetFile, TargetPath, Targets,
-    Timestamp, Version,
+    sign_role, MetaFile, NotHashedBins, RoleType, SignedMetadata, Snapshot, TargetFile, TargetPath,
+    Targets, Timestamp, Version,
 };
 use crate::verify::{self, Authority, Verified};
 
@@ -55,7 +55,7 @@ pub fn full_publish(
     let targets: Verified<Targets> = verify_top(&root, input.targets, RoleType::Targets, limits)?;
     let (bins, bin_keys) = match &targets.delegations {
         Some(d) => (d.hashed_bins().map_err(not_binned)?, d.keys.clone()),
-        None => return Err(not_binned("no delegations".to_owned())),
+        None => return Err(not_binned(NotHashedBins::NoDelegations)),
     };
     if !root.consistent_snapshot() {
         return Err(Error::RepoState {
@@ -211,7 +211,7 @@ fn keep_retired_roles(meta: &mut BTreeMap<String, MetaFile>, previous: &Snapshot
     }
 }
 
-fn not_binned(why: String) -> Error {
+fn not_binned(why: NotHashedBins) -> Error {
     Error::RepoState {
         what: "targets".to_owned(),
         reason: format!("targets does not delegate to hashed bins: {why}"),

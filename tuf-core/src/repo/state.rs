@@ -142,7 +142,7 @@ impl PublishedState {
     ) -> Result<Self, Error> {
         let delegations = targets.delegations.as_ref();
         let bins = delegations
-            .ok_or_else(|| "no delegations".to_owned())
+            .ok_or(crate::metadata::NotHashedBins::NoDelegations)
             .and_then(|d| d.hashed_bins())
             .map_err(|e| Error::RepoState {
                 what: "targets".to_owned(),

@@ -12,7 +12,9 @@ use super::*;
 use crate::crypto::Ed25519Signer;
 use crate::delegation::{find_target, Lookup};
 use crate::limits::Limits;
-use crate::metadata::{DelegatedRole, SuccinctRoles, Threshold};
+use crate::metadata::{
+    BinMismatch, DelegatedRole, Delegations, NotHashedBins, RoleName, SuccinctRoles, Threshold,
+};
 use crate::trusted::TrustedState;
 
 fn now() -> DateTime<Utc> {
@@ -91,50 +93,135 @@ fn classic_roles_give_every_path_the_succinct_bin() {
     }
 }
 
-fn refused(roles: &[DelegatedRole], why: &str) {
+fn refused(roles: &[DelegatedRole], expected: NotHashedBins) {
     let err = SuccinctRoles::from_delegated_roles(roles).unwrap_err();
-    assert!(err.contains(why), "{err:?} should say {why:?}");
+    assert_eq!(err, expected);
+    // The same refusal through `Delegations::hashed_bins`, and a message that says why.
+    let delegations = Delegations {
+        keys: BTreeMap::new(),
+        roles: Some(roles.to_vec()),
+        succinct_roles: None,
+        extra: BTreeMap::new(),
+    };
+    assert_eq!(delegations.hashed_bins().unwrap_err(), expected);
+    assert!(
+        err.to_string()
+            .starts_with("the delegated roles are not hashed bins: "),
+        "{err}"
+    );
+}
+
+fn role(name: &str) -> RoleName {
+    RoleName::parse(name).unwrap()
+}
+
+fn bin_mismatch(bin: &str, mismatch: BinMismatch) -> NotHashedBins {
+    NotHashedBins::Bin {
+        role: role(bin),
+        mismatch,
+    }
 }
 
 #[test]
 fn a_classic_delegation_that_is_not_exactly_the_bins_is_refused() {
     let good = bins(4).to_delegated_roles().unwrap();
-    refused(&[], "no roles");
-    refused(&good[..15], "15 delegated roles");
-    refused(&good[..1], "2^bit_length");
+    refused(&[], NotHashedBins::NoRoles);
+    refused(&good[..15], NotHashedBins::RoleCount { count: 15 });
+    refused(&good[..1], NotHashedBins::RoleCount { count: 1 });
 
     let mut swapped = good.clone();
     swapped.swap(3, 4);
-    refused(&swapped, "where bin crates-bin-3 belongs");
+    refused(
+        &swapped,
+        NotHashedBins::OutOfOrder {
+            bin: 3,
+            expected: "crates-bin-3".to_owned(),
+            found: role("crates-bin-4"),
+        },
+    );
 
     let mut open = good.clone();
     open[2].terminating = false;
-    refused(&open, "must be terminating");
+    refused(
+        &open,
+        bin_mismatch("crates-bin-2", BinMismatch::NotTerminating),
+    );
 
     let mut wide = good.clone();
     wide[2].path_hash_prefixes = Some(vec!["2".to_owned(), "3".to_owned()]);
-    refused(&wide, "path_hash_prefixes must be");
+    refused(
+        &wide,
+        bin_mismatch(
+            "crates-bin-2",
+            BinMismatch::HashPrefixes {
+                expected: bins(4).hash_prefixes(2),
+            },
+        ),
+    );
 
     let mut by_paths = good.clone();
     by_paths[2].path_hash_prefixes = None;
     by_paths[2].paths = Some(vec![]);
-    refused(&by_paths, "not paths");
+    refused(&by_paths, bin_mismatch("crates-bin-2", BinMismatch::Paths));
 
     let mut other_key = good.clone();
     other_key[5].keyids = vec![signer(9).key_id().clone()];
-    refused(&other_key, "keys or threshold");
+    refused(
+        &other_key,
+        bin_mismatch("crates-bin-5", BinMismatch::KeysOrThreshold),
+    );
 
     let mut extra = good.clone();
     extra[0]
         .extra
         .insert("x-custom".to_owned(), serde_json::Value::Bool(true));
-    refused(&extra, "unknown fields");
+    refused(
+        &extra,
+        bin_mismatch("crates-bin-0", BinMismatch::UnknownFields),
+    );
 
     let mut renamed = bins(4);
     renamed.name_prefix = "other".to_owned();
     let mut mixed = good.clone();
     mixed[7] = renamed.to_delegated_roles().unwrap().remove(7);
-    refused(&mixed, "where bin crates-bin-7 belongs");
+    refused(
+        &mixed,
+        NotHashedBins::OutOfOrder {
+            bin: 7,
+            expected: "crates-bin-7".to_owned(),
+            found: role("other-7"),
+        },
+    );
+
+    let mut unnamed = good.clone();
+    unnamed[0].name = role("bins");
+    refused(&unnamed, NotHashedBins::NotPrefixBin { role: role("bins") });
+}
+
+#[test]
+fn hashed_bins_needs_exactly_one_form() {
+    let succinct = bins(4);
+    let both = Delegations {
+        keys: BTreeMap::new(),
+        roles: Some(succinct.to_delegated_roles().unwrap()),
+        succinct_roles: Some(succinct.clone()),
+        extra: BTreeMap::new(),
+    };
+    assert_eq!(both.hashed_bins().unwrap_err(), NotHashedBins::NotOneForm);
+    let neither = Delegations {
+        roles: None,
+        succinct_roles: None,
+        ..both.clone()
+    };
+    assert_eq!(
+        neither.hashed_bins().unwrap_err(),
+        NotHashedBins::NotOneForm
+    );
+    let only_succinct = Delegations {
+        roles: None,
+        ..both
+    };
+    assert_eq!(only_succinct.hashed_bins().unwrap(), succinct);
 }
 
 struct Repo {
