@@ -2,7 +2,7 @@
 //! or clone and fetch into a cache; find a commit, its reachability, tags, and the
 //! files of a directory at a commit, all with caps.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -445,18 +445,6 @@ fn with_deadline(
         url: url.to_owned(),
         detail,
     })
-}
-
-/// The default cache of clones: `$XDG_CACHE_HOME/cargo-tuf/provenance`, else
-/// `~/.cache/cargo-tuf/provenance`; `None` without either.
-pub fn default_cache_dir(
-    xdg_cache_home: Option<PathBuf>,
-    home: Option<PathBuf>,
-) -> Option<PathBuf> {
-    xdg_cache_home
-        .filter(|p| p.is_absolute())
-        .or_else(|| home.map(|h| h.join(".cache")))
-        .map(|base| base.join("cargo-tuf").join("provenance"))
 }
 
 #[cfg(test)]
