@@ -111,10 +111,11 @@ impl SourceRepository {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&partial);
-        let result = with_deadline(&normalized, limits.max_network_time, |interrupt| {
+        let (url, destination) = (normalized.clone(), partial.clone());
+        let result = with_deadline(&normalized, limits.max_network_time, move |interrupt| {
             let mut prepare = gix::clone::PrepareFetch::new(
-                normalized.as_str(),
-                &partial,
+                url.as_str(),
+                &destination,
                 gix::create::Kind::Bare,
                 gix::create::Options::default(),
                 gix::open::Options::isolated(),
@@ -125,6 +126,11 @@ impl SourceRepository {
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         });
+        if let Err(timed_out @ GitError::TimedOut { .. }) = result {
+            // The abandoned clone may still be writing there; leave it (its name has
+            // this process's id, and the next clone of the URL starts afresh).
+            return Err(timed_out);
+        }
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&partial);
             return Err(e);
@@ -139,9 +145,13 @@ impl SourceRepository {
     }
 
     fn fetch(&self, url: &str, limits: &Limits) -> Result<(), GitError> {
-        with_deadline(url, limits.max_network_time, |interrupt| {
-            let remote = self
-                .repo
+        // The fetch runs on its own thread with its own handle (a `gix::Repository`
+        // is not shared across threads), so a stalled server cannot hold this one.
+        let git_dir = self.repo.git_dir().to_owned();
+        with_deadline(url, limits.max_network_time, move |interrupt| {
+            let repo = gix::open_opts(git_dir, gix::open::Options::isolated())
+                .map_err(|e| e.to_string())?;
+            let remote = repo
                 .find_remote("origin")
                 .map_err(|e| e.to_string())?
                 .with_fetch_tags(gix::remote::fetch::Tags::All);
@@ -418,29 +428,34 @@ fn cache_dir_name(url: &str) -> String {
     format!("{readable}-{short}")
 }
 
-/// Run `work` with an interrupt flag that is raised after `limit`.
+/// Run `work` on a thread of its own and wait at most `limit` for it. At the limit its
+/// interrupt flag is raised (gix stops between reads), and after a short grace the
+/// thread is abandoned: a read blocked on a silent server never returns to check the
+/// flag, and the HTTP client has a connect timeout but no read timeout.
 fn with_deadline(
     url: &str,
     limit: Duration,
-    work: impl FnOnce(&AtomicBool) -> Result<(), String>,
+    work: impl FnOnce(&AtomicBool) -> Result<(), String> + Send + 'static,
 ) -> Result<(), GitError> {
+    /// How long an interrupted clone or fetch gets to stop by itself.
+    const GRACE: Duration = Duration::from_secs(2);
     let interrupt = Arc::new(AtomicBool::new(false));
-    let (done, wait) = mpsc::channel::<()>();
+    let (done, wait) = mpsc::channel();
     let flag = Arc::clone(&interrupt);
-    let timer = std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
-            flag.store(true, Ordering::SeqCst);
-        }
+    std::thread::spawn(move || {
+        let _ = done.send(work(&flag));
     });
-    let result = work(&interrupt);
-    drop(done);
-    let _ = timer.join();
-    if interrupt.load(Ordering::SeqCst) {
-        return Err(GitError::TimedOut {
-            url: url.to_owned(),
-            seconds: limit.as_secs(),
-        });
-    }
+    let result = match wait.recv_timeout(limit) {
+        Ok(result) => result,
+        Err(_) => {
+            interrupt.store(true, Ordering::SeqCst);
+            let _ = wait.recv_timeout(GRACE);
+            return Err(GitError::TimedOut {
+                url: url.to_owned(),
+                seconds: limit.as_secs(),
+            });
+        }
+    };
     result.map_err(|detail| GitError::Fetch {
         url: url.to_owned(),
         detail,

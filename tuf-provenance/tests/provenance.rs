@@ -619,3 +619,42 @@ fn malformed_crates_are_refused() {
         ArchiveError::PrefixMismatch { .. }
     ));
 }
+
+#[test]
+fn a_silent_server_is_cut_off_at_the_time_limit() {
+    // Accepts TCP connections and never answers (not even the TLS handshake).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _keep = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(4) {
+            held.push(stream);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        max_network_time: std::time::Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let started = std::time::Instant::now();
+    let error = SourceRepository::cached_clone(
+        &format!("https://127.0.0.1:{port}/owner/repo"),
+        cache.path(),
+        false,
+        &limits,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, GitError::TimedOut { seconds: 1, .. }),
+        "{error}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // Nothing that looks like a finished clone was left.
+    let finished: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().contains(".partial-"))
+        .collect();
+    assert!(finished.is_empty(), "{finished:?}");
+}
