@@ -1,11 +1,11 @@
 //! Provenance over 120 crates with warm clones: 12 synthetic repositories (workspaces
-//! of 10 crates, each of 12 source files), packaged once with the real `cargo package`
+//! of 10 crates, each of `--files` source files), packaged once with the real `cargo package`
 //! into `target/provenance-bench/`, cloned once into a cache; then every crate checked
 //! as `cargo tuf provenance` does (the cached clone opened without fetching, the
 //! `.crate` unpacked and compared). Prints time per crate and peak memory (VmHWM).
 //!
-//! `cargo bench -p tuf-provenance --bench provenance` (needs git and cargo to build
-//! the fixtures on the first run).
+//! `cargo bench -p tuf-provenance --bench provenance [-- --files N --later-commits N]`
+//! (needs git and cargo to build the fixtures on the first run).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -16,15 +16,27 @@ use tuf_provenance::{check_crate, Limits, SourceRepository, Status};
 
 const REPOS: usize = 12;
 const CRATES_PER_REPO: usize = 10;
-const FILES_PER_CRATE: usize = 12;
+
+/// `--files N` (source files per crate, 80 lines each; default 12) and `--later-commits N`
+/// (commits made after the release, so reachability walks history; default 0).
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(default)
+}
 
 fn main() {
+    let files = arg("--files", 12);
+    let later = arg("--later-commits", 0);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("target")
-        .join("provenance-bench");
+        .join(format!("provenance-bench-f{files}-c{later}"));
     let started = Instant::now();
-    let crates = fixtures(&root);
+    let crates = fixtures(&root, files, later);
     let setup = started.elapsed();
     let cache = root.join("clones");
     let limits = Limits::default();
@@ -53,7 +65,8 @@ fn main() {
     let median = times[times.len() / 2];
     let worst = times[times.len() - 1];
     println!(
-        "provenance: {} crates from {REPOS} repositories (warm clones), fixtures ready in {:.1} s",
+        "provenance: {} crates from {REPOS} repositories (warm clones), {files} source files \
+         per crate, release {later} commits behind the branch tip; fixtures ready in {:.1} s",
         crates.len(),
         setup.as_secs_f64()
     );
@@ -72,7 +85,7 @@ fn file_url(path: &Path) -> String {
 }
 
 /// (repository, .crate file) for every crate, made on the first run.
-fn fixtures(root: &Path) -> Vec<(PathBuf, PathBuf)> {
+fn fixtures(root: &Path, files: usize, later: usize) -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
     for r in 0..REPOS {
         let repo = root.join(format!("repo{r:02}"));
@@ -88,7 +101,7 @@ fn fixtures(root: &Path) -> Vec<(PathBuf, PathBuf)> {
         });
         if !all_there {
             let _ = std::fs::remove_dir_all(&repo);
-            make_repo(&repo, &names);
+            make_repo(&repo, &names, files);
             let status = clean_cargo()
                 .current_dir(&repo)
                 .env("CARGO_HOME", root.join("cargo-home"))
@@ -97,6 +110,14 @@ fn fixtures(root: &Path) -> Vec<(PathBuf, PathBuf)> {
                 .status()
                 .unwrap();
             assert!(status.success());
+            for c in 0..later {
+                std::fs::write(repo.join("CHANGELOG.md"), format!("change {c}\n")).unwrap();
+                git(&repo, &["add", "-A"]);
+                git(
+                    &repo,
+                    &["-c", "commit.gpgsign=false", "commit", "-q", "-m", "later"],
+                );
+            }
         }
         for n in names {
             out.push((
@@ -108,7 +129,7 @@ fn fixtures(root: &Path) -> Vec<(PathBuf, PathBuf)> {
     out
 }
 
-fn make_repo(repo: &Path, names: &[String]) {
+fn make_repo(repo: &Path, names: &[String], files: usize) {
     std::fs::create_dir_all(repo).unwrap();
     let members: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
     std::fs::write(
@@ -132,7 +153,7 @@ fn make_repo(repo: &Path, names: &[String]) {
         )
         .unwrap();
         let mut lib = String::new();
-        for f in 0..FILES_PER_CRATE {
+        for f in 0..files {
             lib.push_str(&format!("pub mod m{f};\n"));
             let body: String = (0..80)
                 .map(|i| format!("pub fn f{i}(x: u64) -> u64 {{ x.wrapping_mul({i}) ^ {f} }}\n"))
@@ -141,24 +162,27 @@ fn make_repo(repo: &Path, names: &[String]) {
         }
         std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
     }
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &["add", "-A"],
+    git(repo, &["init", "-q", "-b", "main"]);
+    git(repo, &["add", "-A"]);
+    git(
+        repo,
         &["-c", "commit.gpgsign=false", "commit", "-q", "-m", "bench"],
-    ] {
-        let status = Command::new("git")
-            .current_dir(repo)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Bench")
-            .env("GIT_AUTHOR_EMAIL", "bench@example.invalid")
-            .env("GIT_COMMITTER_NAME", "Bench")
-            .env("GIT_COMMITTER_EMAIL", "bench@example.invalid")
-            .args(args)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    );
+}
+
+fn git(repo: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .current_dir(repo)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.invalid")
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 fn clean_cargo() -> Command {

@@ -381,7 +381,7 @@ fn normalize_url(url: &str) -> Result<String, GitError> {
     if lower.starts_with("https://") {
         // Forges serve `/owner/repo/tree/main/sub` pages under repository URLs; cargo
         // users often write those. Keep the first two path segments for known forges.
-        let rest = &trimmed["https://".len()..];
+        let rest = trimmed.get("https://".len()..).unwrap_or_default();
         let mut parts = rest.split('/');
         let host = parts.next().unwrap_or_default();
         let known_forge = ["github.com", "gitlab.com", "codeberg.org", "bitbucket.org"]
