@@ -286,6 +286,19 @@ impl Proxy {
         Ok(Some(index.lines.clone()))
     }
 
+    /// The `.crate` of `name` `version`, downloaded and checked exactly as the proxy
+    /// checks it for cargo (its SHA-256 equals the `cksum` of the verified index line,
+    /// size capped); the error is the refusal text.
+    pub fn verified_crate(
+        &self,
+        name: &CrateName,
+        version: &semver::Version,
+    ) -> Result<Vec<u8>, String> {
+        self.serve_crate(&format!("{name}/{version}/download"))
+            .map(|reply| reply.body.to_vec())
+            .map_err(|refusal| refusal.text())
+    }
+
     /// The pin this proxy serves.
     pub fn mount(&self) -> &Mount {
         &self.settings.mount

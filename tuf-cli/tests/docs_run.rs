@@ -51,6 +51,7 @@ const DOCS: &[&str] = &[
     "docs/fuzzing.md",
     "docs/keys.md",
     "docs/operator.md",
+    "docs/provenance.md",
     "docs/repository.md",
 ];
 

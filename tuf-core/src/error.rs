@@ -455,7 +455,8 @@ impl Error {
             | Self::MissingRole { role }
             | Self::NotDelegated { role, .. }
             | Self::KeysRotated { role }
-            | Self::ConflictingMetadata { role } => Some(role),
+            | Self::ConflictingMetadata { role }
+            | Self::MisplacedTarget { role, .. } => Some(role),
             Self::LengthMismatch { what, .. }
             | Self::HashMismatch { what, .. }
             | Self::UnsupportedHash { what, .. } => Some(what),

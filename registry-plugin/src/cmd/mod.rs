@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its `Args` and a `run()`.
 
 pub mod init;
+pub mod provenance;
 pub mod proxy;
 pub mod run;
 pub mod verify;

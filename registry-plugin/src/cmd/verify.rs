@@ -53,93 +53,225 @@ impl Lockfile {
 /// The source id cargo writes in lockfiles for crates.io, whatever protocol reaches it.
 const CRATES_IO_SOURCE: &str = "registry+https://github.com/rust-lang/crates.io-index";
 
-/// Run `cargo tuf verify`; returns the number of problems found.
-pub fn run(args: &Args) -> anyhow::Result<usize> {
-    let text = fs::read_to_string(&args.lockfile)
-        .with_context(|| format!("while reading {}", args.lockfile.display()))?;
-    let lockfile = Lockfile::parse(&text)
-        .with_context(|| format!("while parsing {}", args.lockfile.display()))?;
-    let proxy_args = super::ProxyArgs::default();
-    let opened = args.verify.open(&proxy_args)?;
-    let settings = args.verify.proxy_settings(&opened, &proxy_args);
-    let sources: Vec<String> = if opened.pinned.name.is_crates_io() {
-        vec![CRATES_IO_SOURCE.to_owned(), opened.pinned.index_url.clone()]
-    } else {
-        vec![opened.pinned.index_url.clone()]
-    };
-    let cache_dirs = crate_cache_dirs(&opened.cargo_home, opened.pinned.upstream_index_url());
-    let proxy = Proxy::new(
-        opened.verifier.clone(),
-        opened.fetcher.clone(),
-        settings,
-        // Never served: only `signed_index_lines` is used.
-        "",
-    );
+/// A pinned registry opened for checking lockfile packages against its signed index:
+/// what `cargo tuf verify` and `cargo tuf provenance` share, so a `.crate` is used only
+/// after its SHA-256 matched the `cksum` of the verified index line.
+pub struct SignedRegistry {
+    proxy: Proxy,
+    /// The lockfile `source` ids that name this registry.
+    sources: Vec<String>,
+    /// Where cargo keeps this registry's `.crate` files.
+    cache_dirs: Vec<PathBuf>,
+}
 
-    let mut problems = Vec::new();
-    let (mut packages, mut crate_files) = (0usize, 0usize);
-    for package in &lockfile.package {
-        if !package
+impl std::fmt::Debug for SignedRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedRegistry")
+            .field("sources", &self.sources)
+            .field("cache_dirs", &self.cache_dirs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A lockfile package whose version the signed index lists.
+#[derive(Debug, Clone)]
+pub struct SignedPackage {
+    /// `name version`, for messages.
+    pub id: String,
+    /// The crate name.
+    pub name: CrateName,
+    /// The version.
+    pub version: semver::Version,
+    /// The `cksum` of the verified index line, hex.
+    pub cksum: String,
+}
+
+/// A cached `.crate` of a [`SignedPackage`], and whether it matches the signed cksum.
+#[derive(Debug)]
+pub struct CachedCrate {
+    /// The file.
+    pub path: PathBuf,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+}
+
+impl SignedRegistry {
+    /// Open the pinned registry `verify` names (or the only one), with the proxy's
+    /// default settings (index files are read through the same verifying code).
+    pub fn open(verify: &VerifyArgs) -> anyhow::Result<Self> {
+        let proxy_args = super::ProxyArgs::default();
+        let opened = verify.open(&proxy_args)?;
+        let settings = verify.proxy_settings(&opened, &proxy_args);
+        let sources: Vec<String> = if opened.pinned.name.is_crates_io() {
+            vec![CRATES_IO_SOURCE.to_owned(), opened.pinned.index_url.clone()]
+        } else {
+            vec![opened.pinned.index_url.clone()]
+        };
+        let cache_dirs = crate_cache_dirs(&opened.cargo_home, opened.pinned.upstream_index_url());
+        let proxy = Proxy::new(
+            opened.verifier.clone(),
+            opened.fetcher.clone(),
+            settings,
+            // Never served: only `signed_index_lines` and `verified_crate` are used.
+            "",
+        );
+        Ok(Self {
+            proxy,
+            sources,
+            cache_dirs,
+        })
+    }
+
+    /// Whether `package` comes from this registry (its lockfile `source`).
+    pub fn serves(&self, package: &LockedPackage) -> bool {
+        package
             .source
             .as_ref()
-            .is_some_and(|s| sources.iter().any(|want| s == want))
-        {
-            continue;
-        }
-        packages += 1;
+            .is_some_and(|s| self.sources.iter().any(|want| s == want))
+    }
+
+    /// The signed index line of `package`: its name and version checked, the version
+    /// found in the verified index file. The error is the problem, for the report.
+    pub fn signed(&self, package: &LockedPackage) -> Result<SignedPackage, String> {
         let id = format!("{} {}", package.name, package.version);
         let (name, version) = match (
             CrateName::parse(&package.name),
             semver::Version::parse(&package.version),
         ) {
             (Ok(name), Ok(version)) => (name, version),
-            (Err(e), _) => {
-                problems.push(format!("{id}: bad crate name: {e}"));
-                continue;
-            }
-            (_, Err(e)) => {
-                problems.push(format!("{id}: bad version: {e}"));
-                continue;
-            }
+            (Err(e), _) => return Err(format!("{id}: bad crate name: {e}")),
+            (_, Err(e)) => return Err(format!("{id}: bad version: {e}")),
         };
-        let lines = match proxy.signed_index_lines(&name) {
+        let lines = match self.proxy.signed_index_lines(&name) {
             Ok(Some(lines)) => lines,
             Ok(None) => {
-                problems.push(format!(
+                return Err(format!(
                     "{id}: crate `{name}` is not in the registry's signed metadata"
-                ));
-                continue;
+                ))
             }
-            Err(refusal) => {
-                problems.push(format!("{id}: {refusal}"));
-                continue;
-            }
+            Err(refusal) => return Err(format!("{id}: {refusal}")),
         };
         let Some(line) = lines.iter().find(|l| l.vers == version) else {
-            problems.push(format!(
+            return Err(format!(
                 "{id}: the signed index of `{name}` has no version {version}"
             ));
-            continue;
         };
-        let signed = line.cksum.to_hex();
+        Ok(SignedPackage {
+            id,
+            cksum: line.cksum.to_hex(),
+            name,
+            version,
+        })
+    }
+
+    /// Every cached `.crate` of `package` in cargo's cache, with its SHA-256 (which the
+    /// caller compares with [`SignedPackage::cksum`]).
+    pub fn cached(&self, package: &SignedPackage) -> Vec<CachedCrate> {
+        let mut found = Vec::new();
+        for dir in &self.cache_dirs {
+            let path = dir.join(format!("{}-{}.crate", package.name, package.version));
+            let Ok(bytes) = fs::read(&path) else { continue };
+            let sha256 = hex::encode(tuf_core::hash::sha256(&bytes));
+            found.push(CachedCrate {
+                path,
+                bytes,
+                sha256,
+            });
+        }
+        found
+    }
+
+    /// The bytes of `package`'s `.crate` whose SHA-256 equals the signed cksum: from
+    /// cargo's cache when a cached file matches, else (when `download`) fetched through
+    /// the proxy's verifying path. A cached file that does not match is never used;
+    /// the error says so.
+    pub fn verified_crate(
+        &self,
+        package: &SignedPackage,
+        download: bool,
+    ) -> Result<(Vec<u8>, CrateOrigin), String> {
+        let cached = self.cached(package);
+        let mut bad = Vec::new();
+        for file in cached {
+            if file.sha256 == package.cksum {
+                return Ok((file.bytes, CrateOrigin::Cache(file.path)));
+            }
+            bad.push(format!(
+                "cached {} has sha256 {}, the signed cksum is {}",
+                file.path.display(),
+                file.sha256,
+                package.cksum
+            ));
+        }
+        if !bad.is_empty() {
+            return Err(format!("{}: {}", package.id, bad.join("; ")));
+        }
+        if !download {
+            return Err(format!(
+                "{}: no .crate in cargo's cache (run `cargo tuf run -- fetch`, or drop --no-download)",
+                package.id
+            ));
+        }
+        self.proxy
+            .verified_crate(&package.name, &package.version)
+            .map(|bytes| (bytes, CrateOrigin::Download))
+            .map_err(|refusal| format!("{}: {refusal}", package.id))
+    }
+}
+
+/// Where a verified `.crate` came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrateOrigin {
+    /// cargo's cache, this file.
+    Cache(PathBuf),
+    /// Downloaded through the verifying proxy code.
+    Download,
+}
+
+/// Run `cargo tuf verify`; returns the number of problems found.
+pub fn run(args: &Args) -> anyhow::Result<usize> {
+    let text = fs::read_to_string(&args.lockfile)
+        .with_context(|| format!("while reading {}", args.lockfile.display()))?;
+    let lockfile = Lockfile::parse(&text)
+        .with_context(|| format!("while parsing {}", args.lockfile.display()))?;
+    let registry = SignedRegistry::open(&args.verify)?;
+
+    let mut problems = Vec::new();
+    let (mut packages, mut crate_files) = (0usize, 0usize);
+    for package in &lockfile.package {
+        if !registry.serves(package) {
+            continue;
+        }
+        packages += 1;
+        let signed = match registry.signed(package) {
+            Ok(signed) => signed,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let id = &signed.id;
         match &package.checksum {
-            Some(locked) if *locked == signed => {}
+            Some(locked) if *locked == signed.cksum => {}
             Some(locked) => problems.push(format!(
-                "{id}: Cargo.lock checksum {locked} differs from the signed cksum {signed}"
+                "{id}: Cargo.lock checksum {locked} differs from the signed cksum {}",
+                signed.cksum
             )),
             None => problems.push(format!(
-                "{id}: Cargo.lock has no checksum; the signed cksum is {signed}"
+                "{id}: Cargo.lock has no checksum; the signed cksum is {}",
+                signed.cksum
             )),
         }
-        for dir in &cache_dirs {
-            let file = dir.join(format!("{}-{}.crate", package.name, package.version));
-            let Ok(bytes) = fs::read(&file) else { continue };
+        for file in registry.cached(&signed) {
             crate_files += 1;
-            let found = hex::encode(tuf_core::hash::sha256(&bytes));
-            if found != signed {
+            if file.sha256 != signed.cksum {
                 problems.push(format!(
-                    "{id}: cached {} has sha256 {found}, the signed cksum is {signed}",
-                    file.display()
+                    "{id}: cached {} has sha256 {}, the signed cksum is {}",
+                    file.path.display(),
+                    file.sha256,
+                    signed.cksum
                 ));
             }
         }
