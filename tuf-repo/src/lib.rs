@@ -12,6 +12,7 @@
 //! | [`remote`] | publish, refresh and prune a repository on object storage, with several publishers at once |
 //! | [`published`] | the published state read through a [`published::MetadataReader`], and the signing of a publish: shared by every backend |
 //! | [`verify`] | verify a published repository offline from a trusted root, as a client would |
+//! | [`feeds`] | signed release feeds: each changed crate's RSS feed and the registry's, signed with the index |
 //! | [`hashing`] | walk and hash index files on every core; hash-named target copies |
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
 //! | [`progress`] | the [`progress::Progress`] callback long work reports to (the caller draws it) |
@@ -139,6 +140,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod feeds;
 pub mod fsio;
 pub mod hashing;
 pub mod manifest;
