@@ -26,6 +26,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Check a Cargo.lock and cargo's cached .crate files against the signed index.
     Verify(cmd::verify::Args),
+    /// Show a crate's signed release feed (or --all: the registry's recent updates).
+    Feed(cmd::feed::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Proxy(args) => cmd::proxy::run(args).map(|()| 0),
         Command::Run(args) => cmd::run::run(args),
         Command::Verify(args) => cmd::verify::run(args).map(|problems| i32::from(problems > 0)),
+        Command::Feed(args) => cmd::feed::run(args).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

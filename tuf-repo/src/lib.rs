@@ -79,12 +79,15 @@
 //! std::fs::write(index.join("se/rd/serde"), line("1.0.0") + "\n" + &line("1.0.1") + "\n")?;
 //! let changed = Changes::Paths(vec!["se/rd/serde".to_owned()]);
 //! let next = publish(&repo, &keys, &changed, &PublishOptions::new(Utc::now()))?;
-//! assert_eq!((next.files_hashed, next.bins_signed), (1, 1));
+//! // With the release feeds (on for a new repository, docs/feeds.md): serde's feed and
+//! // the registry's, signed in up to two more bins.
+//! assert_eq!((next.files_hashed, next.feeds_written, next.feed_items), (1, 2, 2));
+//! assert!((1..=3).contains(&next.bins_signed));
 //!
 //! // A client's view: from root v1, every role and every copy checks out.
 //! let root_v1 = std::fs::read(repo.metadata_dir().join("1.root.json"))?;
 //! let report = verify_repository(&repo, &root_v1, Utc::now(), TargetCheck::Copies, &Limits::default())?;
-//! assert_eq!(report.targets, 2);
+//! assert_eq!(report.targets, 4); // config.json, se/rd/serde and the two feeds
 //! # Ok(())
 //! # }
 //! ```
