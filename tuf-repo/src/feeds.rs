@@ -385,7 +385,7 @@ fn keep_for_updates(mut items: Vec<FeedItem>, now: DateTime<Utc>) -> Vec<FeedIte
 
 /// Newest time first; items of one time keep their order (a stable sort).
 fn sort_newest_first(items: &mut [FeedItem]) {
-    items.sort_by(|a, b| b.time.cmp(&a.time));
+    items.sort_by_key(|item| std::cmp::Reverse(item.time));
 }
 
 /// The items of one index file going from `old` to `new` (published entries), read from
