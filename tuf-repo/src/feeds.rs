@@ -29,7 +29,8 @@
 //! `state/feeds` holds `on` or `off` ([`set_enabled`]); [`crate::publish::Repository::init`]
 //! writes `on`. A repository without the file (made before feeds) has them off. When
 //! they are switched on for a repository already published, the next publish is a full
-//! one that builds every feed from the current index ([`needs_backfill`]). Feeds need the
+//! one that builds every feed from the current index ([`published`]); switched off, the next
+//! publish is a full one that drops them. Feeds need the
 //! target copies (they are read back from them); with copies off no feed is written.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,13 +67,68 @@ pub fn set_enabled(state_dir: &Path, on: bool) -> Result<(), Error> {
     )
 }
 
+/// Where a publish reads the hash-named target copies (published ones, and those of the
+/// index files it is about to sign) and writes the copies of the feeds it renders: the
+/// local targets directory ([`LocalCopies`]) or a store (`crate::remote`). The copies
+/// are read back checked against their signed length and SHA-256 ([`read_copy`]), so
+/// where they come from does not matter to what a feed holds.
+pub(crate) trait Copies: Sync {
+    /// The bytes of the copy named `name` ([`repo::target_copy_name`]); `None`: missing.
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error>;
+    /// Where the copy named `name` is, for messages.
+    fn locate(&self, name: &str) -> String;
+    /// Write (create-only: a copy's name is its hash) the copy of a feed.
+    fn write(&self, path: &TargetPath, sha256: &[u8; 32], bytes: Vec<u8>) -> Result<(), Error>;
+}
+
+/// The copies of a local repository: `REPO/targets/`; the feed copies written are kept
+/// for the publish's batch to make durable.
+pub(crate) struct LocalCopies<'d> {
+    dir: &'d Path,
+    written: std::sync::Mutex<Vec<PathBuf>>,
+}
+
+impl<'d> LocalCopies<'d> {
+    pub(crate) fn new(dir: &'d Path) -> Self {
+        Self {
+            dir,
+            written: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The feed copies written (for the batch to make durable).
+    pub(crate) fn into_written(self) -> Vec<PathBuf> {
+        self.written
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Copies for LocalCopies<'_> {
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        fsio::read_optional(&self.dir.join(name))
+    }
+
+    fn locate(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+
+    fn write(&self, path: &TargetPath, sha256: &[u8; 32], bytes: Vec<u8>) -> Result<(), Error> {
+        if let Some(written) = crate::hashing::write_copy(self.dir, path, sha256, &bytes)? {
+            self.written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(written);
+        }
+        Ok(())
+    }
+}
+
 /// What the feed work of one publish made.
 #[derive(Debug, Default)]
 pub(crate) struct FeedOutcome {
     /// The feed targets to sign (changed feeds only, or every feed in a full publish).
     pub entries: Vec<TargetEntry>,
-    /// Feed copies written (for the batch to make durable).
-    pub written: Vec<PathBuf>,
     /// Feed entries the new ones replace (their copies are retired).
     pub superseded: Vec<TargetEntry>,
     /// Feeds rendered (written or found already there).
@@ -127,17 +183,37 @@ impl Signed {
     }
 }
 
-/// Whether the published `state` lacks the feeds although they are on: the updates feed
-/// is not signed (feeds were switched on after the index was published, or the first
-/// publish with feeds did not reach its timestamp).
-pub(crate) fn needs_backfill(
+/// Whether the published `state` signs the feeds: its updates feed is signed. Feeds on
+/// and not signed (switched on after the index was published, or the first publish with
+/// feeds did not reach its timestamp): the next publish builds every feed. Feeds off and
+/// signed: the next publish drops them all ([`signed_feeds`]), so a reader is told there
+/// is no feed rather than shown one that no longer changes.
+pub(crate) fn published(
     reader: &dyn MetadataReader,
     state: &PublishedState,
     limits: &Limits,
 ) -> Result<bool, Error> {
     let updates = updates_path()?;
     let signed = Signed::load(reader, state, [state.bins().bin_of(UPDATES_PATH)], limits)?;
-    Ok(signed.entry(state, &updates).is_none())
+    Ok(signed.entry(state, &updates).is_some())
+}
+
+/// Every feed target `state` signs (all its bins read): the copies a full publish with
+/// feeds off retires.
+pub(crate) fn signed_feeds(
+    reader: &dyn MetadataReader,
+    state: &PublishedState,
+    limits: &Limits,
+) -> Result<Vec<TargetEntry>, Error> {
+    let all = (0..state.bins().bin_count()).filter_map(|b| u32::try_from(b).ok());
+    let signed = Signed::load(reader, state, all, limits)?;
+    Ok(signed
+        .0
+        .values()
+        .flat_map(|targets| &targets.targets)
+        .filter(|(path, _)| feed::is_feed_path(path.as_str()))
+        .filter_map(|(path, file)| TargetEntry::from_target_file(path, file))
+        .collect())
 }
 
 fn updates_path() -> Result<TargetPath, Error> {
@@ -164,7 +240,7 @@ fn feed_of(path: &TargetPath) -> Result<Option<(CrateName, TargetPath)>, Error> 
 pub(crate) fn incremental(
     reader: &dyn MetadataReader,
     state: &PublishedState,
-    targets_dir: &Path,
+    copies: &dyn Copies,
     changes: &[Change],
     limits: &Limits,
     now: DateTime<Utc>,
@@ -202,7 +278,7 @@ pub(crate) fn incremental(
         if old.as_ref() == new {
             continue;
         }
-        let items = change_items(targets_dir, old.as_ref(), new, now)?;
+        let items = change_items(copies, old.as_ref(), new, now)?;
         if !items.is_empty() {
             by_feed.entry(feed_path.clone()).or_default().extend(items);
         }
@@ -212,7 +288,7 @@ pub(crate) fn incremental(
         all_new.extend(items.iter().cloned());
         let old = signed.entry(state, &feed_path);
         write_feed(
-            targets_dir,
+            copies,
             &feed_path,
             items,
             old,
@@ -225,7 +301,7 @@ pub(crate) fn incremental(
         sort_newest_first(&mut all_new);
         let old = signed.entry(state, &updates);
         write_feed(
-            targets_dir,
+            copies,
             &updates,
             all_new,
             old,
@@ -247,7 +323,7 @@ pub(crate) fn full(
     reader: &dyn MetadataReader,
     previous: Option<&PublishedState>,
     backfill: bool,
-    targets_dir: &Path,
+    copies: &dyn Copies,
     entries: &[TargetEntry],
     limits: &Limits,
     now: DateTime<Utc>,
@@ -282,15 +358,15 @@ pub(crate) fn full(
         }
         let items = match (previous, entry) {
             (None, Some(entry)) => {
-                let bytes = read_copy(targets_dir, entry)?;
+                let bytes = read_copy(copies, entry)?;
                 feed::backfill(&bytes).map_err(feed_error(path))?
             }
-            _ => change_items(targets_dir, old.as_ref(), entry, now)?,
+            _ => change_items(copies, old.as_ref(), entry, now)?,
         };
         let candidates = keep_for_updates(items.clone(), now);
         let old_feed = old_entry(&feed_path);
         write_feed(
-            targets_dir,
+            copies,
             &feed_path,
             items,
             old_feed,
@@ -347,7 +423,7 @@ pub(crate) fn full(
     sort_newest_first(&mut candidates);
     let old_updates = old_entry(&updates);
     write_feed(
-        targets_dir,
+        copies,
         &updates,
         candidates,
         old_updates.clone(),
@@ -367,7 +443,6 @@ pub(crate) fn full(
 impl FeedOutcome {
     fn absorb(&mut self, other: FeedOutcome) {
         self.entries.extend(other.entries);
-        self.written.extend(other.written);
         self.superseded.extend(other.superseded);
         self.feeds += other.feeds;
         self.items += other.items;
@@ -394,12 +469,12 @@ fn sort_newest_first(items: &mut [FeedItem]) {
 /// items are then its current versions ([`feed::backfill`]), so nothing is lost, though
 /// an old version may be repeated.
 fn change_items(
-    targets_dir: &Path,
+    copies: &dyn Copies,
     old: Option<&TargetEntry>,
     new: Option<&TargetEntry>,
     now: DateTime<Utc>,
 ) -> Result<Vec<FeedItem>, Error> {
-    let new_bytes = new.map(|entry| read_copy(targets_dir, entry)).transpose()?;
+    let new_bytes = new.map(|entry| read_copy(copies, entry)).transpose()?;
     let path = new.or(old).map(|e| e.path.clone());
     let error = |e| match &path {
         Some(path) => feed_error(path)(e),
@@ -409,7 +484,7 @@ fn change_items(
         },
     };
     let old_bytes = match old {
-        Some(entry) => match read_copy(targets_dir, entry) {
+        Some(entry) => match read_copy(copies, entry) {
             Ok(bytes) => Some(bytes),
             Err(_) => {
                 return match new_bytes {
@@ -431,17 +506,20 @@ fn feed_error(path: &TargetPath) -> impl FnOnce(feed::FeedError) -> Error + '_ {
 }
 
 /// The bytes of `entry`'s hash-named copy, checked to be the signed ones.
-fn read_copy(targets_dir: &Path, entry: &TargetEntry) -> Result<Vec<u8>, Error> {
-    let copy = targets_dir.join(repo::target_copy_name(&entry.path, &entry.sha256));
-    let bytes = fsio::read_optional(&copy)?.ok_or_else(|| Error::Missing {
-        path: copy.clone(),
+fn read_copy(copies: &dyn Copies, entry: &TargetEntry) -> Result<Vec<u8>, Error> {
+    let name = repo::target_copy_name(&entry.path, &entry.sha256);
+    let bytes = copies.read(&name)?.ok_or_else(|| Error::Missing {
+        path: PathBuf::from(copies.locate(&name)),
         reason: format!("the signed copy of {} (feeds read it back)", entry.path),
     })?;
     let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     if length != entry.length || tuf_core::hash::sha256(&bytes) != entry.sha256 {
         return Err(Error::Target {
             path: entry.path.as_str().to_owned(),
-            reason: format!("its copy {} does not hold the signed bytes", copy.display()),
+            reason: format!(
+                "its copy {} does not hold the signed bytes",
+                copies.locate(&name)
+            ),
         });
     }
     Ok(bytes)
@@ -450,7 +528,7 @@ fn read_copy(targets_dir: &Path, entry: &TargetEntry) -> Result<Vec<u8>, Error> 
 /// Merge `items` into the feed published as `old` (read back from its copy), render it,
 /// write its copy, and record it in `outcome`.
 fn write_feed(
-    targets_dir: &Path,
+    copies: &dyn Copies,
     path: &TargetPath,
     items: Vec<FeedItem>,
     old: Option<TargetEntry>,
@@ -461,8 +539,9 @@ fn write_feed(
     let existing = match &old {
         // The published feed must read back: a feed never loses an item, so one that
         // does not is an error to look at, not a feed to start again.
-        Some(entry) => feed::parse(&read_copy(targets_dir, entry)?, rule.max_items)
-            .map_err(feed_error(path))?,
+        Some(entry) => {
+            feed::parse(&read_copy(copies, entry)?, rule.max_items).map_err(feed_error(path))?
+        }
         None => Vec::new(),
     };
     outcome.items += items.len();
@@ -480,9 +559,7 @@ fn write_feed(
     if old.as_ref() == Some(&entry) {
         return Ok(());
     }
-    if let Some(written) = crate::hashing::write_copy(targets_dir, path, &entry.sha256, &bytes)? {
-        outcome.written.push(written);
-    }
+    copies.write(path, &entry.sha256, bytes)?;
     outcome.feeds += 1;
     if let Some(old) = old {
         outcome.superseded.push(old);

@@ -584,11 +584,15 @@ pub fn publish(
     // Feeds are read back from the target copies, so they need them (docs/feeds.md).
     let feeds_on = options.target_copies && feeds::enabled(&state_dir)?;
     // Switched on for a repository published without them: build every feed now.
-    let feed_backfill = match (&state, plan.full) {
-        (Some(state), None) if feeds_on => feeds::needs_backfill(&reader, state, limits)?,
-        _ => false,
+    // Switched off for one published with them: drop them all now.
+    let (feed_backfill, feed_drop) = match (&state, plan.full) {
+        (Some(state), None) => {
+            let published = feeds::published(&reader, state, limits)?;
+            (feeds_on && !published, !feeds_on && published)
+        }
+        _ => (false, false),
     };
-    if feed_backfill {
+    if feed_backfill || feed_drop {
         plan.full = Some(PublishKind::Full);
     }
     let targets_dir = repository.targets_dir();
@@ -736,14 +740,19 @@ pub fn publish(
     report.modified_in_place.sort_unstable();
     report.refused.sort_unstable_by(|a, b| a.path.cmp(&b.path));
 
+    // Feeds off: a full publish signs none, and retires the copies of those published.
+    if let (false, Some(_), Some(state)) = (feeds_on, full, &state) {
+        retired_copies.extend(feeds::signed_feeds(&reader, state, limits)?);
+    }
     // Feeds: from the published bytes of what changed to the new ones (crate-safe: see
     // `feeds`); their copies go in the batch with the index copies.
     if feeds_on {
+        let feed_copies = feeds::LocalCopies::new(&targets_dir);
         let outcome = match (&state, full) {
             (Some(state), None) => feeds::incremental(
                 &reader,
                 state,
-                &targets_dir,
+                &feed_copies,
                 &edit_changes,
                 limits,
                 options.now,
@@ -752,13 +761,13 @@ pub fn publish(
                 &reader,
                 previous.as_ref(),
                 previous.is_none() || feed_backfill,
-                &targets_dir,
+                &feed_copies,
                 &all_entries,
                 limits,
                 options.now,
             )?,
         };
-        for path in &outcome.written {
+        for path in &feed_copies.into_written() {
             writer.adopt(path);
         }
         report.feeds_written = outcome.feeds;

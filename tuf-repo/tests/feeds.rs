@@ -412,6 +412,34 @@ fn feeds_switched_on_later_start_from_the_current_index() {
         (PublishKind::Incremental, 2)
     );
     assert_eq!(f.items("feeds/crates/rng.xml", t2).len(), 2);
+
+    // Switched off: the next publish (a hook's) is a full one that signs no feed, so a
+    // reader is told there is none (an authenticated absence) rather than shown one
+    // that no longer changes.
+    feeds::set_enabled(&state, false).unwrap();
+    f.write(
+        "3/r/rng",
+        &(line("rng", "0.1.0", false, None) + &line("rng", "0.3.0", false, None)),
+    );
+    let t3 = t2 + TimeDelta::minutes(1);
+    let report = f.hook("3/r/rng", t3);
+    assert_eq!((report.kind, report.feeds_written), (PublishKind::Full, 0));
+    let view = f.view(t3);
+    for feed in [
+        "feeds/updates.xml",
+        "feeds/crates/serde.xml",
+        "feeds/crates/rng.xml",
+    ] {
+        assert!(view.target(feed).unwrap().is_none(), "{feed}");
+    }
+    assert!(view.target("3/r/rng").unwrap().is_some());
+    // And the next publish is incremental again: nothing left to drop.
+    f.write("3/r/rng", &line("rng", "0.4.0", false, None));
+    let report = f.hook("3/r/rng", t3 + TimeDelta::minutes(1));
+    assert_eq!(
+        (report.kind, report.feeds_written, report.bins_signed),
+        (PublishKind::Incremental, 0, 1)
+    );
 }
 
 #[test]
