@@ -216,7 +216,7 @@ mod tests {
             now - chrono::TimeDelta::days(2)
         );
         assert_eq!(
-            parse_since("2025-12-31T23:00:00Z", now).unwrap(),
+            parse_since("2026-01-01T23:00:00Z", now).unwrap(),
             now - chrono::TimeDelta::hours(1)
         );
         for bad in ["", "h", "1y", "-", "99999999999999999d"] {
