@@ -53,8 +53,16 @@ pub const SETTING_FILE: &str = "feeds";
 
 /// Whether feeds are on for the repository whose state directory is `state_dir`.
 pub fn enabled(state_dir: &Path) -> Result<bool, Error> {
-    Ok(fsio::read_optional(&state_dir.join(SETTING_FILE))?
-        .is_some_and(|bytes| bytes.trim_ascii() == b"on"))
+    Ok(setting(state_dir)? == Some(true))
+}
+
+/// The setting as written: `None` when there is no such file (a repository made before
+/// feeds, which never published any, so a publish need not look for feeds to drop).
+pub(crate) fn setting(state_dir: &Path) -> Result<Option<bool>, Error> {
+    Ok(
+        fsio::read_optional(&state_dir.join(SETTING_FILE))?
+            .map(|bytes| bytes.trim_ascii() == b"on"),
+    )
 }
 
 /// Switch feeds on or off for the repository whose state directory is `state_dir`.
@@ -376,31 +384,47 @@ pub(crate) fn full(
         )?;
         Ok((outcome, candidates))
     };
-    let mut results: Vec<Result<(FeedOutcome, Vec<FeedItem>), Error>> = entries
-        .par_iter()
-        .map(|entry| one_crate(&entry.path, Some(entry)))
-        .collect();
     // Index files the previous state signed that are gone: their versions are deleted.
+    let mut gone = Vec::new();
     if previous.is_some() {
         let present: BTreeSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
         for targets in signed.0.values() {
             for path in targets.targets.keys() {
                 if !present.contains(path.as_str()) && !feed::is_feed_path(path.as_str()) {
-                    results.push(one_crate(path, None));
+                    gone.push(path);
                 }
             }
         }
     }
-    let mut outcome = FeedOutcome::default();
-    let mut candidates = Vec::new();
-    for result in results {
-        let (one, items) = result?;
-        outcome.absorb(one);
-        candidates.extend(items);
+    // Folded per thread and trimmed to what the updates feed could keep as they come:
+    // collecting every crate's candidates first held them all (~1.6M items, ~250 MB at
+    // 200k crates; docs/benchmarks.md, "Release feeds").
+    let trim = |mut candidates: Vec<FeedItem>| {
         if candidates.len() > 4 * UPDATES_RULE.max_items {
             candidates = keep_for_updates(candidates, now);
         }
-    }
+        candidates
+    };
+    let absorb = |(mut outcome, mut candidates): (FeedOutcome, Vec<FeedItem>),
+                  (one, items): (FeedOutcome, Vec<FeedItem>)| {
+        outcome.absorb(one);
+        candidates.extend(items);
+        (outcome, trim(candidates))
+    };
+    let present = entries
+        .par_iter()
+        .map(|entry| one_crate(&entry.path, Some(entry)))
+        .try_fold(
+            || (FeedOutcome::default(), Vec::new()),
+            |acc, one| one.map(|one| absorb(acc, one)),
+        )
+        .try_reduce(
+            || (FeedOutcome::default(), Vec::new()),
+            |acc, other| Ok(absorb(acc, other)),
+        )?;
+    let (mut outcome, candidates) = gone.into_iter().try_fold(present, |acc, path| {
+        one_crate(path, None).map(|one| absorb(acc, one))
+    })?;
     let rewritten: BTreeSet<TargetPath> = outcome.entries.iter().map(|e| e.path.clone()).collect();
     // Feeds of crates this publish did not change keep their published entry (a crate
     // deleted long ago keeps its last feed, with its deletion items); the updates feed

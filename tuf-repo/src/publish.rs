@@ -582,11 +582,13 @@ pub fn publish(
     recover_retiring(&state_dir, state.as_ref())?;
     let mut plan = published::plan(&reader, state.as_ref(), root_version)?;
     // Feeds are read back from the target copies, so they need them (docs/feeds.md).
-    let feeds_on = options.target_copies && feeds::enabled(&state_dir)?;
+    let feeds_setting = feeds::setting(&state_dir)?;
+    let feeds_on = options.target_copies && feeds_setting == Some(true);
     // Switched on for a repository published without them: build every feed now.
-    // Switched off for one published with them: drop them all now.
-    let (feed_backfill, feed_drop) = match (&state, plan.full) {
-        (Some(state), None) => {
+    // Switched off for one published with them: drop them all now. Without the setting
+    // (a repository made before feeds) there is nothing to look for.
+    let (feed_backfill, feed_drop) = match (&state, plan.full, feeds_setting) {
+        (Some(state), None, Some(_)) => {
             let published = feeds::published(&reader, state, limits)?;
             (feeds_on && !published, !feeds_on && published)
         }

@@ -1046,8 +1046,9 @@ pub fn publish(
     let mut run = Run::new(repository, options);
     // The setting is the operator's, in the local repository directory, like the store
     // URL (docs/feeds.md); feeds are read back from the target copies, so need them.
-    let feeds_on = options.target_copies && feeds::enabled(&repository.dir.join("state"))?;
-    let (mut report, attempts) = run.retry(|run| publish_attempt(run, keys, changes, feeds_on))?;
+    let feeds_setting = feeds::setting(&repository.dir.join("state"))?;
+    let (mut report, attempts) =
+        run.retry(|run| publish_attempt(run, keys, changes, feeds_setting))?;
     report.attempts = attempts;
     run.save_manifest()?;
     finish(repository, options, &report, changes)
@@ -1060,9 +1061,10 @@ fn publish_attempt(
     run: &mut Run<'_>,
     keys: &OnlineKeys,
     changes: &Changes,
-    feeds_on: bool,
+    feeds_setting: Option<bool>,
 ) -> Result<Option<PublishReport>, Error> {
     let options = run.options;
+    let feeds_on = options.target_copies && feeds_setting == Some(true);
     let local = run.repo.local_metadata();
     let (root_version, root) =
         published::root_in_force(&local, options.new_root.as_ref(), &options.limits)?;
@@ -1070,9 +1072,10 @@ fn publish_attempt(
     let mut plan = published::plan(&local, state.as_ref(), root_version)?;
     // Switched on for a repository published without them: build every feed now.
     // Switched off for one published with them: drop them all now (a full scan with
-    // feeds off supersedes the signed feeds, see `find_scan`).
-    let (feed_backfill, feed_drop) = match (&state, plan.full) {
-        (Some(state), None) => {
+    // feeds off supersedes the signed feeds, see `find_scan`). Without the setting (a
+    // repository made before feeds) there is nothing to look for.
+    let (feed_backfill, feed_drop) = match (&state, plan.full, feeds_setting) {
+        (Some(state), None, Some(_)) => {
             let published = feeds::published(&run.reader, state, &options.limits)?;
             (feeds_on && !published, !feeds_on && published)
         }
