@@ -175,12 +175,17 @@ pub const CRATE_RULE: FeedRule = FeedRule {
     max_items: 1000,
 };
 
-/// The registry-wide feed: the latest 100 items and every item of the last 24 hours, at
-/// most 10 000 (~4 MB; crates.io sees ~3000 releases a day).
+/// The registry-wide feed: the latest 100 items and every item of the last hour, at most
+/// 1000 (~440 KB). crates.io's `rss/updates.xml` keeps the latest 100 versions and every
+/// one of the last 60 minutes (`src/worker/jobs/rss/sync_updates_feed.rs`), ~125 an hour
+/// at its ~3000 releases a day. The feed is read back, merged, rendered and hashed on
+/// every publish that changes it, so its size is that publish's cost: ~0.3 ms at 100
+/// items, ~2.9 ms at 1000, ~9 ms at 3000 and ~30 ms at 10 000 (docs/benchmarks.md,
+/// "Release feeds"): a day's worth would cost every hook publish ~9 ms.
 pub const UPDATES_RULE: FeedRule = FeedRule {
     latest: 100,
-    window: TimeDelta::hours(24),
-    max_items: 10_000,
+    window: TimeDelta::hours(1),
+    max_items: 1000,
 };
 
 /// A feed that cannot be read back, or an index file that cannot be read for its items.
@@ -611,6 +616,46 @@ mod tests {
         assert_eq!(kept[1].version, "1.0.0");
         assert_eq!(kept[2].version, "1.0.1");
         assert_eq!(kept.len(), 10);
+    }
+
+    #[test]
+    fn the_updates_feed_keeps_the_latest_hundred_and_the_last_hour_at_most_a_thousand() {
+        let now = at("2026-01-02T00:00:00Z");
+        // 200 items, one a minute, newest first: items 0..=60 are within the hour (the
+        // 60th exactly at the edge, kept), so the latest 100 decide.
+        let minutes = |n: usize| -> Vec<FeedItem> {
+            (0..n)
+                .map(|i| {
+                    let ago = TimeDelta::minutes(i64::try_from(i).unwrap());
+                    publish_item(i, Some(now - ago))
+                })
+                .collect()
+        };
+        assert_eq!(
+            merge(Vec::new(), minutes(200), &UPDATES_RULE, now).len(),
+            100
+        );
+        // 200 in the last hour (one every 15 s): all kept; the one just past the hour is not.
+        let seconds: Vec<FeedItem> = (0..241)
+            .map(|i| {
+                let ago = TimeDelta::seconds(15 * i64::try_from(i).unwrap());
+                publish_item(i, Some(now - ago))
+            })
+            .collect();
+        let kept = merge(Vec::new(), seconds.clone(), &UPDATES_RULE, now);
+        assert_eq!(kept.len(), 241);
+        let kept = merge(
+            Vec::new(),
+            seconds,
+            &UPDATES_RULE,
+            now + TimeDelta::seconds(1),
+        );
+        assert_eq!(kept.len(), 240);
+        // A burst beyond the cap: 1000 kept, the newest.
+        let burst: Vec<FeedItem> = (0..1500).map(|i| publish_item(i, Some(now))).collect();
+        let kept = merge(Vec::new(), burst, &UPDATES_RULE, now);
+        assert_eq!(kept.len(), 1000);
+        assert_eq!(kept[999].version, "1.0.999");
     }
 
     #[test]
