@@ -28,6 +28,8 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Check that crates are what their source repositories hold (docs/provenance.md).
     Provenance(cmd::provenance::Args),
+    /// Show a crate's signed release feed (or --all: the registry's recent updates).
+    Feed(cmd::feed::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Verify(args) => cmd::verify::run(args).map(|problems| i32::from(problems > 0)),
         Command::Provenance(args) => cmd::provenance::run(args).map(i32::from),
+        Command::Feed(args) => cmd::feed::run(args).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -178,7 +178,9 @@ impl UpdaterVerifier {
         Ok(checked)
     }
 
-    fn lookup(&self, path: &str) -> Result<Option<ExpectedFile>, VerifyError> {
+    /// The signed entry of target `path` (an index file, `config.json`, or a feed), after
+    /// [`Verifier::refresh_if_stale`]; `Ok(None)` is an authenticated absence.
+    pub fn lookup(&self, path: &str) -> Result<Option<ExpectedFile>, VerifyError> {
         self.refresh_if_stale()?;
         let info = read(&self.updater)
             .lookup_target(path, Utc::now())

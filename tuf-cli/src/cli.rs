@@ -63,6 +63,9 @@ pub enum Command {
     /// Azure), remembered in `REPO/store.json`.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Release feeds (docs/feeds.md): switch them on or off, or show the setting.
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
 }
 
 /// `tuf key ...`
@@ -87,6 +90,18 @@ pub enum StoreCommand {
     Show(cmd::store::RepoArgs),
     /// Publish the repository to its own directory again.
     Unset(cmd::store::RepoArgs),
+}
+
+/// `tuf feeds ...`
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Sign a feed per changed crate and the registry's feed of recent updates on every
+    /// publish (the next publish builds them all if they are not published yet).
+    On(cmd::feeds::Args),
+    /// Stop: the next publish drops the published feeds.
+    Off(cmd::feeds::Args),
+    /// Print `on` or `off`.
+    Status(cmd::feeds::Args),
 }
 
 /// `tuf root ...`
@@ -127,5 +142,8 @@ pub fn run(command: Command, ui: &Ui) -> anyhow::Result<Code> {
         Command::Store(StoreCommand::Set(args)) => cmd::store::run_set(&args, ui),
         Command::Store(StoreCommand::Show(args)) => cmd::store::run_show(&args, ui),
         Command::Store(StoreCommand::Unset(args)) => cmd::store::run_unset(&args, ui),
+        Command::Feeds(FeedsCommand::On(args)) => cmd::feeds::run_on(&args, ui),
+        Command::Feeds(FeedsCommand::Off(args)) => cmd::feeds::run_off(&args, ui),
+        Command::Feeds(FeedsCommand::Status(args)) => cmd::feeds::run_status(&args, ui),
     }
 }

@@ -78,7 +78,9 @@ fn keys_to_publish_verify_and_refresh() {
     env.verify()
         .assert()
         .success()
-        .stderr(predicate::str::contains("3 index files checked"));
+        // 3 index files and, since `tuf init` turns release feeds on (docs/feeds.md),
+        // 3 feed targets: demo's, newcrate's and the registry's.
+        .stderr(predicate::str::contains("6 index files checked"));
 
     // Nothing staged, the wrong key on the hook path: the engine refuses it before
     // signing, and publish names the key and the one expected (exit 5). Nothing written.
@@ -477,4 +479,74 @@ fn index_files_a_verifier_would_refuse_are_not_signed() {
     assert_eq!(signed["config.json"], config_signed);
     env.trust_root_v1();
     env.verify().assert().success();
+}
+
+#[test]
+fn tuf_feeds_switches_the_setting_and_the_next_publish_follows_it() {
+    let env = Env::new();
+    env.committed_ceremony_repo();
+    write_index(&env);
+    env.sign("targets", "tgt");
+    // `tuf init` turned release feeds on (docs/feeds.md).
+    env.tuf()
+        .args(["feeds", "status", "repo"])
+        .assert()
+        .success()
+        .stdout("on\n");
+    publish(&env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published (First)"));
+    env.tuf()
+        .args(["status", "repo"])
+        .assert()
+        .stdout(predicate::str::contains("release feeds: on"));
+
+    // Off: the next publish, with nothing changed in the index, is a full one that
+    // drops the feeds.
+    env.tuf()
+        .args(["feeds", "off", "repo"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("release feeds off for repo"));
+    env.tuf()
+        .args(["-q", "feeds", "status", "repo"])
+        .assert()
+        .success()
+        .stdout("off\n");
+    env.tuf()
+        .args(["status", "repo"])
+        .assert()
+        .stdout(predicate::str::contains("release feeds: off"));
+    publish(&env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published (Full)"));
+    env.verify().assert().success();
+    // Then nothing more to drop: an incremental publish again.
+    env.write_crate("newcrate", index_line("newcrate", "0.1.0"));
+    publish(&env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published (Incremental)"));
+
+    // On again: the next publish builds every feed.
+    env.tuf()
+        .args(["feeds", "on", "repo"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("release feeds on for repo"));
+    publish(&env)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("published (Full)"));
+    env.verify().assert().success();
+
+    // Not a repository: refused, nothing written.
+    env.tuf()
+        .args(["feeds", "on", "elsewhere"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not a tuf repository"));
+    assert!(!env.path("elsewhere").exists());
 }

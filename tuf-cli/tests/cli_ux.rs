@@ -35,6 +35,12 @@ fn signed_repo(env: &Env, crates: usize, bit_length: u8) {
         .args(["-q", "--bit-length", &bit_length.to_string()])
         .assert()
         .success();
+    // What these tests count (files checked, bins signed, bins by size) is the index's:
+    // release feeds (on after `tuf init`) are tested in cli_publish.rs and tuf-repo.
+    env.tuf()
+        .args(["-q", "feeds", "off", "repo"])
+        .assert()
+        .success();
     for (role, key) in [("root", "root"), ("targets", "tgt")] {
         env.sign_cmd(role, key).arg("-q").assert().success();
     }

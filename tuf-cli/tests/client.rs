@@ -96,7 +96,10 @@ fn published_synthetic_index_verifies_with_tuf_client_over_http() {
         .expect("a version not yet yanked");
     let report = f.publish_paths(&[&path]);
     assert_eq!(report.kind, PublishKind::Incremental);
-    assert_eq!(report.bins_signed, 1);
+    // The index file's bin, and (release feeds are on, docs/feeds.md) the bins of the
+    // crate's feed and the updates feed: the two feeds changed with it.
+    assert_eq!(report.feeds_written, 2);
+    assert_eq!(report.bins_signed, f.bins_of_change(&[&path]));
     updater.refresh(Utc::now()).unwrap();
     let after = lookup(&mut updater, &path).expect("still listed");
     assert_ne!(after.file.hashes, info.file.hashes);
@@ -115,7 +118,9 @@ fn published_synthetic_index_verifies_with_tuf_client_over_http() {
     assert!(lookup(&mut updater, &gone_path).is_some());
     synth::delete_crate(f.index(), gone).unwrap();
     let report = f.publish_paths(&[&gone_path]);
-    assert_eq!(report.bins_signed, 1);
+    // Its bin, and its feed's and the updates feed's (the deletion items).
+    assert_eq!(report.feeds_written, 2);
+    assert_eq!(report.bins_signed, f.bins_of_change(&[&gone_path]));
     updater.refresh(Utc::now()).unwrap();
     server.take_requests();
     assert_eq!(lookup(&mut updater, &gone_path), None);

@@ -48,6 +48,7 @@ const DOCS: &[&str] = &[
     "docs/ceremony.md",
     "docs/client.md",
     "docs/design.md",
+    "docs/feeds.md",
     "docs/fuzzing.md",
     "docs/keys.md",
     "docs/operator.md",

@@ -24,7 +24,9 @@ fn first_publish_signs_every_bin_and_verifies() {
     assert_eq!(report.copies_written, 41);
     assert_eq!(report.metadata_written, 16 + 2); // root and targets were written by init
     let verified = f.verify(TargetCheck::Copies);
-    assert_eq!((verified.bins, verified.targets), (16, 41));
+    // 41 index files, and (release feeds on, docs/feeds.md) 40 crate feeds and the
+    // registry's.
+    assert_eq!((verified.bins, verified.targets), (16, 41 + 40 + 1));
     f.verify(TargetCheck::Index);
     // Every bin exists even when the index is tiny.
     let g = Fixture::new(1, 6);
@@ -45,6 +47,8 @@ fn publishing_a_version_resigns_one_bin_snapshot_and_timestamp() {
         .role_meta(&before.bins().bin_name(bin))
         .unwrap()
         .version;
+    // The index file's bin, and those of the two feeds that change with it (docs/feeds.md).
+    let bins = f.bins_of_change(&[&path]);
     write_crate(f.index(), &name, &versions(4));
     let report = f.publish_paths(&[&path]);
     assert_eq!(report.kind, PublishKind::Incremental);
@@ -54,7 +58,7 @@ fn publishing_a_version_resigns_one_bin_snapshot_and_timestamp() {
             report.bins_signed,
             report.metadata_written
         ),
-        (1, 1, 3)
+        (1, bins, bins + 2)
     );
     let after = f.view();
     assert_eq!(
@@ -130,22 +134,25 @@ fn deleting_a_crate_removes_its_target() {
     let other = sparse_path(&crate_name(12));
     assert!(f.view().target(&gone).unwrap().is_some());
     fs::remove_file(f.index().join(&gone)).unwrap();
-    // Through a scan (the manifest sees the file is gone) ...
+    // Through a scan (the manifest sees the file is gone) ... (its bin, and its feed's
+    // and the updates feed's, which get the deletion items)
+    let bins = f.bins_of_change(&[&gone]);
     let report = f.publish(&Changes::Scan);
-    assert_eq!(report.bins_signed, 1);
+    assert_eq!(report.bins_signed, bins);
     let view = f.view();
     assert!(
         view.target(&gone).unwrap().is_none(),
         "an authenticated 'no such crate'"
     );
     assert!(view.target(&other).unwrap().is_some());
-    assert_eq!(f.verify(TargetCheck::Index).targets, 30);
+    // 30 index files and 31 feeds: the deleted crate's stays, with its deletion.
+    assert_eq!(f.verify(TargetCheck::Index).targets, 30 + 31);
     // ... and through the publish hook's list.
     let gone2 = sparse_path(&crate_name(13));
     fs::remove_file(f.index().join(&gone2)).unwrap();
     f.publish_paths(&[&gone2]);
     assert!(f.view().target(&gone2).unwrap().is_none());
-    assert_eq!(f.verify(TargetCheck::Copies).targets, 29);
+    assert_eq!(f.verify(TargetCheck::Copies).targets, 29 + 31);
 }
 
 #[test]
@@ -163,9 +170,10 @@ fn scan_rehashes_only_files_whose_stat_changed() {
         (51, 0, 0)
     );
     let name = crate_name(3);
+    let bins = f.bins_of_change(&[&sparse_path(&name)]);
     write_crate(f.index(), &name, &versions(5));
     let third = f.publish(&Changes::Scan);
-    assert_eq!((third.files_hashed, third.bins_signed), (1, 1));
+    assert_eq!((third.files_hashed, third.bins_signed), (1, bins));
     // A touched file with the same content is re-hashed but signs nothing.
     let path = f.index().join(sparse_path(&crate_name(9)));
     fs::File::options()
@@ -191,7 +199,8 @@ fn a_lost_manifest_leads_to_a_full_resign_that_drops_deleted_crates() {
     assert_eq!(report.kind, PublishKind::Full);
     assert_eq!(report.bins_signed, 16);
     assert!(f.view().target(&gone).unwrap().is_none());
-    assert_eq!(f.verify(TargetCheck::Copies).targets, 20);
+    // 20 index files; 21 feeds (the deleted crate's, with its deletion, and the updates).
+    assert_eq!(f.verify(TargetCheck::Copies).targets, 20 + 21);
 }
 
 #[test]
@@ -228,7 +237,8 @@ fn refresh_resigns_only_what_expires_within_the_window() {
         v1.timestamp().version.get(),
         v0.timestamp().version.get() + 2
     );
-    assert_eq!(f.verify(TargetCheck::Copies).targets, 21);
+    // 21 index files, 20 crate feeds and the updates feed.
+    assert_eq!(f.verify(TargetCheck::Copies).targets, 21 + 21);
 }
 
 #[test]
@@ -307,8 +317,9 @@ fn a_kept_state_is_not_used_once_timestamp_json_changed_on_disk() {
     assert_eq!(fs::read(&file).unwrap(), tampered.as_bytes());
     // Restored, it is the state this process signed: the publish goes on from it.
     fs::write(&file, &good).unwrap();
+    let bins = f.bins_of_change(&[&path]);
     let report = f.publish_paths(&[&path]);
-    assert_eq!(report.bins_signed, 1);
+    assert_eq!(report.bins_signed, bins);
     f.verify(TargetCheck::Copies);
 }
 
@@ -357,7 +368,8 @@ fn linked_copies_are_the_index_files_and_outlive_replacement_by_rename() {
         let path = sparse_path(&crate_name(i));
         assert_eq!(inode(&copy_of(&f, &path)), inode(&f.index().join(&path)));
     }
-    assert_eq!(f.verify(TargetCheck::Copies).targets, 21);
+    // 21 index files, 20 crate feeds and the updates feed (feed copies are written).
+    assert_eq!(f.verify(TargetCheck::Copies).targets, 21 + 21);
 
     // The registry replaces a file by rename: its new copy is a link to the new inode,
     // and the old copy keeps the old bytes, as signed in the previous snapshot.

@@ -23,6 +23,7 @@
 //! | [`index`] | the Cargo index model: crate names, sparse paths, index lines |
 //! | [`repo`] | the repository editor: hashed bins, full and incremental publish, refresh |
 //! | [`limits`] | caps on every size and count an attacker controls |
+//! | [`feed`] | signed release feeds: index changes as RSS 2.0 items, their paths and rule |
 //! | [`error`] | the crate's [`Error`] |
 //!
 //! ## Deviations and choices
@@ -77,6 +78,7 @@ pub mod cjson;
 pub mod crypto;
 pub mod delegation;
 pub mod error;
+pub mod feed;
 pub mod hash;
 pub mod index;
 pub mod limits;

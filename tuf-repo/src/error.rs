@@ -139,6 +139,16 @@ pub enum Error {
         attempts: u32,
     },
 
+    /// A feed could not be built: an index file's lines or a published feed could not
+    /// be read for its items (docs/feeds.md).
+    #[error("feed for {path}: {source}")]
+    Feed {
+        /// The index file or feed target concerned.
+        path: String,
+        /// What is wrong.
+        #[source]
+        source: tuf_core::feed::FeedError,
+    },
     /// A failure injected by a test ([`crate::publish::PublishOptions::fail_after_writes`]).
     #[error("injected failure after {writes} file system steps")]
     Injected {
@@ -162,6 +172,7 @@ impl Error {
             Self::Target { .. } => "target",
             Self::BadLocation { .. } => "bad-location",
             Self::Store { kind, .. } => kind.code(),
+            Self::Feed { source, .. } => source.code(),
             Self::Injected { .. } => "injected",
             Self::LostRace { .. } => "lost-race",
         }

@@ -592,7 +592,7 @@ fn link_copy(
 /// one no-clobber rename: the directory is created only when the create says it is
 /// missing, and an existing copy is found by the rename refusing to replace it, not by
 /// probing first (at 200k files every saved path walk counts; docs/benchmarks.md).
-fn write_copy(
+pub(crate) fn write_copy(
     dir: &Path,
     path: &TargetPath,
     sha256: &[u8; 32],

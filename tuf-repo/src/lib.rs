@@ -12,6 +12,7 @@
 //! | [`remote`] | publish, refresh and prune a repository on object storage, with several publishers at once |
 //! | [`published`] | the published state read through a [`published::MetadataReader`], and the signing of a publish: shared by every backend |
 //! | [`verify`] | verify a published repository offline from a trusted root, as a client would |
+//! | [`feeds`] | signed release feeds: each changed crate's RSS feed and the registry's, signed with the index |
 //! | [`hashing`] | walk and hash index files on every core; hash-named target copies |
 //! | [`manifest`] | path → length, mtime, SHA-256 of what was signed, so a publish re-hashes only what changed |
 //! | [`progress`] | the [`progress::Progress`] callback long work reports to (the caller draws it) |
@@ -80,12 +81,16 @@
 //! std::fs::write(index.join("se/rd/serde"), line("1.0.0") + "\n" + &line("1.0.1") + "\n")?;
 //! let changed = Changes::Paths(vec!["se/rd/serde".to_owned()]);
 //! let next = publish(&repo, &keys, &changed, &PublishOptions::new(Utc::now()))?;
-//! assert_eq!((next.files_hashed, next.bins_signed), (1, 1));
+//! // With the release feeds (on for a new repository, docs/feeds.md): serde's feed and
+//! // the registry's change too, and with 16 bins the three paths' hashes fall in three
+//! // (bins 2, 11 and 5 by their first four bits).
+//! assert_eq!((next.files_hashed, next.feeds_written, next.feed_items), (1, 2, 2));
+//! assert_eq!(next.bins_signed, 3);
 //!
 //! // A client's view: from root v1, every role and every copy checks out.
 //! let root_v1 = std::fs::read(repo.metadata_dir().join("1.root.json"))?;
 //! let report = verify_repository(&repo, &root_v1, Utc::now(), TargetCheck::Copies, &Limits::default())?;
-//! assert_eq!(report.targets, 2);
+//! assert_eq!(report.targets, 4); // config.json, se/rd/serde and the two feeds
 //! # Ok(())
 //! # }
 //! ```
@@ -141,6 +146,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod feeds;
 pub mod files;
 pub mod hashing;
 pub mod lock;

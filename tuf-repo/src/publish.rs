@@ -47,6 +47,7 @@ use tuf_core::repo::{
 use tuf_core::Limits;
 
 use crate::error::Error;
+use crate::feeds;
 use crate::files::{self, BatchWriter};
 use crate::hashing::{self, CopyKind, CopyTo, Hashed, HashedFile, ReadRules, RefusedFile, Scanned};
 use crate::lock::RepoLock;
@@ -102,7 +103,8 @@ impl Repository {
     }
 
     /// Write version 1 of root and targets, created and signed with `keys`, for a new
-    /// repository. Fails if the repository already has a root.
+    /// repository, with release feeds on ([`feeds::set_enabled`]). Fails if the
+    /// repository already has a root.
     pub fn init(
         &self,
         policy: &Policy,
@@ -118,6 +120,8 @@ impl Repository {
             });
         }
         let roles = offline::create(policy, keys, now).map_err(Error::tuf("init"))?;
+        // A new repository publishes release feeds (docs/feeds.md).
+        feeds::set_enabled(&self.state_dir(), true)?;
         let mut writer = BatchWriter::new(None);
         writer.write(&self.metadata_dir().join("1.targets.json"), &roles.targets)?;
         writer.write(&root_path, &roles.root)?;
@@ -490,6 +494,11 @@ pub struct PublishReport {
     /// Attempts made: 1, or more on object storage when races with other publishers
     /// were lost and the publish redone ([`crate::remote`]).
     pub attempts: u32,
+    /// Feed targets written (changed feeds; docs/feeds.md).
+    pub feeds_written: usize,
+    /// Feed items this publish added (publishes, yanks, un-yanks, deletions), counted per
+    /// crate feed and in the updates feed.
+    pub feed_items: usize,
 }
 
 /// When the published roles expire.
@@ -540,6 +549,8 @@ impl PublishReport {
             roles_signed: Vec::new(),
             expires: None,
             attempts: 1,
+            feeds_written: 0,
+            feed_items: 0,
         }
     }
 }
@@ -564,6 +575,22 @@ pub fn publish(
     };
     recover_retiring(&state_dir, state.as_ref())?;
     let mut plan = published::plan(&reader, state.as_ref(), root_version)?;
+    // Feeds are read back from the target copies, so they need them (docs/feeds.md).
+    let feeds_setting = feeds::setting(&state_dir)?;
+    let feeds_on = options.target_copies && feeds_setting == Some(true);
+    // Switched on for a repository published without them: build every feed now.
+    // Switched off for one published with them: drop them all now. Without the setting
+    // (a repository made before feeds) there is nothing to look for.
+    let (feed_backfill, feed_drop) = match (&state, plan.full, feeds_setting) {
+        (Some(state), None, Some(_)) => {
+            let published = feeds::published(&reader, state, limits)?;
+            (feeds_on && !published, !feeds_on && published)
+        }
+        _ => (false, false),
+    };
+    if feed_backfill || feed_drop {
+        plan.full = Some(PublishKind::Full);
+    }
     let targets_dir = repository.targets_dir();
     let copy = options.target_copies.then_some(CopyTo {
         dir: &targets_dir,
@@ -708,6 +735,47 @@ pub fn publish(
 
     report.modified_in_place.sort_unstable();
     report.refused.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+
+    // Feeds off: a full publish signs none, and retires the copies of those published.
+    if let (false, Some(_), Some(state)) = (feeds_on, full, &state) {
+        retired_copies.extend(feeds::signed_feeds(&reader, state, limits)?);
+    }
+    // Feeds: from the published bytes of what changed to the new ones (crate-safe: see
+    // `feeds`); their copies go in the batch with the index copies.
+    if feeds_on {
+        let feed_copies = feeds::LocalCopies::new(&targets_dir);
+        let outcome = match (&state, full) {
+            (Some(state), None) => feeds::incremental(
+                &reader,
+                state,
+                &feed_copies,
+                &edit_changes,
+                limits,
+                options.now,
+            )?,
+            (previous, _) => feeds::full(
+                &reader,
+                previous.as_ref(),
+                previous.is_none() || feed_backfill,
+                &feed_copies,
+                &all_entries,
+                limits,
+                options.now,
+            )?,
+        };
+        for path in &feed_copies.into_written() {
+            writer.adopt(path);
+        }
+        report.feeds_written = outcome.feeds;
+        report.feed_items = outcome.items;
+        if full.is_some() {
+            // A full publish has no `Edit` to report what it replaced.
+            retired_copies.extend(outcome.superseded);
+            all_entries.extend(outcome.entries);
+        } else {
+            edit_changes.extend(outcome.entries.into_iter().map(Change::Put));
+        }
+    }
 
     // Sign.
     let publication = published::sign(

@@ -284,7 +284,7 @@ impl RepoView {
         entry: &TargetFile,
         check: TargetCheck,
     ) -> Result<(), Error> {
-        let (bytes, file) = match check {
+        let (bytes, file) = match check_for(path, check) {
             TargetCheck::None => return Ok(()),
             TargetCheck::Index => (self.files.index_file(path)?, self.files.locate_index(path)),
             TargetCheck::Copies => {
@@ -310,6 +310,15 @@ impl RepoView {
             Some(&entry.hashes),
         )
         .map_err(Error::tuf(path.as_str()))
+    }
+}
+
+/// Where `path`'s bytes are checked: a feed (docs/feeds.md) is written by the publisher
+/// and never in the index, so its copy is checked in place of an index file.
+fn check_for(path: &TargetPath, check: TargetCheck) -> TargetCheck {
+    match check {
+        TargetCheck::Index if tuf_core::feed::is_feed_path(path.as_str()) => TargetCheck::Copies,
+        other => other,
     }
 }
 

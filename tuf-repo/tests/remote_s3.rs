@@ -15,6 +15,7 @@ use chrono::{TimeDelta, Utc};
 use ring::rand::SystemRandom;
 use tuf_client::{HttpFetcher, Updater, UpdaterConfig};
 use tuf_core::crypto::{Ed25519Signer, Signer};
+use tuf_core::feed::{FeedItem, ItemKind, UPDATES_PATH};
 use tuf_core::index::CrateName;
 use tuf_core::repo::{offline::RepoKeys, Policy};
 use tuf_core::Limits;
@@ -183,6 +184,32 @@ impl Fixture {
         Updater::new(config, HttpFetcher::new().unwrap()).unwrap()
     }
 
+    /// How many bins a publish changing the index files at `paths` re-signs with release
+    /// feeds on (docs/feeds.md): each file's bin, its crate feed's and the updates feed's,
+    /// each bin once; fixed by the paths' hashes.
+    fn bins_of_change(&self, paths: &[&str]) -> usize {
+        let view = RepoView::load_from(
+            self.repo.files(),
+            &self.root_v1(),
+            Utc::now(),
+            &Limits::default(),
+        )
+        .unwrap();
+        let bins = view.bins();
+        let mut changed: std::collections::BTreeSet<u32> = paths
+            .iter()
+            .flat_map(|path| {
+                let name = CrateName::from_sparse_path(path).unwrap();
+                [
+                    bins.bin_of(path),
+                    bins.bin_of(&tuf_core::feed::crate_feed_path(&name)),
+                ]
+            })
+            .collect();
+        changed.insert(bins.bin_of(UPDATES_PATH));
+        changed.len()
+    }
+
     fn index_bytes(&self, path: &str) -> Vec<u8> {
         self.index.get(path).unwrap().unwrap().bytes.to_vec()
     }
@@ -203,6 +230,27 @@ fn client_sees(f: &Fixture, updater: &mut Updater<HttpFetcher>, path: &str) -> b
     }
 }
 
+/// The signed feed at `path` as this project's client reads it: refreshed, fetched by
+/// its hash name and checked against the signed length and hash.
+fn client_feed(updater: &mut Updater<HttpFetcher>, path: &str) -> Vec<FeedItem> {
+    updater
+        .refresh(Utc::now())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let info = updater
+        .target_info(path, Utc::now())
+        .unwrap()
+        .unwrap_or_else(|| panic!("{path} is not signed"));
+    let bytes = std::fs::read(updater.download_target(&info).unwrap()).unwrap();
+    tuf_core::feed::parse(&bytes, tuf_core::feed::UPDATES_RULE.max_items).unwrap()
+}
+
+fn events(items: &[FeedItem]) -> Vec<(ItemKind, &str, &str)> {
+    items
+        .iter()
+        .map(|i| (i.kind, i.krate.as_str(), i.version.as_str()))
+        .collect()
+}
+
 #[test]
 fn first_hook_scan_yank_delete_and_refresh_each_verify_as_a_client_sees_them() {
     let f = Fixture::new(6);
@@ -211,7 +259,9 @@ fn first_hook_scan_yank_delete_and_refresh_each_verify_as_a_client_sees_them() {
     assert_eq!((first.files_seen, first.files_hashed), (7, 7));
     assert_eq!(first.copies_written, 7);
     assert_eq!(first.bins_signed, 16);
-    assert_eq!(f.verify().targets, 7);
+    // 7 index files, and (release feeds on, docs/feeds.md) 6 crate feeds and the
+    // updates feed.
+    assert_eq!(f.verify().targets, 7 + 7);
     let client_dir = tempfile::tempdir().unwrap();
     let mut client = f.client(client_dir.path());
     assert!(client_sees(&f, &mut client, &sparse("crate0")));
@@ -219,11 +269,17 @@ fn first_hook_scan_yank_delete_and_refresh_each_verify_as_a_client_sees_them() {
 
     // A hook publish: one new version, only that key read.
     let path = f.set_crate("crate1", &["0.1.0", "0.2.0"]);
+    let bins = f.bins_of_change(&[&path]);
     let hook = f.publish(&Fixture::paths(&[&path]));
     assert_eq!(hook.kind, PublishKind::Incremental);
     assert_eq!(
-        (hook.files_hashed, hook.bins_signed, hook.copies_written),
-        (1, 1, 1)
+        (
+            hook.files_hashed,
+            hook.bins_signed,
+            hook.copies_written,
+            hook.feeds_written
+        ),
+        (1, bins, 1, 2)
     );
     f.verify();
     assert!(client_sees(&f, &mut client, &path));
@@ -233,14 +289,17 @@ fn first_hook_scan_yank_delete_and_refresh_each_verify_as_a_client_sees_them() {
     let added = f.set_crate("newcrate", &["1.0.0"]);
     let deleted = sparse("crate3");
     assert!(f.index.delete(&deleted).unwrap());
+    // Their bins, their feeds' and the updates feed's (docs/feeds.md), each once.
+    let bins = f.bins_of_change(&[&changed, &added, &deleted]);
     let scan = f.publish(&Changes::Scan);
     assert_eq!(scan.kind, PublishKind::Incremental);
     // Read: the changed and the added file, and crate1, which the hook published
     // (hooks leave the content manifest alone); the rest are known by ETag from the
     // manifest the first scan wrote, and signed as such.
     assert_eq!((scan.files_seen, scan.files_hashed), (7, 3));
-    assert!((1..=3).contains(&scan.bins_signed), "{}", scan.bins_signed);
-    assert_eq!(f.verify().targets, 7);
+    assert_eq!(scan.bins_signed, bins);
+    // 7 index files; 8 feeds: newcrate's is new, crate3's stays with its deletion.
+    assert_eq!(f.verify().targets, 7 + 8);
     assert!(client_sees(&f, &mut client, &changed));
     assert!(client_sees(&f, &mut client, &added));
     assert!(!client_sees(&f, &mut client, &deleted));
@@ -279,27 +338,38 @@ fn a_one_change_hook_publish_makes_exactly_these_requests() {
     let f = Fixture::new(3);
     f.publish(&Changes::Scan);
     let path = f.set_crate("crate1", &["0.1.0", "0.2.0"]);
+    // With release feeds on (docs/feeds.md): the index file's bin, the crate feed's and
+    // the updates feed's, each once (3 distinct bins here, by the paths' hashes).
+    let bins = f.bins_of_change(&[&path]);
+    assert_eq!(bins, 3);
     // A fresh publisher process: new store values, counters at zero.
     let repo = f.another_publisher();
     let report = remote::publish(&repo, &f.online, &Fixture::paths(&[&path]), &f.options())
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(report.bins_signed, 1);
+    assert_eq!((report.bins_signed, report.feeds_written), (bins, 2));
     let published = repo.store().requests();
     let index = repo.index().store().unwrap().requests();
-    // Reads: timestamp.json, the snapshot it names, the one bin. HEADs: the newest
-    // root (once per repository value: are the offline roles on the store?), the new
-    // copy (object_store's copy answers no ETag), the pending record before its delete
-    // (S3 answers a DELETE alike whether or not the key was there).
-    // Writes: the pending record, the bin, the snapshot, timestamp.json (compare-and-
-    // swap), the retired record; the pending record deleted. The copy is server-side:
-    // a create-only multipart copy (create and complete counted as `other`).
+    // Reads: timestamp.json, the snapshot it names, the three bins; the feeds read back
+    // the index file's previous copy, the crate's feed and the updates feed (checked
+    // against their signed length and hash). HEADs: the newest root (once per
+    // repository value: are the offline roles on the store?), the new copy
+    // (object_store's copy answers no ETag), the pending record before its delete (S3
+    // answers a DELETE alike whether or not the key was there).
+    // Writes: the pending record, the three bins, the snapshot, the two feed copies
+    // (create-only), timestamp.json (compare-and-swap), the retired record; the
+    // pending record deleted. The index copy is server-side: a create-only multipart
+    // copy (create and complete counted as `other`).
     assert_eq!(
         (published.get, published.head, published.list),
-        (3, 3, 0),
+        (2 + bins as u64 + 3, 3, 0),
         "{published:?}"
     );
     assert_eq!(published.other, 2, "{published:?}");
-    assert_eq!((published.put, published.delete), (5, 1), "{published:?}");
+    assert_eq!(
+        (published.put, published.delete),
+        (4 + bins as u64 + 2, 1),
+        "{published:?}"
+    );
     assert_eq!(published.copy, 1, "{published:?}");
     // The index: one GET of the changed key.
     assert_eq!(
@@ -364,7 +434,9 @@ fn two_publishers_racing_for_rounds_publish_every_change() {
             );
         }
     }
-    assert_eq!(f.verify().targets, 3 + 2 * ROUNDS);
+    // 3 + 2 * ROUNDS index files, and (release feeds on) a feed per crate and the
+    // updates feed.
+    assert_eq!(f.verify().targets, 3 + 2 * ROUNDS + (2 + 2 * ROUNDS + 1));
 }
 
 #[test]
@@ -421,6 +493,7 @@ fn prune_deletes_what_a_lost_attempt_left_and_keeps_what_is_named() {
         )
         .unwrap();
     let path = f.set_crate("crate0", &["0.1.0", "0.9.0"]);
+    let bins = f.bins_of_change(&[&path]);
     let mut once = f.options();
     once.max_attempts = 1;
     let lost = remote::publish(&f.repo, &f.online, &Fixture::paths(&[&path]), &once);
@@ -453,11 +526,13 @@ fn prune_deletes_what_a_lost_attempt_left_and_keeps_what_is_named() {
         remote::prune(&f.repo, Utc::now(), TimeDelta::hours(1)).unwrap(),
         0
     );
-    // After it: the orphan bin, the never-named copy and the taken snapshot name (no
-    // timestamp names it) go; the published state stays.
+    // After it: the orphan bins (the index file's, and with release feeds on its feed's
+    // and the updates feed's), the never-named copies (the index file's and the two
+    // feeds') and the taken snapshot name (no timestamp names it) go; the published
+    // state stays.
     let later = Utc::now() + TimeDelta::seconds(5);
     let deleted = remote::prune(&f.repo, later, TimeDelta::zero()).unwrap();
-    assert_eq!(deleted, 3, "{:?}", store.list("").unwrap());
+    assert_eq!(deleted, bins + 3 + 1, "{:?}", store.list("").unwrap());
     assert!(store.head(&orphan_bin).unwrap().is_none());
     assert!(store.head(&copy).unwrap().is_none());
     assert!(store.head("metadata/2.snapshot.json").unwrap().is_none());
@@ -482,4 +557,174 @@ fn prune_deletes_what_a_lost_attempt_left_and_keeps_what_is_named() {
     .unwrap();
     assert!(deleted >= 2, "{deleted}: {before:?}");
     f.verify();
+}
+
+#[test]
+fn feeds_on_a_store_follow_publish_yank_and_delete_and_read_back_verified() {
+    // `Repository::init` (as `tuf init`) turned release feeds on in the operator's
+    // directory: the remote publisher reads the setting there (docs/feeds.md).
+    let f = Fixture::new(3);
+    let first = f.publish(&Changes::Scan);
+    assert_eq!((first.feeds_written, first.feed_items), (3 + 1, 3));
+    // 4 index files, 3 crate feeds and the updates feed, copies checked on the store.
+    assert_eq!(f.verify().targets, 4 + 4);
+    let client_dir = tempfile::tempdir().unwrap();
+    let mut client = f.client(client_dir.path());
+    let crate1 = "feeds/crates/crate1.xml";
+    assert_eq!(
+        events(&client_feed(&mut client, crate1)),
+        [(ItemKind::Publish, "crate1", "0.1.0")]
+    );
+
+    // A hook publish of a new version, then a yank: the crate's feed and the updates
+    // feed change, each a new hash-named copy.
+    let path = f.set_crate("crate1", &["0.1.0", "0.2.0"]);
+    let hook = f.publish(&Fixture::paths(&[&path]));
+    assert_eq!((hook.feeds_written, hook.feed_items), (2, 2));
+    f.put(
+        &path,
+        &(line("crate1", "0.1.0", true) + &line("crate1", "0.2.0", false)),
+    );
+    let yank = f.publish(&Fixture::paths(&[&path]));
+    assert_eq!((yank.feeds_written, yank.feed_items), (2, 2));
+    // A deletion found by a scan.
+    assert!(f.index.delete(&sparse("crate2")).unwrap());
+    let scan = f.publish(&Changes::Scan);
+    assert_eq!((scan.feeds_written, scan.feed_items), (2, 2));
+    // 3 index files; the deleted crate's feed stays, with its deletion.
+    assert_eq!(f.verify().targets, 3 + 4);
+    assert_eq!(
+        events(&client_feed(&mut client, crate1)),
+        [
+            (ItemKind::Yank, "crate1", "0.1.0"),
+            (ItemKind::Publish, "crate1", "0.2.0"),
+            (ItemKind::Publish, "crate1", "0.1.0"),
+        ]
+    );
+    assert_eq!(
+        events(&client_feed(&mut client, "feeds/crates/crate2.xml")),
+        [
+            (ItemKind::Delete, "crate2", "0.1.0"),
+            (ItemKind::Publish, "crate2", "0.1.0"),
+        ]
+    );
+    // The updates feed: what this publisher saw happen (the first publish's items have
+    // no known time: the index has no `pubtime`).
+    assert_eq!(
+        events(&client_feed(&mut client, UPDATES_PATH)),
+        [
+            (ItemKind::Delete, "crate2", "0.1.0"),
+            (ItemKind::Yank, "crate1", "0.1.0"),
+            (ItemKind::Publish, "crate1", "0.2.0"),
+        ]
+    );
+    // Nothing changed: a scan writes no feed.
+    let again = f.publish(&Changes::Scan);
+    assert_eq!((again.feeds_written, again.feed_items), (0, 0));
+    // Superseded feed copies are pruned like the other targets; the named ones stay.
+    let pruned = remote::prune(
+        &f.repo,
+        Utc::now() + TimeDelta::seconds(5),
+        TimeDelta::zero(),
+    )
+    .unwrap();
+    assert!(pruned >= 6, "{pruned}");
+    f.verify();
+
+    // A published feed copy altered on the store: the next publish of that crate does
+    // not build on it (a feed never loses an item silently), and nothing is published.
+    let view =
+        RepoView::load_from(f.repo.files(), &f.root_v1(), Utc::now(), &Limits::default()).unwrap();
+    let signed_feed = view.target(crate1).unwrap().unwrap();
+    let copy = format!(
+        "targets/{}",
+        tuf_core::repo::target_copy_name(
+            &tuf_core::metadata::TargetPath::parse(crate1).unwrap(),
+            &signed_feed.sha256().unwrap()
+        )
+    );
+    f.repo
+        .store()
+        .put(&copy, Bytes::from_static(b"<rss/>"), ObjectKind::Immutable)
+        .unwrap();
+    let before = f.signed(&path);
+    let path = f.set_crate("crate1", &["0.1.0", "0.2.0", "0.3.0"]);
+    let err =
+        remote::publish(&f.repo, &f.online, &Fixture::paths(&[&path]), &f.options()).unwrap_err();
+    assert_eq!(err.code(), "target", "{err}");
+    assert_eq!(f.signed(&path), before);
+}
+
+#[test]
+fn two_publishers_racing_with_feeds_on_neither_double_nor_lose_an_item() {
+    let f = Fixture::new(1);
+    f.publish(&Changes::Scan);
+    const ROUNDS: usize = 5;
+    let publishers = [f.another_publisher(), f.another_publisher()];
+    let start = std::sync::Barrier::new(2);
+    // Both publish a change to the same crate in each round as well as their own, so
+    // both touch the same crate feed and the updates feed in every race.
+    let attempts: Vec<u32> = std::thread::scope(|scope| {
+        let threads: Vec<_> = publishers
+            .iter()
+            .enumerate()
+            .map(|(who, repo)| {
+                let (f, start) = (&f, &start);
+                scope.spawn(move || {
+                    let mut attempts = 0;
+                    for round in 0..ROUNDS {
+                        let own = f.set_crate(&format!("racer{who}n{round}"), &["1.0.0"]);
+                        start.wait();
+                        let changes = Fixture::paths(&[&own]);
+                        let report = remote::publish(repo, &f.online, &changes, &f.options())
+                            .unwrap_or_else(|e| panic!("publisher {who} round {round}: {e}"));
+                        attempts += report.attempts;
+                    }
+                    attempts
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let total: u32 = attempts.iter().sum();
+    assert!(
+        total > 2 * u32::try_from(ROUNDS).unwrap(),
+        "attempts {attempts:?}"
+    );
+    f.verify();
+    let client_dir = tempfile::tempdir().unwrap();
+    let mut client = f.client(client_dir.path());
+    // Every racer's publish is in the updates feed exactly once (a lost attempt's redo
+    // diffed against the feed and index the winner had just published), and nothing
+    // else (the first publish's item has no known time).
+    let updates = client_feed(&mut client, UPDATES_PATH);
+    let mut seen: Vec<(ItemKind, &str, &str)> = events(&updates);
+    seen.sort_unstable();
+    let mut expected: Vec<(ItemKind, String)> = (0..2)
+        .flat_map(|who| {
+            (0..ROUNDS).map(move |round| (ItemKind::Publish, format!("racer{who}n{round}")))
+        })
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(
+        seen.iter()
+            .map(|(k, c, v)| {
+                assert_eq!(*v, "1.0.0");
+                (*k, (*c).to_owned())
+            })
+            .collect::<Vec<_>>(),
+        expected
+    );
+    for who in 0..2 {
+        for round in 0..ROUNDS {
+            let name = format!("racer{who}n{round}");
+            assert_eq!(
+                events(&client_feed(
+                    &mut client,
+                    &format!("feeds/crates/{name}.xml")
+                )),
+                [(ItemKind::Publish, name.as_str(), "1.0.0")]
+            );
+        }
+    }
 }

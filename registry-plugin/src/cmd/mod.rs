@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its `Args` and a `run()`.
 
+pub mod feed;
 pub mod init;
 pub mod provenance;
 pub mod proxy;

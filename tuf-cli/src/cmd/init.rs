@@ -160,6 +160,8 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
     metadata_file::write(&root_path, &root_meta, Existing::Replace)?;
     metadata_file::write(&targets_path, &targets_meta, Existing::Replace)?;
     repo.save_keyholders(&names)?;
+    // A new repository publishes signed release feeds (docs/feeds.md).
+    tuf_repo::feeds::set_enabled(&repo.dir().join("state"), true)?;
     // The policy is written last: its presence marks the repository as initialised.
     files::write_atomic(
         &repo.policy_path(),

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its clap `Args` and a `run()`.
 
+pub mod feeds;
 pub mod init;
 pub mod key;
 pub mod publish;

@@ -226,6 +226,12 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<Code> {
                 target.from
             )?;
         }
+        // Release feeds (docs/feeds.md): the operator's setting, not what is published.
+        let feeds = tuf_repo::feeds::enabled(&repo.dir().join("state"))?;
+        tuf_fs::outln!(
+            "release feeds: {} (`tuf feeds on|off`)",
+            if feeds { "on" } else { "off" }
+        )?;
         tuf_fs::out!("{}", human(&report))?;
     }
     let code = code_of(&report);

@@ -191,6 +191,26 @@ impl Fixture {
         .unwrap()
     }
 
+    /// How many bins a publish changing the index files at `paths` re-signs, with the
+    /// release feeds on as `tuf init` leaves them (docs/feeds.md): each file's bin, its
+    /// crate feed's and the updates feed's, each bin once. Fixed by the paths' hashes.
+    pub fn bins_of_change(&self, paths: &[&str]) -> usize {
+        let view = self.view();
+        let bins = view.bins();
+        let mut changed: std::collections::BTreeSet<u32> = paths
+            .iter()
+            .flat_map(|path| {
+                let name = CrateName::from_sparse_path(path).unwrap();
+                [
+                    bins.bin_of(path),
+                    bins.bin_of(&tuf_core::feed::crate_feed_path(&name)),
+                ]
+            })
+            .collect();
+        changed.insert(bins.bin_of(tuf_core::feed::UPDATES_PATH));
+        changed.len()
+    }
+
     pub fn view(&self) -> tuf_repo::verify::RepoView {
         tuf_repo::verify::RepoView::load(
             &self.repo,

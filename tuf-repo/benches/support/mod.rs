@@ -63,7 +63,9 @@ pub fn parse_args(usage: &str, work: &str, mut extra: impl FnMut(&str) -> bool) 
 }
 
 /// A new repository at `repo` signing `index`: root and targets v1 (default policy:
-/// 4096 bins), snapshot, timestamp and bins on the `online` key.
+/// 4096 bins), snapshot, timestamp and bins on the `online` key. Release feeds off (`tuf
+/// init` turns them on): these benches' figures in docs/benchmarks.md are of the publish
+/// without them; `tuf-repo/benches/feeds.rs` measures feeds on against off.
 pub fn init_repository(
     index: &Path,
     repo: PathBuf,
@@ -86,6 +88,7 @@ pub fn init_repository(
             Utc::now(),
         )
         .unwrap();
+    tuf_repo::feeds::set_enabled(&repository.state_dir(), false).unwrap();
     repository
 }
 

@@ -54,6 +54,7 @@ use tuf_core::repo::{
 pub use index::Index;
 
 use crate::error::Error;
+use crate::feeds;
 use crate::hashing::{self, ReadRules, RefusedFile};
 use crate::progress::{units, Stage, StageGuard};
 use crate::publish::{
@@ -289,6 +290,57 @@ struct Upload {
     copy_from: Option<(String, String)>,
 }
 
+/// The target copies as the feed work of one attempt sees them: the copies this attempt
+/// is about to upload (the index files it read), else the store's `targets/`. The feed
+/// copies it writes become uploads of the attempt, never written before its commit.
+struct StoreCopies<'a> {
+    store: &'a Store,
+    fresh: HashMap<&'a str, &'a Bytes>,
+    uploads: Mutex<Vec<Upload>>,
+}
+
+impl<'a> StoreCopies<'a> {
+    fn new(store: &'a Store, copies: &'a [Upload]) -> Self {
+        Self {
+            store,
+            fresh: copies.iter().map(|u| (u.key.as_str(), &u.bytes)).collect(),
+            uploads: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn into_uploads(self) -> Vec<Upload> {
+        self.uploads
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl feeds::Copies for StoreCopies<'_> {
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        let key = format!("targets/{name}");
+        if let Some(bytes) = self.fresh.get(key.as_str()) {
+            return Ok(Some(bytes.to_vec()));
+        }
+        Ok(self.store.get(&key)?.map(|o| o.bytes.to_vec()))
+    }
+
+    fn locate(&self, name: &str) -> String {
+        format!("{}/targets/{name}", self.store.url())
+    }
+
+    fn write(&self, path: &TargetPath, sha256: &[u8; 32], bytes: Vec<u8>) -> Result<(), Error> {
+        self.uploads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Upload {
+                key: format!("targets/{}", target_copy_name(path, sha256)),
+                bytes: Bytes::from(bytes),
+                copy_from: None,
+            });
+        Ok(())
+    }
+}
+
 /// What one attempt found in the index.
 #[derive(Debug, Default)]
 struct Found {
@@ -480,13 +532,24 @@ impl<'r> Run<'r> {
 
     /// A scan: LIST the index, compare with the signed bins and the content manifest,
     /// read only what may differ from what is signed.
-    fn find_scan(&mut self, state: Option<&PublishedState>, full: bool) -> Result<Found, Error> {
+    /// A signed feed target is not an index file: a scan never removes one, and with
+    /// `feeds_on` a full publish leaves them to the feed work (which signs them again or
+    /// supersedes them); with feeds off, a full publish drops them and retires their copies.
+    fn find_scan(
+        &mut self,
+        state: Option<&PublishedState>,
+        full: bool,
+        feeds_on: bool,
+    ) -> Result<Found, Error> {
         let progress = self.options.progress.as_ref();
         let (listed, skipped) = self.repo.index.list(now_ns())?;
-        let signed = match state {
+        let mut signed = match state {
             Some(state) => self.signed_entries(state)?,
             None => HashMap::new(),
         };
+        if feeds_on {
+            signed.retain(|path, _| !tuf_core::feed::is_feed_path(path.as_str()));
+        }
         if self.manifest.is_none() {
             let bytes = self.repo.store.get(records::MANIFEST_KEY)?;
             self.manifest = Some(
@@ -592,13 +655,61 @@ impl<'r> Run<'r> {
                 if new_hashes.get(path) != Some(&old.sha256) && self.options.target_copies {
                     superseded.push(format!("targets/{}", target_copy_name(path, &old.sha256)));
                 }
-            } else if !present.contains(path) {
+            } else if !present.contains(path) && !tuf_core::feed::is_feed_path(path.as_str()) {
+                // A feed is never in the index: only a full publish drops it (feeds off).
                 found.changes.push(Change::Remove(path.clone()));
             }
         }
         found.superseded_copies = superseded;
         found.refused.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         Ok(found)
+    }
+
+    /// The feeds of this attempt (docs/feeds.md), as locally ([`feeds::incremental`],
+    /// [`feeds::full`]), reading the copies from the store or from this attempt's
+    /// uploads: their copies join the uploads (create-only, named in the pending
+    /// record), their entries the changes to sign.
+    fn feeds(
+        &self,
+        state: Option<&PublishedState>,
+        full: bool,
+        backfill: bool,
+        found: &mut Found,
+    ) -> Result<feeds::FeedOutcome, Error> {
+        let (limits, now) = (&self.options.limits, self.options.now);
+        let copies = StoreCopies::new(&self.repo.store, &found.copies);
+        let outcome = match (state, full) {
+            (Some(state), false) => {
+                feeds::incremental(&self.reader, state, &copies, &found.changes, limits, now)?
+            }
+            (previous, _) => feeds::full(
+                &self.reader,
+                previous,
+                previous.is_none() || backfill,
+                &copies,
+                &found.all_entries,
+                limits,
+                now,
+            )?,
+        };
+        let uploads = copies.into_uploads();
+        found.copies.extend(uploads);
+        let mut outcome = outcome;
+        if full {
+            // A full publish has no `Edit` to report what it replaced.
+            found.superseded_copies.extend(
+                outcome
+                    .superseded
+                    .iter()
+                    .map(|e| format!("targets/{}", target_copy_name(&e.path, &e.sha256))),
+            );
+            found.all_entries.append(&mut outcome.entries);
+        } else {
+            found
+                .changes
+                .extend(outcome.entries.drain(..).map(Change::Put));
+        }
+        Ok(outcome)
     }
 
     fn rules(&self) -> ReadRules<'r> {
@@ -669,7 +780,10 @@ impl<'r> Run<'r> {
         let mut lost = false;
         for (upload, outcome) in uploads.iter().zip(&outcomes) {
             let is_copy = upload.key.starts_with("targets/");
+            // Feed copies are counted in `feeds_written`, as locally.
+            let is_feed = upload.key.starts_with("targets/feeds/");
             match (outcome, is_copy) {
+                (PutOutcome::Created { .. }, true) if is_feed => {}
                 (PutOutcome::Created { .. }, true) => report.copies_written += 1,
                 (PutOutcome::Created { .. }, false) => report.metadata_written += 1,
                 (PutOutcome::Exists, true) => {}
@@ -930,18 +1044,27 @@ pub fn publish(
     options: &PublishOptions,
 ) -> Result<PublishReport, Error> {
     let mut run = Run::new(repository, options);
-    let (mut report, attempts) = run.retry(|run| publish_attempt(run, keys, changes))?;
+    // The setting is the operator's, in the local repository directory, like the store
+    // URL (docs/feeds.md); feeds are read back from the target copies, so need them.
+    let feeds_setting = feeds::setting(&repository.dir.join("state"))?;
+    let (mut report, attempts) =
+        run.retry(|run| publish_attempt(run, keys, changes, feeds_setting))?;
     report.attempts = attempts;
     run.save_manifest()?;
     finish(repository, options, &report, changes)
 }
 
+/// One attempt: everything from the state it loads, so a redo after a lost race
+/// recomputes the feed items against the freshly published feeds and index files
+/// (nothing doubled, nothing lost).
 fn publish_attempt(
     run: &mut Run<'_>,
     keys: &OnlineKeys,
     changes: &Changes,
+    feeds_setting: Option<bool>,
 ) -> Result<Option<PublishReport>, Error> {
     let options = run.options;
+    let feeds_on = options.target_copies && feeds_setting == Some(true);
     let local = run.repo.local_metadata();
     let (root_version, root) = published::root_in_force(
         &local,
@@ -950,12 +1073,36 @@ fn publish_attempt(
         &options.limits,
     )?;
     let (state, etag) = run.load(&root, root_version)?;
-    let plan = published::plan(&local, state.as_ref(), root_version)?;
-    let found = match (changes, plan.full) {
+    let mut plan = published::plan(&local, state.as_ref(), root_version)?;
+    // Switched on for a repository published without them: build every feed now.
+    // Switched off for one published with them: drop them all now (a full scan with
+    // feeds off supersedes the signed feeds, see `find_scan`). Without the setting (a
+    // repository made before feeds) there is nothing to look for.
+    let (feed_backfill, feed_drop) = match (&state, plan.full, feeds_setting) {
+        (Some(state), None, Some(_)) => {
+            let published = feeds::published(&run.reader, state, &options.limits)?;
+            (feeds_on && !published, !feeds_on && published)
+        }
+        _ => (false, false),
+    };
+    if feed_backfill || feed_drop {
+        plan.full = Some(PublishKind::Full);
+    }
+    let mut found = match (changes, plan.full) {
         (Changes::Paths(paths), None) => run.find_paths(paths)?,
-        _ => run.find_scan(state.as_ref(), plan.full.is_some())?,
+        _ => run.find_scan(state.as_ref(), plan.full.is_some(), feeds_on)?,
     };
     let mut report = PublishReport::empty(plan.full.unwrap_or(PublishKind::Incremental));
+    if feeds_on {
+        let outcome = run.feeds(
+            state.as_ref(),
+            plan.full.is_some(),
+            feed_backfill,
+            &mut found,
+        )?;
+        report.feeds_written = outcome.feeds;
+        report.feed_items = outcome.items;
+    }
     report.files_seen = found.files_seen;
     report.files_hashed = found.files_hashed;
     report.skipped = found.skipped;
