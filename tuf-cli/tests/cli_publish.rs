@@ -497,6 +497,7 @@ fn tuf_feeds_switches_the_setting_and_the_next_publish_follows_it() {
         .assert()
         .success()
         .stderr(predicate::str::contains("published (First)"));
+    env.trust_root_v1();
     env.tuf()
         .args(["status", "repo"])
         .assert()
