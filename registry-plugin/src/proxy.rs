@@ -288,15 +288,14 @@ impl Proxy {
 
     /// The `.crate` of `name` `version`, downloaded and checked exactly as the proxy
     /// checks it for cargo (its SHA-256 equals the `cksum` of the verified index line,
-    /// size capped); the error is the refusal text.
+    /// size capped); the error is the proxy's refusal.
     pub fn verified_crate(
         &self,
         name: &CrateName,
         version: &semver::Version,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, Refusal> {
         self.serve_crate(&format!("{name}/{version}/download"))
             .map(|reply| reply.body.to_vec())
-            .map_err(|refusal| refusal.text())
     }
 
     /// The pin this proxy serves.

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::archive::CrateArchive;
 use crate::compare::{compare, join_normalized};
 use crate::consistency::check_manifest;
-use crate::error::{Error, GitError};
+use crate::error::{Error, GitError, VcsInfoError};
 use crate::manifest::Manifest;
 use crate::report::{Commit, CommitSource, NoRepository, Problem, Report, Status};
 use crate::source::{Blob, Reachability, SourceRepository};
@@ -56,8 +56,10 @@ pub fn check_archive(
         None => None,
         Some(bytes) => match VcsInfo::parse(bytes) {
             Ok(info) => Some(info),
-            Err(detail) => {
-                report.problems.push(Problem::BadVcsInfo { detail });
+            Err(error) => {
+                report.problems.push(Problem::BadVcsInfo {
+                    detail: error.to_string(),
+                });
                 None
             }
         },
@@ -161,7 +163,7 @@ pub struct VcsInfo {
 
 impl VcsInfo {
     /// Parse and check: a 40-hex-digit SHA-1 and a clean relative `path_in_vcs`.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, VcsInfoError> {
         #[derive(Deserialize)]
         struct Raw {
             git: Option<Git>,
@@ -174,20 +176,18 @@ impl VcsInfo {
             #[serde(default)]
             dirty: bool,
         }
-        let raw: Raw = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-        let git = raw
-            .git
-            .ok_or_else(|| "no `git` member (not a git checkout)".to_owned())?;
+        let raw: Raw =
+            serde_json::from_slice(bytes).map_err(|e| VcsInfoError::Json(e.to_string()))?;
+        let git = raw.git.ok_or(VcsInfoError::NoGit)?;
         if git.sha1.len() != 40 || !git.sha1.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("sha1 {:?} is not 40 hex digits", git.sha1));
+            return Err(VcsInfoError::BadSha1 { sha1: git.sha1 });
         }
         let path = raw.path_in_vcs.trim_end_matches('/');
         let clean = join_normalized("", path).filter(|p| p == path);
         let Some(path_in_vcs) = clean else {
-            return Err(format!(
-                "path_in_vcs {:?} is not a clean relative path",
-                raw.path_in_vcs
-            ));
+            return Err(VcsInfoError::BadPathInVcs {
+                path_in_vcs: raw.path_in_vcs,
+            });
         };
         Ok(Self {
             sha1: git.sha1.to_ascii_lowercase(),
@@ -302,6 +302,29 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+        let sha1 = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(
+            VcsInfo::parse(br#"{"path_in_vcs":""}"#),
+            Err(VcsInfoError::NoGit)
+        );
+        assert_eq!(
+            VcsInfo::parse(br#"{"git":{"sha1":"abc"}}"#),
+            Err(VcsInfoError::BadSha1 {
+                sha1: "abc".to_owned()
+            })
+        );
+        assert_eq!(
+            VcsInfo::parse(
+                format!(r#"{{"git":{{"sha1":"{sha1}"}},"path_in_vcs":"a/../b"}}"#).as_bytes()
+            ),
+            Err(VcsInfoError::BadPathInVcs {
+                path_in_vcs: "a/../b".to_owned()
+            })
+        );
+        assert!(matches!(
+            VcsInfo::parse(b"not json"),
+            Err(VcsInfoError::Json(_))
+        ));
     }
 
     #[test]

@@ -146,3 +146,27 @@ pub enum Error {
     #[error("the source repository: {0}")]
     Git(#[from] GitError),
 }
+
+/// `.cargo_vcs_info.json` is not as `cargo package` writes it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VcsInfoError {
+    /// Not JSON of the expected shape.
+    #[error("not the JSON cargo writes: {0}")]
+    Json(String),
+    /// No `git` member: the crate was not packaged from a git checkout.
+    #[error("no `git` member (not a git checkout)")]
+    NoGit,
+    /// `git.sha1` is not a full commit id.
+    #[error("sha1 {sha1:?} is not 40 hex digits")]
+    BadSha1 {
+        /// As written.
+        sha1: String,
+    },
+    /// `path_in_vcs` is absolute, has `.`/`..` or empty segments.
+    #[error("path_in_vcs {path_in_vcs:?} is not a clean relative path")]
+    BadPathInVcs {
+        /// As written.
+        path_in_vcs: String,
+    },
+}

@@ -51,7 +51,7 @@ pub mod targets;
 
 pub use archive::CrateArchive;
 pub use check::{check_archive, check_crate, VcsInfo};
-pub use error::{ArchiveError, Error, GitError};
+pub use error::{ArchiveError, Error, GitError, VcsInfoError};
 pub use limits::Limits;
 pub use report::{
     Commit, CommitSource, Difference, DifferenceKind, Exclusion, FileFacts, InnocentCause,

@@ -207,9 +207,11 @@ fn check_one(
     args: &Args,
     limits: &Limits,
 ) -> Result<Report, String> {
-    let signed = registry.signed(package)?;
+    let signed = registry.signed(package).map_err(|e| e.to_string())?;
     let download = !args.no_download && !args.verify.offline;
-    let (bytes, _origin) = registry.verified_crate(&signed, download)?;
+    let (bytes, _origin) = registry
+        .verified_crate(&signed, download)
+        .map_err(|e| e.to_string())?;
     let archive = CrateArchive::from_bytes(&bytes, limits)
         .map_err(|e| format!("the verified .crate cannot be read: {e}"))?;
     let repository = repos.for_crate(&archive);

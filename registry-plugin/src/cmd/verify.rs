@@ -134,29 +134,28 @@ impl SignedRegistry {
 
     /// The signed index line of `package`: its name and version checked, the version
     /// found in the verified index file. The error is the problem, for the report.
-    pub fn signed(&self, package: &LockedPackage) -> Result<SignedPackage, String> {
+    pub fn signed(&self, package: &LockedPackage) -> Result<SignedPackage, PackageProblem> {
         let id = format!("{} {}", package.name, package.version);
         let (name, version) = match (
             CrateName::parse(&package.name),
             semver::Version::parse(&package.version),
         ) {
             (Ok(name), Ok(version)) => (name, version),
-            (Err(e), _) => return Err(format!("{id}: bad crate name: {e}")),
-            (_, Err(e)) => return Err(format!("{id}: bad version: {e}")),
+            (Err(source), _) => return Err(PackageProblem::BadName { id, source }),
+            (_, Err(source)) => return Err(PackageProblem::BadVersion { id, source }),
         };
         let lines = match self.proxy.signed_index_lines(&name) {
             Ok(Some(lines)) => lines,
-            Ok(None) => {
-                return Err(format!(
-                    "{id}: crate `{name}` is not in the registry's signed metadata"
-                ))
+            Ok(None) => return Err(PackageProblem::NotInRegistry { id, name }),
+            Err(refusal) => {
+                return Err(PackageProblem::Refused {
+                    id,
+                    refusal: Box::new(refusal),
+                })
             }
-            Err(refusal) => return Err(format!("{id}: {refusal}")),
         };
         let Some(line) = lines.iter().find(|l| l.vers == version) else {
-            return Err(format!(
-                "{id}: the signed index of `{name}` has no version {version}"
-            ));
+            return Err(PackageProblem::NoSuchVersion { id, name, version });
         };
         Ok(SignedPackage {
             id,
@@ -191,34 +190,114 @@ impl SignedRegistry {
         &self,
         package: &SignedPackage,
         download: bool,
-    ) -> Result<(Vec<u8>, CrateOrigin), String> {
-        let cached = self.cached(package);
-        let mut bad = Vec::new();
-        for file in cached {
+    ) -> Result<(Vec<u8>, CrateOrigin), PackageProblem> {
+        let mut mismatched = Vec::new();
+        for file in self.cached(package) {
             if file.sha256 == package.cksum {
                 return Ok((file.bytes, CrateOrigin::Cache(file.path)));
             }
-            bad.push(format!(
-                "cached {} has sha256 {}, the signed cksum is {}",
-                file.path.display(),
-                file.sha256,
-                package.cksum
-            ));
+            mismatched.push((file.path, file.sha256));
         }
-        if !bad.is_empty() {
-            return Err(format!("{}: {}", package.id, bad.join("; ")));
+        if !mismatched.is_empty() {
+            return Err(PackageProblem::CachedMismatch {
+                id: package.id.clone(),
+                cksum: package.cksum.clone(),
+                files: mismatched,
+            });
         }
         if !download {
-            return Err(format!(
-                "{}: no .crate in cargo's cache (run `cargo tuf run -- fetch`, or drop --no-download)",
-                package.id
-            ));
+            return Err(PackageProblem::NotCached {
+                id: package.id.clone(),
+            });
         }
         self.proxy
             .verified_crate(&package.name, &package.version)
             .map(|bytes| (bytes, CrateOrigin::Download))
-            .map_err(|refusal| format!("{}: {refusal}", package.id))
+            .map_err(|refusal| PackageProblem::Refused {
+                id: package.id.clone(),
+                refusal: Box::new(refusal),
+            })
     }
+}
+
+/// Why a lockfile package could not be matched with the signed index, or its `.crate`
+/// could not be had verified. Each message starts with the package's `name version`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PackageProblem {
+    /// The lockfile's name is not a crate name.
+    #[error("{id}: bad crate name: {source}")]
+    BadName {
+        /// `name version` as the lockfile has them.
+        id: String,
+        /// Why the name is refused.
+        source: tuf_core::index::IndexError,
+    },
+    /// The lockfile's version is not semver.
+    #[error("{id}: bad version: {source}")]
+    BadVersion {
+        /// `name version` as the lockfile has them.
+        id: String,
+        /// Why the version is refused.
+        source: semver::Error,
+    },
+    /// The signed metadata lists no index file for the crate.
+    #[error("{id}: crate `{name}` is not in the registry's signed metadata")]
+    NotInRegistry {
+        /// `name version`.
+        id: String,
+        /// The crate.
+        name: CrateName,
+    },
+    /// The verified index file has no line of this version.
+    #[error("{id}: the signed index of `{name}` has no version {version}")]
+    NoSuchVersion {
+        /// `name version`.
+        id: String,
+        /// The crate.
+        name: CrateName,
+        /// The version looked for.
+        version: semver::Version,
+    },
+    /// The verifying code refused the index file or the downloaded `.crate`.
+    #[error("{id}: {refusal}")]
+    Refused {
+        /// `name version`.
+        id: String,
+        /// The proxy's refusal (check, detail, advice).
+        refusal: Box<crate::proxy::Refusal>,
+    },
+    /// Every `.crate` of it in cargo's cache differs from the signed cksum.
+    #[error("{id}: {}", mismatches(files, cksum))]
+    CachedMismatch {
+        /// `name version`.
+        id: String,
+        /// The signed cksum, hex.
+        cksum: String,
+        /// Each cached file and its SHA-256, hex.
+        files: Vec<(PathBuf, String)>,
+    },
+    /// No `.crate` in cargo's cache, and downloading was not allowed.
+    #[error(
+        "{id}: no .crate in cargo's cache (run `cargo tuf run -- fetch`, or drop --no-download)"
+    )]
+    NotCached {
+        /// `name version`.
+        id: String,
+    },
+}
+
+fn mismatches(files: &[(PathBuf, String)], cksum: &str) -> String {
+    files
+        .iter()
+        .map(|(path, sha256)| {
+            format!(
+                "cached {} has sha256 {sha256}, the signed cksum is {cksum}",
+                path.display()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Where a verified `.crate` came from.
@@ -248,7 +327,7 @@ pub fn run(args: &Args) -> anyhow::Result<usize> {
         let signed = match registry.signed(package) {
             Ok(signed) => signed,
             Err(problem) => {
-                problems.push(problem);
+                problems.push(problem.to_string());
                 continue;
             }
         };
