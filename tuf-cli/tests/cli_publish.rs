@@ -80,7 +80,7 @@ fn keys_to_publish_verify_and_refresh() {
         .success()
         // 3 index files and, since `tuf init` turns release feeds on (docs/feeds.md),
         // 3 feed targets: demo's, newcrate's and the registry's.
-        .stderr(predicate::str::contains("6 index files checked"));
+        .stderr(predicate::str::contains("6 signed targets checked"));
 
     // Nothing staged, the wrong key on the hook path: the engine refuses it before
     // signing, and publish names the key and the one expected (exit 5). Nothing written.

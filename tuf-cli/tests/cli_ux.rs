@@ -141,7 +141,7 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_no_progress(&stderr);
-    assert!(stderr.contains("601 index files checked"), "{stderr}");
+    assert!(stderr.contains("601 signed targets checked"), "{stderr}");
     // -q: nothing at all on success.
     verify(&env)
         .args(["-q", "--index", "index"])
